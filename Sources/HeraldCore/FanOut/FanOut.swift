@@ -1,0 +1,62 @@
+import Logging
+import NIOCore
+
+/// Delivers live events to this node's SSE sessions: each event is encoded once, then written to every
+/// local session of its topic by that session's own event loop.
+///
+/// Brokers call `dispatch` with events in publish order (one call per batch of events read from the
+/// backend); each event loop receives the batch in one task and writes it with one flush per session.
+/// Nothing on this path does per-subscriber backend work, allocation of event bytes, or task hops.
+public final class FanOut: Sendable {
+    private let registries: [NIOLoopBoundBox<LoopRegistry>]
+    private let allocator = ByteBufferAllocator()
+
+    /// - Parameter heartbeatInterval: an idle stream gets a `: ping` comment about this often
+    ///   (at most twice this long apart), so proxies keep it open and dead peers are found.
+    public init(eventLoopGroup: any EventLoopGroup, heartbeatInterval: TimeAmount) {
+        var registries: [NIOLoopBoundBox<LoopRegistry>] = []
+        for loop in eventLoopGroup.makeIterator() {
+            registries.append(.makeBoxSendingValue(LoopRegistry(loop: loop, heartbeatInterval: heartbeatInterval), eventLoop: loop))
+        }
+        self.registries = registries
+    }
+
+    /// Registers a new (catching-up) session with its event loop's registry. Call on `session.loop`.
+    public func register(_ session: StreamSession) {
+        registry(for: session.loop).add(session)
+    }
+
+    /// Encodes `events` once and hands them to every event loop, in order.
+    public func dispatch(_ events: [StoredEvent]) {
+        guard !events.isEmpty else { return }
+        let frames = events.map { LiveFrame($0, allocator: allocator) }
+        for bound in registries {
+            bound.eventLoop.execute { bound.value.deliver(frames) }
+        }
+    }
+
+    /// The number of open sessions on this node.
+    public func sessionCount() async -> Int {
+        var total = 0
+        for bound in registries {
+            total += (try? await bound.eventLoop.submit { bound.value.sessionCount }.get()) ?? 0
+        }
+        return total
+    }
+
+    /// Closes every session, each at a random moment within `window`, and returns when all are gone.
+    /// why: spreading closes over a window keeps all clients of a stopping node from reconnecting at once.
+    public func closeAll(spreadOver window: TimeAmount) async {
+        for bound in registries {
+            let closed = bound.eventLoop.flatSubmit { bound.value.closeAll(spreadOver: window) }
+            try? await closed.get()
+        }
+    }
+
+    private func registry(for loop: any EventLoop) -> LoopRegistry {
+        for bound in registries where bound.eventLoop === loop {
+            return bound.value
+        }
+        preconditionFailure("session's event loop is not part of the fan-out's event loop group")
+    }
+}

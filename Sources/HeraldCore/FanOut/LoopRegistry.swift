@@ -1,0 +1,114 @@
+import NIOCore
+
+/// The sessions of one event loop, indexed by topic; confined to that loop.
+///
+/// Delivery of a batch of live frames is one pass per frame over the topic's members, writing the shared
+/// bytes, then one flush per touched session. Adding and removing a session are O(topics of the session).
+final class LoopRegistry {
+    private final class Members {
+        var list: ContiguousArray<(session: StreamSession, topicIndex: Int)> = []
+    }
+
+    let loop: any EventLoop
+    private var byTopic: [Topic: Members] = [:]
+    private var sessions: ContiguousArray<StreamSession> = []
+    private var needingFlush: [StreamSession] = []
+    private var heartbeatTask: Scheduled<Void>?
+    private let heartbeatInterval: TimeAmount
+    private let ping = WireChunk { SSEEncoder.appendComment("ping", to: &$0) }
+    private var drainWaiters: [EventLoopPromise<Void>] = []
+
+    init(loop: any EventLoop, heartbeatInterval: TimeAmount) {
+        self.loop = loop
+        self.heartbeatInterval = heartbeatInterval
+    }
+
+    var sessionCount: Int { sessions.count }
+
+    func add(_ session: StreamSession) {
+        session.registry = self
+        session.sessionSlot = sessions.count
+        sessions.append(session)
+        for (index, topic) in session.topics.enumerated() {
+            let members = byTopic[topic] ?? { let created = Members(); byTopic[topic] = created; return created }()
+            session.memberSlots[index] = members.list.count
+            members.list.append((session, index))
+        }
+        if heartbeatTask == nil { scheduleHeartbeat() }
+    }
+
+    func remove(_ session: StreamSession) {
+        guard session.registry === self else { return }
+        for (index, topic) in session.topics.enumerated() {
+            guard let members = byTopic[topic] else { continue }
+            let slot = session.memberSlots[index]
+            let moved = members.list.removeLast()
+            if slot < members.list.count {
+                members.list[slot] = moved
+                moved.session.memberSlots[moved.topicIndex] = slot
+            }
+            if members.list.isEmpty { byTopic[topic] = nil }
+        }
+        let moved = sessions.removeLast()
+        if session.sessionSlot < sessions.count {
+            sessions[session.sessionSlot] = moved
+            moved.sessionSlot = session.sessionSlot
+        }
+        session.registry = nil
+        if sessions.isEmpty {
+            heartbeatTask?.cancel()
+            heartbeatTask = nil
+            drainWaiters.forEach { $0.succeed() }
+            drainWaiters = []
+        }
+    }
+
+    func deliver(_ frames: [LiveFrame]) {
+        for frame in frames {
+            guard let members = byTopic[frame.topic] else { continue }
+            var memo = CursorChunkMemo()
+            // why: iterating a copy keeps the loop valid if a session closes (and unregisters) while written to.
+            for member in members.list {
+                member.session.receive(frame, topicIndex: member.topicIndex, memo: &memo)
+            }
+        }
+        flushPending()
+    }
+
+    func markNeedsFlush(_ session: StreamSession) {
+        needingFlush.append(session)
+    }
+
+    /// Closes every session at a random moment within `window` (so clients do not all reconnect at once);
+    /// the future completes when the last one is gone.
+    func closeAll(spreadOver window: TimeAmount) -> EventLoopFuture<Void> {
+        guard !sessions.isEmpty else { return loop.makeSucceededVoidFuture() }
+        let promise = loop.makePromise(of: Void.self)
+        drainWaiters.append(promise)
+        let windowNanoseconds = max(window.nanoseconds, 1)
+        for session in sessions {
+            let delay = TimeAmount.nanoseconds(Int64.random(in: 0..<windowNanoseconds))
+            loop.assumeIsolated().scheduleTask(in: delay) { session.close() }
+        }
+        return promise.futureResult
+    }
+
+    private func flushPending() {
+        let pending = needingFlush
+        needingFlush.removeAll(keepingCapacity: true)
+        for session in pending { session.flushIfNeeded() }
+    }
+
+    private func scheduleHeartbeat() {
+        heartbeatTask = loop.assumeIsolated().scheduleTask(in: heartbeatInterval) { [weak self] in
+            self?.heartbeatTick()
+        }
+    }
+
+    private func heartbeatTick() {
+        heartbeatTask = nil
+        for session in sessions { session.heartbeat(ping) }
+        flushPending()
+        if !sessions.isEmpty { scheduleHeartbeat() }
+    }
+}

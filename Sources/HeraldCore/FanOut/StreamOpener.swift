@@ -1,0 +1,55 @@
+/// Brings a new SSE connection up to date: subscribes live, then reads what it missed.
+///
+/// The order is what makes resume exact: the session is registered in the fan-out (buffering) *before*
+/// `open` runs; `open` subscribes to live delivery and waits until it is active; only then it reads history.
+/// Every event is therefore in the history read, or arrives live afterwards, or both (deduplicated by ordinal).
+public struct StreamOpener: Sendable {
+    public let broker: any Broker
+    /// Events read per history request. why: bounds one reply's size; a longer history takes several reads.
+    public let pageSize: Int
+    /// Upper bound on events replayed per topic. why: protects the node from a client resuming a huge history;
+    /// retention normally keeps far fewer. Beyond it the client gets a reset notice and the newest part.
+    public let maximumReplay: Int
+
+    public init(broker: any Broker, pageSize: Int = 1000, maximumReplay: Int = 100_000) {
+        self.broker = broker
+        self.pageSize = pageSize
+        self.maximumReplay = maximumReplay
+    }
+
+    /// Subscribes to `request.topics` and plans the catch-up. On error or cancellation nothing stays subscribed.
+    public func open(_ request: StreamRequest) async throws -> (BrokerSubscription, CatchUpPlan) {
+        let subscription = try await broker.subscribe(to: request.topics)
+        do {
+            var histories: [TopicHistory] = []
+            histories.reserveCapacity(request.topics.count)
+            for (topic, start) in zip(request.topics, request.start) {
+                try Task.checkCancellation()
+                histories.append(try await readHistory(of: topic, from: start))
+            }
+            return (subscription, CatchUpPlan.plan(request: request, histories: histories))
+        } catch {
+            subscription.cancel()
+            throw error
+        }
+    }
+
+    /// The history a catch-up needs for one topic: nothing but the end for a fresh reader; otherwise every
+    /// event after the reader's position in the current epoch, or the whole retained history of a new epoch.
+    func readHistory(of topic: Topic, from start: TopicPosition?) async throws -> TopicHistory {
+        guard let start else { return try await broker.history(of: topic, after: nil, limit: 0) }
+        var history = try await broker.history(of: topic, after: start.epoch == 0 ? .zero : start.id, limit: pageSize)
+        if history.epoch != 0 && start.epoch != 0 && history.epoch != start.epoch {
+            history = try await broker.history(of: topic, after: .zero, limit: pageSize)
+        }
+        var lastPageCount = history.events.count
+        while lastPageCount == pageSize, let last = history.events.last, history.events.count < maximumReplay {
+            let page = try await broker.history(of: topic, after: last.position.id, limit: pageSize)
+            guard page.epoch == history.epoch else { break }
+            history.events += page.events
+            history.last = page.last
+            lastPageCount = page.events.count
+        }
+        return history
+    }
+}

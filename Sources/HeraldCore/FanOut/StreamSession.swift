@@ -1,0 +1,201 @@
+import Logging
+import NIOCore
+
+/// The state of one SSE connection: its topics, where it stands in each, and the hand-off from catch-up to live.
+///
+/// A session is created registered and *catching up*: live events for its topics are buffered while the
+/// node reads the missed history. `finishCatchUp` writes the reset notice (if any), the missed events, then
+/// the buffered live events that are newer than what was replayed, and turns the session *live*. From then
+/// on live events are written as they arrive. Deduplication is by ordinal: an event at or before the
+/// session's position in its topic is dropped; an event further ahead than the next ordinal means something
+/// was missed on the live path, and the session closes so that the client resumes exactly from its cursor.
+///
+/// A session is confined to its event loop: create it, and call every method, on that loop.
+public final class StreamSession {
+    public let topics: [Topic]
+    let topicKeys: [UInt32]
+    /// Where the client stands in each topic; the connection's cursor.
+    private(set) var positions: [TopicPosition]
+    let loop: any EventLoop
+    let output: any StreamOutput
+    let logger: Logger
+
+    private enum Phase { case catchingUp, live, closed }
+    private var phase = Phase.catchingUp
+    private var buffered: [(topicIndex: Int, frame: LiveFrame)] = []
+    private var subscription: BrokerSubscription?
+    private var hasSentID = false
+
+    // Bookkeeping of the loop registry: slot of this session in each topic's member list, and in the session list.
+    var memberSlots: [Int]
+    var sessionSlot = -1
+    var registry: LoopRegistry?
+    var wroteSinceHeartbeat = false
+    var needsFlush = false
+
+    /// Creates a catching-up session. `topics` must be sorted and unique (`StreamRequest` guarantees it).
+    public init(topics: [Topic], loop: any EventLoop, output: any StreamOutput, logger: Logger) {
+        precondition(!topics.isEmpty && zip(topics, topics.dropFirst()).allSatisfy { $0 < $1 }, "topics sorted and unique")
+        self.topics = topics
+        self.topicKeys = topics.map(\.cursorKey)
+        self.positions = Array(repeating: .none, count: topics.count)
+        self.memberSlots = Array(repeating: -1, count: topics.count)
+        self.loop = loop
+        self.output = output
+        self.logger = logger
+    }
+
+    /// True once the connection is gone or the session was closed.
+    public var isClosed: Bool { phase == .closed }
+
+    /// The connection's current cursor, as sent in `id:` fields.
+    public var cursor: Cursor { Cursor(topics: topics, positions: positions) }
+
+    /// Ends catch-up: writes `plan`, then the buffered live events it does not already contain, and goes live.
+    /// If the session closed meanwhile, the subscription is cancelled at once.
+    public func finishCatchUp(_ plan: CatchUpPlan, subscription: BrokerSubscription) {
+        loop.preconditionInEventLoop()
+        guard phase == .catchingUp else {
+            subscription.cancel()
+            return
+        }
+        self.subscription = subscription
+        positions = plan.baseline
+        if !plan.resets.isEmpty {
+            write(WireChunk { plan.writeResetEvent(id: cursor.encoded, to: &$0) })
+            hasSentID = true
+        }
+        for replayed in plan.events {
+            positions[replayed.topicIndex] = replayed.event.position
+            let id = cursor.encoded
+            write(WireChunk { SSEEncoder.appendEvent(type: replayed.event.type, data: replayed.event.data, id: id, to: &$0) })
+            hasSentID = true
+        }
+        phase = .live
+        let pending = buffered
+        buffered = []
+        var memo = CursorChunkMemo()
+        for item in pending where phase == .live {
+            receive(item.frame, topicIndex: item.topicIndex, memo: &memo)
+        }
+        guard phase == .live else { return }
+        if !hasSentID {
+            // why: an id without data updates the browser's Last-Event-ID without dispatching an event, so a
+            // connection that drops before its first event still resumes from here instead of from "now".
+            write(WireChunk { SSEEncoder.appendIDAndEnd(cursor.encoded, to: &$0) })
+            hasSentID = true
+        }
+        flushIfNeeded()
+    }
+
+    /// Ends catch-up with an error: tells the client in a `herald.error` event and closes the stream, so
+    /// EventSource reconnects (possibly to a healthier node) after its retry delay.
+    public func failCatchUp(_ error: HeraldError) {
+        loop.preconditionInEventLoop()
+        guard phase == .catchingUp else { return }
+        let data = "{\"code\":\(JSONText.quoted(error.code.description)),\"message\":\(JSONText.quoted(error.message))}"
+        write(WireChunk { SSEEncoder.appendFields(type: "herald.error", data: ByteBuffer(string: data), to: &$0); $0.writeStaticString("\n") })
+        flushIfNeeded()
+        close()
+    }
+
+    /// Handles one live event of topic `topics[topicIndex]`: buffers it during catch-up, otherwise writes it
+    /// unless it is a duplicate. `memo` shares the encoded cursor between sessions in the same position.
+    func receive(_ frame: LiveFrame, topicIndex: Int, memo: inout CursorChunkMemo) {
+        switch phase {
+        case .closed:
+            return
+        case .catchingUp:
+            buffered.append((topicIndex, frame))
+        case .live:
+            let current = positions[topicIndex]
+            let next = frame.position
+            if next.epoch == current.epoch {
+                guard next.id.ordinal > current.id.ordinal else { return }
+                guard next.id.ordinal == current.id.ordinal + 1 else { return closeAfterLiveGap(topicIndex, expected: current, got: next) }
+            } else if next.id.ordinal != 1 {
+                return closeAfterLiveGap(topicIndex, expected: current, got: next)
+            }
+            positions[topicIndex] = next
+            hasSentID = true
+            if topics.count == 1 {
+                write(frame.complete)
+            } else {
+                write(frame.fields)
+                write(memo.idChunk(keys: topicKeys, positions: positions))
+            }
+        }
+    }
+
+    /// Writes a heartbeat comment if nothing was written since the last heartbeat tick.
+    func heartbeat(_ ping: WireChunk) {
+        guard phase == .live || phase == .catchingUp else { return }
+        if !wroteSinceHeartbeat {
+            write(ping)
+        }
+        wroteSinceHeartbeat = false
+    }
+
+    /// Closes the connection from the server side (shutdown, a gap on the live path, a failed catch-up).
+    public func close() {
+        guard phase != .closed else { return }
+        output.close()
+    }
+
+    /// Tells the session its connection is gone: unregisters it and releases its live interest.
+    public func connectionClosed() {
+        loop.preconditionInEventLoop()
+        guard phase != .closed else { return }
+        phase = .closed
+        buffered = []
+        registry?.remove(self)
+        subscription?.cancel()
+        subscription = nil
+    }
+
+    func write(_ chunk: WireChunk) {
+        output.write(chunk)
+        wroteSinceHeartbeat = true
+        if !needsFlush {
+            needsFlush = true
+            registry?.markNeedsFlush(self)
+        }
+    }
+
+    func flushIfNeeded() {
+        guard needsFlush else { return }
+        needsFlush = false
+        output.flush()
+    }
+
+    private func closeAfterLiveGap(_ topicIndex: Int, expected: TopicPosition, got: TopicPosition) {
+        logger.warning(
+            "live event gap, closing stream so the client resumes from its cursor",
+            metadata: [
+                LogKeys.topic: "\(topics[topicIndex])",
+                LogKeys.position: "\(expected)",
+                LogKeys.receivedPosition: "\(got)",
+            ]
+        )
+        flushIfNeeded()
+        close()
+    }
+}
+
+/// Remembers the last encoded multi-topic cursor during one dispatch, so that sessions standing at the same
+/// positions (the normal case once live) share one encoded `id:` chunk.
+struct CursorChunkMemo {
+    private var keys: [UInt32] = []
+    private var positions: [TopicPosition] = []
+    private var chunk: WireChunk?
+
+    mutating func idChunk(keys: [UInt32], positions: [TopicPosition]) -> WireChunk {
+        if let chunk, keys == self.keys, positions == self.positions { return chunk }
+        let cursor = Cursor(entries: zip(keys, positions).map { Cursor.Entry(topicKey: $0, position: $1) })
+        let encoded = WireChunk { SSEEncoder.appendIDAndEnd(cursor.encoded, to: &$0) }
+        self.keys = keys
+        self.positions = positions
+        self.chunk = encoded
+        return encoded
+    }
+}

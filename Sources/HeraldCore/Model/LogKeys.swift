@@ -1,0 +1,9 @@
+import Logging
+
+/// Metadata keys of HeraldCore's log messages, defined once.
+enum LogKeys {
+    static let topic = "herald.topic"
+    static let position = "herald.position"
+    static let receivedPosition = "herald.position.received"
+    static let connections = "herald.connections"
+}

@@ -1,0 +1,78 @@
+import Testing
+@testable import HeraldCore
+
+@Suite("Cursor encoding")
+struct CursorTests {
+    let orders = try! Topic("orders/42")
+    let users = try! Topic("users/7")
+
+    @Test("a one-topic cursor round-trips and stays compact")
+    func singleTopicRoundTrip() throws {
+        let position = TopicPosition(epoch: 3_000_000_123, id: StreamID(milliseconds: 1_795_285_128_452, ordinal: 17))
+        let cursor = Cursor(topics: [orders], positions: [position])
+        let text = cursor.encoded
+        #expect(text.count <= 30)
+        #expect(text.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" })
+        let decoded = try Cursor(encoded: text)
+        #expect(decoded == cursor)
+        #expect(decoded.position(of: orders) == position)
+        #expect(decoded.position(of: users) == nil)
+    }
+
+    @Test("a multi-topic cursor keeps a position for every topic")
+    func multiTopicRoundTrip() throws {
+        let a = TopicPosition(epoch: 1, id: StreamID(milliseconds: 10, ordinal: 1))
+        let b = TopicPosition.none
+        let cursor = Cursor(topics: [orders, users], positions: [a, b])
+        let decoded = try Cursor(encoded: cursor.encoded)
+        #expect(decoded.position(of: orders) == a)
+        #expect(decoded.position(of: users) == b)
+    }
+
+    @Test("extreme values survive encoding", arguments: [UInt64.min, 1, 127, 128, UInt64(UInt32.max), UInt64.max])
+    func extremeValues(value: UInt64) throws {
+        let position = TopicPosition(epoch: UInt32.max, id: StreamID(milliseconds: value, ordinal: value))
+        let cursor = Cursor(topics: [orders], positions: [position])
+        #expect(try Cursor(encoded: cursor.encoded) == cursor)
+    }
+
+    @Test("garbage is rejected as a malformed cursor", arguments: [
+        "", "not a cursor!", "1795285128452-0", "AQ", "AgE", "AQHz8_Pz8_Pz8_Pz8_Pz8_Pz8_Pz8w", "A",
+    ])
+    func garbageIsRejected(text: String) {
+        #expect(throws: HeraldError.self) { try Cursor(encoded: text) }
+        do {
+            _ = try Cursor(encoded: text)
+        } catch {
+            #expect(error.code == .malformedCursor)
+            #expect(error.message.contains("reconnect without it"))
+        }
+    }
+
+    @Test("trailing bytes and overlong varints are rejected")
+    func nonCanonicalIsRejected() {
+        let valid = Cursor(topics: [orders], positions: [.none]).encoded
+        let bytes = Base64URL.decode(valid)!
+        #expect(throws: HeraldError.self) { try Cursor(encoded: Base64URL.encode(bytes + [0])) }
+        // count 1 spelled with a redundant continuation group: 0x81 0x00
+        var overlong = bytes
+        overlong.replaceSubrange(1...1, with: [0x81, 0x00])
+        #expect(throws: HeraldError.self) { try Cursor(encoded: Base64URL.encode(overlong)) }
+    }
+
+    @Test("a claimed count above the limit is rejected before allocating")
+    func hugeCountIsRejected() {
+        var bytes: [UInt8] = [Cursor.formatVersion]
+        Varint.append(UInt64(Cursor.maximumEntries + 1), to: &bytes)
+        #expect(throws: HeraldError.self) { try Cursor(encoded: Base64URL.encode(bytes)) }
+    }
+
+    @Test("stream ids parse and print as Redis stream ids")
+    func streamIDText() {
+        #expect(StreamID("1795285128452-17") == StreamID(milliseconds: 1_795_285_128_452, ordinal: 17))
+        #expect(StreamID("12") == nil)
+        #expect(StreamID("a-b") == nil)
+        #expect(StreamID(milliseconds: 5, ordinal: 2).description == "5-2")
+        #expect(StreamID(milliseconds: 5, ordinal: 9) < StreamID(milliseconds: 6, ordinal: 1))
+    }
+}
