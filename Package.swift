@@ -47,9 +47,14 @@ let package = Package(
             ]
         ),
         .target(
+            name: "HeraldWire",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .target(
             name: "HeraldHTTP",
             dependencies: [
                 "HeraldCore",
+                "HeraldWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -83,12 +88,39 @@ let package = Package(
             name: "TestSupport",
             dependencies: [
                 "HeraldClient",
+                "HeraldCore",
+                "HeraldHTTP",
+                "HeraldRedis",
+                "Redis",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Tests/TestSupport"
         ),
-        .testTarget(name: "RedisTests", dependencies: ["Redis", "TestSupport"]),
+        .testTarget(name: "HeraldWireTests", dependencies: ["HeraldWire", .product(name: "NIOCore", package: "swift-nio")]),
+        .testTarget(
+            name: "HeraldClientTests",
+            dependencies: [
+                "HeraldClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "RedisTests",
+            dependencies: [
+                "Redis",
+                "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .testTarget(
             name: "HeraldCoreTests",
             dependencies: ["HeraldCore", "HeraldClient", .product(name: "NIOEmbedded", package: "swift-nio")]

@@ -1,4 +1,5 @@
 import NIOCore
+import HeraldClient
 import Testing
 @testable import HeraldCore
 
@@ -50,5 +51,46 @@ struct SSEEncoderTests {
     @Test("JSON strings are escaped")
     func jsonText() {
         #expect(JSONText.quoted("a\"b\\c\n\u{1}é") == #""a\"b\\c\n\u0001é""#)
+    }
+}
+
+@Suite("SSE round trip through a WHATWG decoder")
+struct SSERoundTripTests {
+    @Test("encoded events decode to the same type, data and id", arguments: [
+        ("order.updated", "{\"n\":1}"), ("message", "plain"), ("x", "multi\nline\r\ndata\rhere"), ("x", "trailing newline\n"),
+        ("x", "ü日本 ✓"), ("x", ": looks like a comment"), ("x", "data: nested field"), ("x", "\n\nleading blank lines"),
+    ])
+    func roundTrip(type: String, data: String) {
+        var buffer = ByteBuffer()
+        SSEEncoder.appendEvent(type: type == "message" ? nil : type, data: ByteBuffer(string: data), id: "cursor-1", to: &buffer)
+        var parser = SSEParser()
+        let items = parser.feed(Array(buffer.readableBytesView))
+        let expected = data.replacingLineBreaks()
+        #expect(items == [.event(SSEEvent(type: type, data: expected, id: "cursor-1"))])
+    }
+
+    @Test("comments, retry and id-only blocks decode as such")
+    func controlBlocks() {
+        var buffer = ByteBuffer()
+        SSEEncoder.appendRetry(milliseconds: 1500, to: &buffer)
+        SSEEncoder.appendComment("ping", to: &buffer)
+        SSEEncoder.appendIDAndEnd("c0", to: &buffer)
+        var parser = SSEParser()
+        #expect(parser.feed(Array(buffer.readableBytesView)) == [.retry(1500), .comment("ping")])
+        #expect(parser.lastEventID == "c0")
+    }
+}
+
+extension String {
+    /// CRLF and CR become LF, as an SSE decoder reports multi-line data.
+    func replacingLineBreaks() -> String {
+        var output = ""
+        var previousCR = false
+        for scalar in unicodeScalars {
+            if scalar == "\n" && previousCR { previousCR = false; continue }
+            previousCR = scalar == "\r"
+            output.unicodeScalars.append(scalar == "\r" ? "\n" : scalar)
+        }
+        return output
     }
 }

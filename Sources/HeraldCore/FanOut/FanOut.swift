@@ -53,6 +53,15 @@ public final class FanOut: Sendable {
         }
     }
 
+    /// Closes the sessions that subscribe to any of `topics`, each at a random moment within `window`;
+    /// their clients resume exactly from their cursors.
+    public func closeSessions(subscribedTo topics: Set<Topic>, spreadOver window: TimeAmount) {
+        guard !topics.isEmpty else { return }
+        for bound in registries {
+            bound.eventLoop.execute { bound.value.closeSessions(subscribedTo: topics, spreadOver: window) }
+        }
+    }
+
     private func registry(for loop: any EventLoop) -> LoopRegistry {
         for bound in registries where bound.eventLoop === loop {
             return bound.value

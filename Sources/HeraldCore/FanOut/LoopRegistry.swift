@@ -85,12 +85,21 @@ final class LoopRegistry {
         guard !sessions.isEmpty else { return loop.makeSucceededVoidFuture() }
         let promise = loop.makePromise(of: Void.self)
         drainWaiters.append(promise)
+        closeSoon(Array(sessions), within: window)
+        return promise.futureResult
+    }
+
+    func closeSessions(subscribedTo topics: Set<Topic>, spreadOver window: TimeAmount) {
+        // A session on several of the topics appears more than once; closing it again does nothing.
+        closeSoon(topics.flatMap { byTopic[$0]?.list.map(\.session) ?? [] }, within: window)
+    }
+
+    private func closeSoon(_ sessions: [StreamSession], within window: TimeAmount) {
         let windowNanoseconds = max(window.nanoseconds, 1)
         for session in sessions {
             let delay = TimeAmount.nanoseconds(Int64.random(in: 0..<windowNanoseconds))
             loop.assumeIsolated().scheduleTask(in: delay) { session.close() }
         }
-        return promise.futureResult
     }
 
     private func flushPending() {

@@ -1,0 +1,113 @@
+import NIOCore
+import NIOHTTP1
+
+/// Where an ``SSEResponseHandler`` sends what it reads; every closure is called on the channel's event loop.
+struct SSEResponseSink: Sendable {
+    /// Each de-chunked body part, before parsing; `nil` to skip keeping raw bytes.
+    var body: (@Sendable (ByteBuffer) -> Void)?
+    /// Each parsed item.
+    var item: @Sendable (SSEParser.Item) -> Void
+    /// Once: `nil` when the server ended the response or the connection closed, else the failure.
+    var end: @Sendable (HeraldClientError?) -> Void
+}
+
+/// Sends one `GET` for an event stream when the channel becomes active, then parses the response body on
+/// the event loop as it arrives.
+///
+/// Guarantees: `headPromise` is completed exactly once: with the response head, or with
+/// ``HeraldClientError/Code/timedOut`` when no head arrives within `headTimeout`, or with
+/// ``HeraldClientError/Code/connectionClosed``. The sink's `end` is called exactly once, after the head.
+/// Body items are parsed whatever the status code.
+final class SSEResponseHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundIn = HTTPClientRequestPart
+    typealias OutboundOut = HTTPClientRequestPart
+
+    private let requestHead: HTTPRequestHead
+    private let headPromise: EventLoopPromise<HTTPResponseHead>
+    private let headTimeout: TimeAmount
+    private let sink: SSEResponseSink
+    private var parser: SSEParser
+    private var timer: Scheduled<Void>?
+    private var sawHead = false
+    private var ended = false
+    private var closedByClient = false
+
+    init(
+        requestHead: HTTPRequestHead, lastEventID: String?, headPromise: EventLoopPromise<HTTPResponseHead>,
+        headTimeout: TimeAmount, sink: SSEResponseSink
+    ) {
+        self.requestHead = requestHead
+        self.headPromise = headPromise
+        self.headTimeout = headTimeout
+        self.sink = sink
+        self.parser = SSEParser(lastEventID: lastEventID)
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        let timeout = headTimeout
+        timer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
+            guard !sawHead else { return }
+            fail(HeraldClientError(.timedOut, "no response head within \(timeout)"), context: context)
+        }
+        context.write(wrapOutboundOut(.head(requestHead)), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            sawHead = true
+            timer?.cancel()
+            headPromise.succeed(head)
+        case .body(let buffer):
+            sink.body?(buffer)
+            parser.parse(buffer, sink.item)
+        case .end:
+            finish(nil)
+            context.close(promise: nil)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        // A close after the head is the normal end of a close-delimited stream (or of our own close()).
+        fail(HeraldClientError(.connectionClosed, "the server closed the connection before the response head"), context: context)
+        finish(nil)
+        context.fireChannelInactive()
+    }
+
+    func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+        // why: closing mid-response makes the HTTP decoder report an unexpected end; that is not a failure
+        // when the client asked for it.
+        closedByClient = true
+        context.close(mode: mode, promise: promise)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard !closedByClient else {
+            finish(nil)
+            return
+        }
+        let failure = HeraldClientError(.connectionClosed, "the event stream failed", underlying: error)
+        fail(failure, context: context)
+        finish(failure)
+        context.close(promise: nil)
+    }
+
+    /// Fails the head promise if the head has not arrived yet (and then there is nothing to end).
+    private func fail(_ error: HeraldClientError, context: ChannelHandlerContext) {
+        timer?.cancel()
+        guard !sawHead else { return }
+        sawHead = true
+        ended = true
+        headPromise.fail(error)
+        context.close(promise: nil)
+    }
+
+    private func finish(_ error: HeraldClientError?) {
+        guard !ended else { return }
+        ended = true
+        sink.end(error)
+    }
+}

@@ -1,0 +1,90 @@
+import HeraldCore
+import HeraldWire
+import NIOCore
+import NIOHTTP1
+
+/// `GET /events?topic=a&topic=b[&lastEventId=…]`: validates the request, sends the response head at once,
+/// and turns the connection into an event stream served by `SSEConnectionHandler` and a `StreamSession`.
+enum EventsEndpoint {
+    /// Reads the topics and the resume cursor. The `Last-Event-ID` header (what a browser sends when it
+    /// reconnects) wins over the `lastEventId` query parameter (the position a page was rendered at),
+    /// because a reconnecting EventSource repeats the original URL.
+    static func parse(head: HTTPRequestHead, configuration: EdgeConfiguration) throws -> StreamRequest {
+        let query = head.uri.split(separator: "?", maxSplits: 1).dropFirst().first.map(String.init) ?? ""
+        let parameters: [(name: String, value: String)]
+        do {
+            parameters = try FormDecoder.decode(Array(query.utf8))
+        } catch {
+            throw EdgeError(.invalidQuery, "the query string is not valid: \(error)")
+        }
+        let topics = try parameters.filter { $0.name == "topic" }.map { try Topic($0.value) }
+        guard !topics.isEmpty else {
+            throw EdgeError(.missingTopic, "no topic given; subscribe with /events?topic=orders/42 (repeat topic= for several)")
+        }
+        let unique = Set(topics).count
+        guard unique <= configuration.maxTopicsPerConnection else {
+            throw HeraldError(.tooManyTopics, "\(unique) topics requested; one connection may subscribe to at most \(configuration.maxTopicsPerConnection)")
+        }
+        let header = head.headers.first(name: "last-event-id").flatMap { $0.isEmpty ? nil : $0 }
+        let parameter = parameters.last(where: { $0.name == "lastEventId" }).flatMap { $0.value.isEmpty ? nil : $0.value }
+        let cursor = try (header ?? parameter).map { text throws(HeraldError) in try Cursor(encoded: text.trimmingSpaces) }
+        return StreamRequest(topics: topics, cursor: cursor)
+    }
+
+    /// Moves the connection to an `SSEConnectionHandler`, registers the session (buffering live events) and
+    /// starts its catch-up. The response head and the `retry:` prelude go out with the session's first bytes,
+    /// once live delivery is active and the starting position is known: an event published after a client
+    /// saw the response head is therefore always delivered to it, even on a fresh stream.
+    static func start(
+        _ request: StreamRequest,
+        head: HTTPRequestHead,
+        context: ChannelHandlerContext,
+        app: EdgeApplication,
+        handlersToRemove: [any RemovableChannelHandler]
+    ) throws {
+        // why: HTTP/1.0 peers (nginx's default upstream protocol) cannot read chunked bodies; they get a
+        // close-delimited body with the same SSE bytes.
+        let chunked = (head.version.major, head.version.minor) >= (1, 1)
+        let pipeline = context.pipeline.syncOperations
+        let output = SSEConnectionHandler(
+            chunked: chunked,
+            responseHead: ResponseHead.bytes(chunked: chunked, retry: app.configuration.retryInterval),
+            bufferLimit: app.configuration.slowClientBufferLimit,
+            logger: app.logger
+        )
+        try pipeline.addHandler(output, position: .first)
+        for handler in handlersToRemove { pipeline.removeHandler(handler, promise: nil) }
+
+        let loop = context.eventLoop
+        let session = StreamSession(topics: request.topics, loop: loop, output: output, logger: app.logger)
+        output.session = session
+        app.fanOut.register(session)
+
+        let bound = NIOLoopBound(session, eventLoop: loop)
+        let opener = app.opener
+        // why: the catch-up task belongs to the connection: SSEConnectionHandler cancels it when the
+        // connection closes. Once live, the connection has no task at all.
+        output.catchUp = Task {
+            do {
+                let (subscription, plan) = try await opener.open(request)
+                loop.execute { bound.value.finishCatchUp(plan, subscription: subscription) }
+            } catch {
+                let failure = error as? HeraldError
+                    ?? HeraldError(.backendUnavailable, "the topic history could not be read; the stream will reconnect", underlying: error)
+                loop.execute { bound.value.failCatchUp(failure) }
+            }
+        }
+    }
+
+    /// The bytes every event stream starts with: status line, headers and the `retry:` field.
+    enum ResponseHead {
+        static func bytes(chunked: Bool, retry: TimeAmount) -> ByteBuffer {
+            var head = ByteBuffer(string: chunked ? "HTTP/1.1 200 OK\r\n" : "HTTP/1.0 200 OK\r\n")
+            head.writeString("content-type: text/event-stream\r\ncache-control: no-cache\r\nx-accel-buffering: no\r\n")
+            head.writeString(chunked ? "transfer-encoding: chunked\r\n\r\n" : "connection: close\r\n\r\n")
+            let prelude = WireChunk { SSEEncoder.appendRetry(milliseconds: Int(retry.nanoseconds / 1_000_000), to: &$0) }
+            head.writeImmutableBuffer(chunked ? prelude.chunked : prelude.payload)
+            return head
+        }
+    }
+}

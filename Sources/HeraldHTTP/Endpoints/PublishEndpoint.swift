@@ -1,0 +1,66 @@
+import HeraldCore
+import HeraldWire
+import NIOCore
+import NIOHTTP1
+
+/// A validated `POST /publish`: the events to store, and whether the body was a batch (array).
+struct PublishRequest: Sendable {
+    var events: [NewEvent]
+    var isBatch: Bool
+
+    /// The reply body: `{"id":"…"}`, or `{"ids":[…]}` for a batch. Each id is the cursor a subscriber of
+    /// that topic alone sees for the event, usable as `lastEventId` to resume right after it.
+    func reply(_ positions: [TopicPosition]) -> String {
+        let ids = zip(events, positions).map { JSONText.quoted(Cursor(topics: [$0.topic], positions: [$1]).encoded) }
+        return isBatch ? "{\"ids\":[\(ids.joined(separator: ","))]}" : "{\"id\":\(ids.first ?? "null")}"
+    }
+}
+
+/// Parsing and validation of publish bodies: JSON (one object or a batch array) or an HTML form.
+enum PublishEndpoint {
+    static func parse(head: HTTPRequestHead, body: ByteBuffer, configuration: EdgeConfiguration) throws -> PublishRequest {
+        let mediaType = head.headers.first(name: "content-type")?
+            .split(separator: ";", maxSplits: 1).first?
+            .trimmingSpaces.lowercased()
+        let batch: PublishBatch
+        switch mediaType {
+        case "application/json":
+            batch = try PublishBodyParser.parseJSON(body, maxItems: configuration.maxBatchSize)
+        case "application/x-www-form-urlencoded":
+            batch = try PublishBodyParser.parseForm(body)
+        case let other:
+            let given = other.map { "Content-Type \($0) is not supported" } ?? "Content-Type is missing"
+            throw EdgeError(.unsupportedMediaType, "\(given); send application/json or application/x-www-form-urlencoded")
+        }
+        var events: [NewEvent] = []
+        events.reserveCapacity(batch.messages.count)
+        for (index, message) in batch.messages.enumerated() {
+            do {
+                events.append(try validate(message))
+            } catch {
+                guard batch.isBatch else { throw error }
+                throw HeraldError(error.code, "item \(index): \(error.message); nothing in the batch was stored")
+            }
+        }
+        return PublishRequest(events: events, isBatch: batch.isBatch)
+    }
+
+    private static func validate(_ message: PublishMessage) throws(HeraldError) -> NewEvent {
+        let topic = try Topic(message.topic)
+        if let type = message.event { try EventType.validate(type) }
+        guard !message.data.isEmpty else {
+            throw HeraldError(.invalidData, "data is empty; EventSource does not dispatch events without data, send at least one character")
+        }
+        return NewEvent(topic: topic, type: message.event, data: ByteBuffer(string: message.data))
+    }
+}
+
+extension StringProtocol {
+    /// The text without leading and trailing spaces and tabs (HTTP optional whitespace).
+    var trimmingSpaces: String {
+        var text = Substring(self)
+        while text.first == " " || text.first == "\t" { text.removeFirst() }
+        while text.last == " " || text.last == "\t" { text.removeLast() }
+        return String(text)
+    }
+}

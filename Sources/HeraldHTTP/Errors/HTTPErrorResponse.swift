@@ -1,0 +1,62 @@
+import HeraldCore
+import HeraldWire
+import NIOHTTP1
+
+/// The one place where errors become HTTP responses: status, headers and the JSON body
+/// `{"error": {"code": "…", "message": "…"}}` whose message says what was wrong and how to fix it.
+struct HTTPErrorResponse: Error {
+    var status: HTTPResponseStatus
+    var code: String
+    var message: String
+    var headers: [(String, String)] = []
+
+    init(status: HTTPResponseStatus, code: String, message: String, headers: [(String, String)] = []) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers
+    }
+
+    init(_ error: any Error) {
+        switch error {
+        case let error as HTTPErrorResponse:
+            self = error
+        case let error as EdgeError:
+            self.init(status: Self.status(of: error.code), code: error.code.description, message: error.message)
+            if !error.allowedMethods.isEmpty { headers.append(("allow", error.allowedMethods.joined(separator: ", "))) }
+            if error.code == .shuttingDown { headers.append(("retry-after", "1")) }
+        case let error as HeraldError:
+            self.init(status: Self.status(of: error.code), code: error.code.description, message: error.message)
+            // why: a short hint; a backend that is down usually comes back (or the LB moves traffic) within seconds.
+            if error.code == .backendUnavailable { headers.append(("retry-after", "2")) }
+        case let error as PublishBodyError:
+            self.init(status: .badRequest, code: error.code.description, message: error.message)
+        default:
+            self.init(status: .internalServerError, code: "internal_error", message: "the server failed to handle the request; it was logged")
+        }
+    }
+
+    private static func status(of code: HeraldError.Code) -> HTTPResponseStatus {
+        switch code {
+        case .backendUnavailable: .serviceUnavailable
+        case .backendFailure: .badGateway
+        default: .badRequest
+        }
+    }
+
+    private static func status(of code: EdgeError.Code) -> HTTPResponseStatus {
+        switch code {
+        case .notFound: .notFound
+        case .methodNotAllowed: .methodNotAllowed
+        case .payloadTooLarge: .payloadTooLarge
+        case .unsupportedMediaType: .unsupportedMediaType
+        case .shuttingDown: .serviceUnavailable
+        default: .badRequest
+        }
+    }
+
+    /// The JSON body.
+    var body: String {
+        "{\"error\":{\"code\":\(JSONText.quoted(code)),\"message\":\(JSONText.quoted(message))}}"
+    }
+}

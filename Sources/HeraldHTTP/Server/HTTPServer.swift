@@ -1,0 +1,72 @@
+import HeraldCore
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import ServiceLifecycle
+
+/// Herald's HTTP edge as a `Service`: the publish API, event streams and health endpoints on one port.
+///
+/// Graceful shutdown stops accepting connections, refuses new streams, closes open streams at random
+/// moments within `drainWindow` (clients resume elsewhere from their cursor), then closes what is left.
+public final class HTTPServer: Service, Sendable {
+    private let app: EdgeApplication
+    private let eventLoopGroup: any EventLoopGroup
+    private let listening: EventLoopPromise<SocketAddress>
+
+    public init(configuration: EdgeConfiguration, broker: any Broker, fanOut: FanOut, eventLoopGroup: any EventLoopGroup, logger: Logger) {
+        self.app = EdgeApplication(broker: broker, fanOut: fanOut, configuration: configuration, logger: logger)
+        self.eventLoopGroup = eventLoopGroup
+        self.listening = eventLoopGroup.any().makePromise(of: SocketAddress.self)
+    }
+
+    /// The address the server listens on, once it does (useful with port 0).
+    public func listeningAddress() async throws -> SocketAddress {
+        try await listening.futureResult.get()
+    }
+
+    public func run() async throws {
+        let app = self.app
+        let channel: any Channel
+        do {
+            channel = try await ServerBootstrap(group: eventLoopGroup)
+                .serverChannelOption(.backlog, value: 1024)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                // why: a stream whose peer stopped reading becomes unwritable past 256 KiB queued; the
+                // SSE handler then counts further bytes against the slow-client limit.
+                .childChannelOption(.writeBufferWaterMark, value: .init(low: 64 << 10, high: 256 << 10))
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try Self.configure(channel, app: app)
+                    }
+                }
+                .bind(host: app.configuration.host, port: app.configuration.port)
+                .get()
+        } catch {
+            listening.fail(error)
+            throw error
+        }
+        if let address = channel.localAddress {
+            app.logger.info("listening", metadata: ["herald.address": "\(address)"])
+            listening.succeed(address)
+        }
+        try? await gracefulShutdown()
+        app.logger.info("shutting down: closing streams", metadata: ["herald.drain.window": "\(app.configuration.drainWindow)"])
+        app.beginDraining()
+        try? await channel.close()
+        await app.fanOut.closeAll(spreadOver: app.configuration.drainWindow)
+        await app.closeAllConnections()
+        app.logger.info("stopped")
+    }
+
+    private static func configure(_ channel: any Channel, app: EdgeApplication) throws {
+        let decoder = ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes))
+        let encoder = HTTPResponseEncoder()
+        let pipelining = HTTPServerPipelineHandler()
+        let protocolErrors = HTTPServerProtocolErrorHandler()
+        let router = RequestRouter(app: app, httpHandlers: [decoder, encoder, pipelining, protocolErrors])
+        try channel.pipeline.syncOperations.addHandlers([encoder, decoder, pipelining, protocolErrors, router])
+        app.track(channel)
+    }
+}

@@ -1,0 +1,168 @@
+import HeraldCore
+import NIOCore
+import NIOHTTP1
+
+/// Reads one HTTP request at a time (bounded body), routes it, and writes the response.
+///
+/// Routes: `POST /publish`, `GET /events` (which hands the connection to `SSEConnectionHandler`),
+/// `GET /healthz`, `GET /readyz`. Every error is a JSON body from `HTTPErrorResponse`.
+final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private enum Route { case publish, events, health, ready }
+    private enum State {
+        case idle
+        case receiving(HTTPRequestHead, Route, ByteBuffer)
+        /// The request is refused (unknown route, wrong method); its body is ignored, the error sent at its end.
+        case rejecting(HTTPRequestHead, any Error)
+        /// A response was already sent and the connection is closing (for example after 413).
+        case discarding
+        case responding
+        case streaming
+    }
+
+    private let app: EdgeApplication
+    /// The HTTP handlers to remove when the connection becomes an event stream.
+    private let httpHandlers: [any RemovableChannelHandler]
+    private var state = State.idle
+
+    init(app: EdgeApplication, httpHandlers: [any RemovableChannelHandler]) {
+        self.app = app
+        self.httpHandlers = httpHandlers
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch (unwrapInboundIn(data), state) {
+        case (.head(let head), .idle):
+            do {
+                let route = try Self.route(head)
+                if route == .publish, let length = head.headers.first(name: "content-length").flatMap(Int.init), length > app.configuration.maxBodySize {
+                    respondAndClose(context: context, error: tooLarge())
+                    return
+                }
+                state = .receiving(head, route, context.channel.allocator.buffer(capacity: 0))
+            } catch {
+                state = .rejecting(head, error)
+            }
+        case (.body(var part), .receiving(let head, let route, var body)):
+            guard body.readableBytes + part.readableBytes <= app.configuration.maxBodySize else {
+                respondAndClose(context: context, error: tooLarge())
+                return
+            }
+            state = .discarding  // why: drops the reference to `body` so appending does not copy it.
+            body.writeBuffer(&part)
+            state = .receiving(head, route, body)
+        case (.end, .receiving(let head, let route, let body)):
+            state = .responding
+            handle(route, head: head, body: body, context: context)
+        case (.end, .rejecting(let head, let error)):
+            state = .responding
+            respond(context: context, error: error, keepAlive: head.isKeepAlive)
+        default:
+            break
+        }
+    }
+
+    private func handle(_ route: Route, head: HTTPRequestHead, body: ByteBuffer, context: ChannelHandlerContext) {
+        switch route {
+        case .health:
+            respond(context: context, status: .ok, json: "{\"status\":\"ok\"}", keepAlive: head.isKeepAlive)
+        case .ready:
+            let broker = app.broker
+            let promise = context.eventLoop.makePromise(of: Void.self)
+            promise.completeWithTask { try await broker.checkReady() }
+            promise.futureResult.assumeIsolated().whenComplete { result in
+                switch result {
+                case .success:
+                    self.respond(context: context, status: .ok, json: "{\"status\":\"ready\",\"backend\":\(JSONText.quoted(broker.name))}", keepAlive: head.isKeepAlive)
+                case .failure(let error):
+                    self.respond(context: context, error: error, keepAlive: head.isKeepAlive)
+                }
+            }
+        case .publish:
+            do {
+                let request = try PublishEndpoint.parse(head: head, body: body, configuration: app.configuration)
+                let broker = app.broker
+                let promise = context.eventLoop.makePromise(of: [TopicPosition].self)
+                promise.completeWithTask { try await broker.publish(request.events) }
+                promise.futureResult.assumeIsolated().whenComplete { result in
+                    switch result {
+                    case .success(let positions):
+                        self.respond(context: context, status: .ok, json: request.reply(positions), keepAlive: head.isKeepAlive)
+                    case .failure(let error):
+                        self.app.logger.warning("publish failed", metadata: ["error": "\(error)"])
+                        self.respond(context: context, error: error, keepAlive: head.isKeepAlive)
+                    }
+                }
+            } catch {
+                respond(context: context, error: error, keepAlive: head.isKeepAlive)
+            }
+        case .events:
+            do {
+                guard !app.isDraining else { throw EdgeError(.shuttingDown, "this node is shutting down; reconnect to another node") }
+                let request = try EventsEndpoint.parse(head: head, configuration: app.configuration)
+                state = .streaming
+                try EventsEndpoint.start(request, head: head, context: context, app: app, handlersToRemove: httpHandlers + [self])
+            } catch {
+                state = .responding
+                respond(context: context, error: error, keepAlive: head.isKeepAlive)
+            }
+        }
+    }
+
+    private static func route(_ head: HTTPRequestHead) throws -> Route {
+        let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? "/"
+        let (route, method): (Route, HTTPMethod) = switch path {
+        case "/publish": (.publish, .POST)
+        case "/events": (.events, .GET)
+        case "/healthz": (.health, .GET)
+        case "/readyz": (.ready, .GET)
+        default: throw EdgeError(.notFound, "no route for \(path); Herald serves POST /publish, GET /events, GET /healthz and GET /readyz")
+        }
+        guard head.method == method else {
+            throw EdgeError(.methodNotAllowed, "\(path) accepts \(method.rawValue) only", allowedMethods: [method.rawValue])
+        }
+        return route
+    }
+
+    private func tooLarge() -> EdgeError {
+        EdgeError(.payloadTooLarge, "the body is larger than the limit of \(app.configuration.maxBodySize) bytes; split it into smaller batches")
+    }
+
+    private func respondAndClose(context: ChannelHandlerContext, error: any Error) {
+        respond(context: context, error: error, keepAlive: false)
+        state = .discarding
+    }
+
+    private func respond(context: ChannelHandlerContext, error: any Error, keepAlive: Bool) {
+        let response = HTTPErrorResponse(error)
+        if response.status == .internalServerError {
+            app.logger.error("request failed", metadata: ["error": "\(error)"])
+        }
+        respond(context: context, status: response.status, json: response.body, extraHeaders: response.headers, keepAlive: keepAlive)
+    }
+
+    private func respond(context: ChannelHandlerContext, status: HTTPResponseStatus, json: String, extraHeaders: [(String, String)] = [], keepAlive: Bool) {
+        guard context.channel.isActive else { return }
+        var body = context.channel.allocator.buffer(capacity: json.utf8.count + 1)
+        body.writeString(json)
+        body.writeStaticString("\n")
+        var headers = HTTPHeaders([("content-type", "application/json"), ("content-length", "\(body.readableBytes)")])
+        headers.add(contentsOf: extraHeaders)
+        if !keepAlive { headers.add(name: "connection", value: "close") }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        let written = context.writeAndFlushPromise(wrapOutboundOut(.end(nil)))
+        state = .idle
+        if !keepAlive { written.assumeIsolated().whenComplete { _ in context.close(promise: nil) } }
+    }
+}
+
+private extension ChannelHandlerContext {
+    func writeAndFlushPromise(_ data: NIOAny) -> EventLoopFuture<Void> {
+        let promise = eventLoop.makePromise(of: Void.self)
+        writeAndFlush(data, promise: promise)
+        return promise.futureResult
+    }
+}

@@ -1,0 +1,96 @@
+import HeraldCore
+import Logging
+import NIOCore
+
+/// Owns the socket of an event stream: writes the response head with the session's first bytes, then the
+/// session's bytes straight to the socket (no HTTP encoder on the hot path), and notices a departed client at once.
+///
+/// It sits first in the pipeline, so inbound bytes (a client may not send any) are dropped here, and the
+/// connection closing — the peer's FIN, a reset, or our own close — ends the session immediately.
+final class SSEConnectionHandler: ChannelInboundHandler, RemovableChannelHandler, StreamOutput {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    var session: StreamSession?
+    var catchUp: Task<Void, Never>?
+    private var context: ChannelHandlerContext?
+    private let chunked: Bool
+    /// The response head and prelude, until written in front of the first chunk.
+    private var responseHead: ByteBuffer?
+    private let bufferLimit: Int
+    private let logger: Logger
+    private var bytesQueuedWhileBlocked = 0
+    private var closing = false
+
+    init(chunked: Bool, responseHead: ByteBuffer, bufferLimit: Int, logger: Logger) {
+        self.chunked = chunked
+        self.responseHead = responseHead
+        self.bufferLimit = bufferLimit
+        self.logger = logger
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
+
+    func channelInactive(context: ChannelHandlerContext) {
+        catchUp?.cancel()
+        catchUp = nil
+        session?.connectionClosed()
+        session = nil
+        context.fireChannelInactive()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { bytesQueuedWhileBlocked = 0 }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    // MARK: StreamOutput
+
+    func write(_ chunk: WireChunk) {
+        guard let context, !closing else { return }
+        if let head = responseHead {
+            responseHead = nil
+            context.write(wrapOutboundOut(head), promise: nil)
+        }
+        let bytes = chunked ? chunk.chunked : chunk.payload
+        if !context.channel.isWritable {
+            bytesQueuedWhileBlocked += bytes.readableBytes
+            guard bytesQueuedWhileBlocked <= bufferLimit else {
+                logger.info("closing stream of a client that does not read", metadata: ["herald.bytes.queued": "\(bytesQueuedWhileBlocked)"])
+                close()
+                return
+            }
+        }
+        context.write(wrapOutboundOut(bytes), promise: nil)
+    }
+
+    func flush() {
+        context?.flush()
+    }
+
+    /// Ends the response (the last chunk) and closes once it is written; a client that does not read is
+    /// cut off at once instead.
+    func close() {
+        guard let context, !closing else { return }
+        closing = true
+        guard context.channel.isWritable, responseHead == nil else {
+            context.close(promise: nil)
+            return
+        }
+        let written = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(wrapOutboundOut(chunked ? WireChunk.terminator : ByteBuffer()), promise: written)
+        written.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+    }
+}

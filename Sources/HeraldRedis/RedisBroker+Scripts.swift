@@ -1,0 +1,58 @@
+extension RedisBroker {
+    /// The Lua scripts, defined once. Both are loaded with `SCRIPT LOAD` and called with `EVALSHA`
+    /// (reloaded on `NOSCRIPT`, for example after a Redis restart). Every key a script touches is in KEYS,
+    /// all in the topic's slot, so a wrong layout fails with CROSSSLOT before anything is written.
+    enum Script {
+        /// Appends one event to a topic and publishes it live, atomically.
+        ///
+        /// KEYS: 1 stream, 2 meta, 3 live channel.
+        /// ARGV: 1 max length (approximate), 2 max age in ms (0 = none), 3 meta time-to-live in ms,
+        ///       4 event type ('' = none), 5 data.
+        /// Reply: `{epoch, id}`.
+        ///
+        /// Ids are `<ms>-<ordinal>`: ms from Redis' clock, never going back within the topic; ordinal = last + 1.
+        /// A missing meta hash starts a new epoch (a fresh random-ish 32-bit number, never 0) and a fresh
+        /// stream. With a max age, old entries are trimmed and idle keys expire (the meta hash later).
+        static let publish = """
+        local meta = redis.call('HMGET', KEYS[2], 'epoch', 'n', 'ms')
+        local time = redis.call('TIME')
+        local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+        local epoch = meta[1]
+        local ordinal = tonumber(meta[2]) or 0
+        local last = tonumber(meta[3]) or 0
+        if not epoch then
+          redis.call('DEL', KEYS[1])
+          epoch = string.format('%d', (tonumber(time[1]) * 1000000 + tonumber(time[2])) % 4294967295 + 1)
+          ordinal = 0
+          last = 0
+        end
+        ordinal = ordinal + 1
+        if now < last then now = last end
+        local id = string.format('%d-%d', now, ordinal)
+        redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], id, 'e', ARGV[4], 'd', ARGV[5])
+        redis.call('HSET', KEYS[2], 'epoch', epoch, 'n', ordinal, 'ms', now)
+        local maxAge = tonumber(ARGV[2])
+        if maxAge > 0 then
+          local oldest = now - maxAge
+          if oldest > 0 then redis.call('XTRIM', KEYS[1], 'MINID', '~', string.format('%d', oldest)) end
+          redis.call('PEXPIRE', KEYS[1], maxAge)
+          redis.call('PEXPIRE', KEYS[2], ARGV[3])
+        end
+        redis.call('SPUBLISH', KEYS[3], epoch .. ' ' .. id .. ' ' .. ARGV[4] .. '\\n' .. ARGV[5])
+        return {epoch, id}
+        """
+
+        /// Reads where a topic stands and, optionally, its events after an id, atomically.
+        ///
+        /// KEYS: 1 stream, 2 meta. ARGV: 1 exclusive start id ('' = only where the topic stands), 2 count.
+        /// Reply: `{}` when the topic has no history; else `{epoch, last id}` or `{epoch, last id, entries}`
+        /// where entries are XRANGE entries `[id, [field, value, …]]`.
+        static let read = """
+        local meta = redis.call('HMGET', KEYS[2], 'epoch', 'n', 'ms')
+        if not meta[1] then return {} end
+        local last = (meta[3] or '0') .. '-' .. (meta[2] or '0')
+        if ARGV[1] == '' then return {meta[1], last} end
+        return {meta[1], last, redis.call('XRANGE', KEYS[1], '(' .. ARGV[1], '+', 'COUNT', ARGV[2])}
+        """
+    }
+}

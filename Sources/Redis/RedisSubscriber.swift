@@ -1,0 +1,176 @@
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Synchronization
+
+/// One dedicated connection for sharded pub/sub (`SSUBSCRIBE`, Redis 7 or later).
+///
+/// Many local subscribers share a Redis subscription: `SSUBSCRIBE` is sent for the
+/// first and `SUNSUBSCRIBE` after the last, one channel per command. Messages reach
+/// `onMessages` on the connection's event loop, once per read batch, in arrival order.
+/// `run()` keeps the connection open until graceful shutdown: after a loss it
+/// reconnects with backoff, re-subscribes every channel that still has subscribers
+/// and then calls `onResubscribed` with them, because messages published meanwhile
+/// were missed (heal them from the streams). The protocol logic is in
+/// ``ChannelStateMachine``; this class executes its actions outside its lock.
+public final class RedisSubscriber: Service, Sendable {
+    struct Waiter: Sendable {
+        var promise: EventLoopPromise<Void>
+        var timeout: Scheduled<Void>?
+    }
+
+    struct State: Sendable {
+        var machine = ChannelStateMachine()
+        var connection: RedisConnection?
+        /// Incremented for every connection attempt; replies from older connections are ignored.
+        var generation = 0
+        var waiters: [Int: Waiter] = [:]
+        var nextWaiterID = 0
+    }
+
+    let configuration: RedisConfiguration
+    /// All subscriber connections and waiter timers live on this one loop.
+    let eventLoop: any EventLoop
+    let logger: Logger
+    let onMessages: @Sendable ([RedisPubSubMessage]) -> Void
+    let onResubscribed: @Sendable ([String]) -> Void
+    let state = Mutex(State())
+
+    /// Creates a subscriber; nothing connects until ``run()``.
+    ///
+    /// - Parameters:
+    ///   - onMessages: called on the connection's event loop with every message of one
+    ///     read batch, in arrival order. Keep it short and non-blocking.
+    ///   - onResubscribed: called after a reconnect (or after Redis dropped a
+    ///     subscription) once the channels listed are subscribed again.
+    public init(
+        configuration: RedisConfiguration,
+        eventLoopGroup: any EventLoopGroup,
+        logger: Logger,
+        onMessages: @escaping @Sendable ([RedisPubSubMessage]) -> Void,
+        onResubscribed: @escaping @Sendable ([String]) -> Void = { _ in }
+    ) {
+        self.configuration = configuration
+        self.eventLoop = eventLoopGroup.next()
+        self.logger = logger
+        self.onMessages = onMessages
+        self.onResubscribed = onResubscribed
+    }
+
+    /// `true` while the subscriber connection is open.
+    public var isConnected: Bool {
+        self.state.withLock { $0.connection?.isActive ?? false }
+    }
+
+    /// Adds a local subscriber to `channel`, subscribing in Redis if it is the first.
+    ///
+    /// Returns once Redis confirmed the subscription (at once when it already had).
+    /// Throws ``RedisError/Code/connectionUnavailable`` when not connected,
+    /// ``RedisError/Code/timeout`` when Redis does not confirm within the command
+    /// timeout (a subscribe caught by a reconnect waits for it within that bound), and
+    /// ``RedisError/Code/server`` when Redis refuses. When it throws, the subscriber is
+    /// not counted: do not call ``unsubscribe(from:)`` for it.
+    public func subscribe(to channel: String) async throws {
+        let promise = self.eventLoop.makePromise(of: Void.self)
+        let id = self.state.withLock { state in
+            state.nextWaiterID += 1
+            state.waiters[state.nextWaiterID] = Waiter(promise: promise, timeout: nil)
+            return state.nextWaiterID
+        }
+        self.drive { $0.machine.subscribe(channel, waiter: id) }
+        // why: bounds the wait for the confirmation, including across a reconnect.
+        let timeout = self.eventLoop.scheduleTask(in: self.configuration.commandTimeout) { [weak self] in
+            guard let self else { return }
+            self.drive { $0.machine.waiterTimedOut(channel, waiter: id) }
+        }
+        let isWaiting = self.state.withLock { state in
+            state.waiters[id]?.timeout = timeout
+            return state.waiters[id] != nil
+        }
+        if !isWaiting {
+            timeout.cancel()
+        }
+        try await promise.futureResult.get()
+    }
+
+    /// Removes one local subscriber from `channel`; `SUNSUBSCRIBE` follows the last.
+    ///
+    /// Call it once for every successful ``subscribe(to:)``; extra calls are ignored.
+    public func unsubscribe(from channel: String) {
+        self.drive { $0.machine.unsubscribe(channel) }
+    }
+
+    /// Connects and keeps the connection until graceful shutdown or cancellation,
+    /// then closes it and fails any subscribe still waiting.
+    public func run() async throws {
+        try self.configuration.validate()
+        await cancelWhenGracefulShutdown {
+            await self.maintainConnection()
+        }
+        let connection = self.state.withLock { state in
+            defer { state.connection = nil }
+            return state.connection
+        }
+        self.drive { $0.machine.shutdown() }
+        await connection?.close()
+        self.logger.debug("redis subscriber stopped")
+    }
+
+    private func maintainConnection() async {
+        let backoff = RedisBackoff(configuration: self.configuration)
+        var attempt = 0
+        while !Task.isCancelled {
+            let generation = self.state.withLock { state in
+                state.generation += 1
+                return state.generation
+            }
+            do {
+                let connection = try await RedisConnection.connect(
+                    configuration: self.configuration,
+                    eventLoop: self.eventLoop,
+                    logger: self.logger,
+                    pushHandler: self.pushHandler(generation: generation)
+                )
+                attempt = 0
+                self.drive { state in
+                    state.connection = connection
+                    return state.machine.connected()
+                }
+                self.logger.info("redis subscriber connected", metadata: [RedisMetadataKey.connectionID: "\(connection.id)"])
+                await withTaskCancellationHandler {
+                    try? await connection.closeFuture.get()
+                } onCancel: {
+                    connection.channel.close(promise: nil)
+                }
+                self.drive { state in
+                    state.connection = nil
+                    return state.machine.connectionLost()
+                }
+                if !Task.isCancelled {
+                    self.logger.warning("redis subscriber connection lost", metadata: [RedisMetadataKey.connectionID: "\(connection.id)"])
+                }
+            } catch {
+                self.logger.debug("redis subscriber cannot connect", metadata: [RedisMetadataKey.error: "\(error)"])
+            }
+            let delay = backoff.delay(attempt: attempt)
+            attempt += 1
+            do {
+                try await Task.sleep(for: delay)
+            } catch {
+                return
+            }
+        }
+    }
+
+    private func pushHandler(generation: Int) -> RedisPushHandler {
+        RedisPushHandler(
+            onMessages: self.onMessages,
+            onServerUnsubscribe: { [weak self] channel in
+                self?.drive { state in
+                    guard state.generation == generation else { return [] }
+                    return state.machine.serverUnsubscribed(channel)
+                }
+            }
+        )
+    }
+}

@@ -1,0 +1,31 @@
+/// The node a benchmark runs against, parsed from `--url`: loopback only.
+///
+/// Guarantees: only `http://` URLs whose host is `localhost` or an IPv4 literal in 127.0.0.0/8 are
+/// accepted, and no name is ever resolved, so a benchmark can never load another machine.
+struct BenchTarget: Sendable, Equatable {
+    /// The IPv4 literal to connect to (`localhost` becomes 127.0.0.1).
+    var host: String
+    var port: Int
+
+    /// Parses `http://HOST:PORT` (a trailing `/` is allowed; any other path is refused).
+    init(url: String) throws {
+        guard url.hasPrefix("http://") else {
+            throw BenchError("--url \(url): only http:// is supported; write e.g. http://127.0.0.1:8080")
+        }
+        var authority = url.dropFirst("http://".count)
+        if authority.hasSuffix("/") { authority = authority.dropLast() }
+        guard !authority.contains("/"), let colon = authority.lastIndex(of: ":"),
+              let port = Int(authority[authority.index(after: colon)...]), (1...65535).contains(port)
+        else {
+            throw BenchError("--url \(url): give a host and a port and no path, e.g. http://127.0.0.1:8080")
+        }
+        let name = String(authority[..<colon])
+        let literal = name == "localhost" ? "127.0.0.1" : name
+        let octets = literal.split(separator: ".", omittingEmptySubsequences: false)
+        guard octets.count == 4, octets.allSatisfy({ UInt8($0) != nil }), octets.first == "127" else {
+            throw BenchError("--url \(url): \(name) is not loopback; benchmarks may only target localhost or 127.0.0.0/8")
+        }
+        self.host = literal
+        self.port = port
+    }
+}

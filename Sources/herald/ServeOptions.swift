@@ -1,0 +1,51 @@
+import ArgumentParser
+
+/// The flags of `herald serve`. Each is optional here: `ServeSettings` falls back to the environment
+/// variable, then to the default, and validates the result. Keep this list, the environment variable
+/// names in `ServeSettings`, and docs/configuration.md in step.
+struct ServeOptions: ParsableArguments {
+    @Option(help: "Address to listen on. [env: HERALD_HOST] (default: 0.0.0.0)")
+    var host: String?
+
+    @Option(help: "Port to listen on. [env: HERALD_PORT] (default: 8080)")
+    var port: Int?
+
+    @Option(name: .customLong("redis-url"), help: "Redis to use, redis://[user:password@]host[:port][/db]; without it history is kept in memory. [env: HERALD_REDIS_URL] (default: none)")
+    var redisURL: String?
+
+    @Option(help: "Prefix of every Redis key Herald writes. [env: HERALD_KEY_PREFIX] (default: herald)")
+    var keyPrefix: String?
+
+    @Option(help: "Events kept per topic for resume (Redis trims approximately, never below). [env: HERALD_HISTORY_LENGTH] (default: 1000)")
+    var historyLength: Int?
+
+    @Option(help: "Maximum age of kept events, e.g. 10m, 24h; 0 keeps events until trimmed by length. [env: HERALD_HISTORY_MAX_AGE] (default: 0)")
+    var historyMaxAge: String?
+
+    @Option(help: "Idle streams get a comment this often. [env: HERALD_HEARTBEAT] (default: 15s)")
+    var heartbeat: String?
+
+    @Option(help: "The retry delay sent to browsers for reconnecting. [env: HERALD_RETRY] (default: 2s)")
+    var retry: String?
+
+    @Option(help: "Most topics one stream may subscribe to. [env: HERALD_MAX_TOPICS] (default: 32)")
+    var maxTopics: Int?
+
+    @Option(help: "Largest publish body, e.g. 1MiB, 512KiB, 65536. [env: HERALD_MAX_BODY_SIZE] (default: 1MiB)")
+    var maxBodySize: String?
+
+    @Option(help: "Most events in one batch publish. [env: HERALD_MAX_BATCH] (default: 1000)")
+    var maxBatch: Int?
+
+    @Option(help: "On shutdown, streams close at random moments within this window. [env: HERALD_DRAIN_WINDOW] (default: 3s)")
+    var drainWindow: String?
+
+    @Option(help: "Bytes queued for a client that does not read before its stream is closed. [env: HERALD_SLOW_CLIENT_BUFFER] (default: 4MiB)")
+    var slowClientBuffer: String?
+
+    @Option(help: "Event loop threads. [env: HERALD_THREADS] (default: number of cores)")
+    var threads: Int?
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical. [env: HERALD_LOG_LEVEL] (default: info)")
+    var logLevel: String?
+}

@@ -1,0 +1,112 @@
+import ArgumentParser
+import HeraldCore
+import HeraldHTTP
+import HeraldRedis
+import Logging
+import NIOCore
+import Redis
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Every setting of `herald serve`, read once from flags, then environment variables, then defaults.
+/// This is the only place configuration keys are read. Invalid values stop startup with a message
+/// naming the flag and the variable.
+struct ServeSettings {
+    var edge = EdgeConfiguration()
+    var retention = RetentionPolicy()
+    var redis: RedisBrokerConfiguration?
+    var heartbeatInterval: TimeAmount = .seconds(15)
+    var threads = System.coreCount
+    var logLevel = Logger.Level.info
+
+    init(options: ServeOptions, environment: @escaping (String) -> String?) throws {
+        let reader = SettingReader(environment: environment)
+        edge.host = reader.value(options.host, "host", "HERALD_HOST") ?? edge.host
+        edge.port = try reader.int(options.port, "port", "HERALD_PORT", range: 0...65535) ?? edge.port
+        edge.maxTopicsPerConnection = try reader.int(options.maxTopics, "max-topics", "HERALD_MAX_TOPICS", range: 1...1024) ?? edge.maxTopicsPerConnection
+        edge.maxBatchSize = try reader.int(options.maxBatch, "max-batch", "HERALD_MAX_BATCH", range: 1...100_000) ?? edge.maxBatchSize
+        edge.maxBodySize = try reader.size(options.maxBodySize, "max-body-size", "HERALD_MAX_BODY_SIZE") ?? edge.maxBodySize
+        edge.slowClientBufferLimit = try reader.size(options.slowClientBuffer, "slow-client-buffer", "HERALD_SLOW_CLIENT_BUFFER") ?? edge.slowClientBufferLimit
+        edge.retryInterval = try reader.duration(options.retry, "retry", "HERALD_RETRY") ?? edge.retryInterval
+        edge.drainWindow = try reader.duration(options.drainWindow, "drain-window", "HERALD_DRAIN_WINDOW") ?? edge.drainWindow
+        heartbeatInterval = try reader.duration(options.heartbeat, "heartbeat", "HERALD_HEARTBEAT", allowZero: false) ?? heartbeatInterval
+        retention.maxLength = try reader.int(options.historyLength, "history-length", "HERALD_HISTORY_LENGTH", range: 1...10_000_000) ?? retention.maxLength
+        if let maxAge = try reader.duration(options.historyMaxAge, "history-max-age", "HERALD_HISTORY_MAX_AGE"), maxAge.nanoseconds > 0 {
+            retention.maxAge = .nanoseconds(maxAge.nanoseconds)
+        }
+        threads = try reader.int(options.threads, "threads", "HERALD_THREADS", range: 1...1024) ?? threads
+        if let level = reader.value(options.logLevel, "log-level", "HERALD_LOG_LEVEL") {
+            guard let parsed = Logger.Level(rawValue: level.lowercased()) else {
+                throw ValidationError("--log-level / HERALD_LOG_LEVEL: \"\(level)\" is not a level; use trace, debug, info, notice, warning, error or critical")
+            }
+            logLevel = parsed
+        }
+        if let url = reader.value(options.redisURL, "redis-url", "HERALD_REDIS_URL") {
+            do {
+                var redis = RedisBrokerConfiguration(connection: try RedisConfiguration(url: url), retention: retention)
+                redis.keyPrefix = reader.value(options.keyPrefix, "key-prefix", "HERALD_KEY_PREFIX") ?? redis.keyPrefix
+                self.redis = redis
+            } catch {
+                throw ValidationError("--redis-url / HERALD_REDIS_URL: \(error)")
+            }
+        }
+    }
+}
+
+/// Reads one setting from its flag or environment variable and parses it, with errors that name both.
+struct SettingReader {
+    let environment: (String) -> String?
+
+    func value(_ flag: String?, _ name: String, _ variable: String) -> String? {
+        flag ?? environment(variable).flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    func int(_ flag: Int?, _ name: String, _ variable: String, range: ClosedRange<Int>) throws -> Int? {
+        let number: Int
+        if let flag {
+            number = flag
+        } else if let text = environment(variable), !text.isEmpty {
+            guard let parsed = Int(text) else { throw ValidationError("\(variable): \"\(text)\" is not a whole number") }
+            number = parsed
+        } else {
+            return nil
+        }
+        guard range.contains(number) else {
+            throw ValidationError("--\(name) / \(variable): \(number) is outside \(range.lowerBound)...\(range.upperBound)")
+        }
+        return number
+    }
+
+    /// Durations like `250ms`, `15s`, `10m`, `24h`, or `0`.
+    func duration(_ flag: String?, _ name: String, _ variable: String, allowZero: Bool = true) throws -> TimeAmount? {
+        guard let text = value(flag, name, variable) else { return nil }
+        let units: [(String, Int64)] = [("ms", 1_000_000), ("s", 1_000_000_000), ("m", 60_000_000_000), ("h", 3_600_000_000_000)]
+        let parsed: TimeAmount? = text == "0" ? .zero : units.lazy.compactMap { unit, nanoseconds in
+            text.hasSuffix(unit) ? Int64(text.dropLast(unit.count)).map { TimeAmount.nanoseconds($0 * nanoseconds) } : nil
+        }.first
+        guard let parsed, parsed.nanoseconds >= 0, allowZero || parsed.nanoseconds > 0 else {
+            throw ValidationError("--\(name) / \(variable): \"\(text)\" is not a \(allowZero ? "" : "positive ")duration; write e.g. 500ms, 15s, 10m or 24h")
+        }
+        return parsed
+    }
+
+    /// Sizes like `65536`, `512KiB`, `1MiB`.
+    func size(_ flag: String?, _ name: String, _ variable: String) throws -> Int? {
+        guard let text = value(flag, name, variable) else { return nil }
+        let units: [(String, Int)] = [("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("", 1)]
+        let parsed = units.lazy.compactMap { unit, factor in
+            text.hasSuffix(unit) ? Int(text.dropLast(unit.count)).map { $0 * factor } : nil
+        }.first
+        guard let parsed, parsed > 0 else {
+            throw ValidationError("--\(name) / \(variable): \"\(text)\" is not a size; write e.g. 65536, 512KiB or 1MiB")
+        }
+        return parsed
+    }
+}
+
+enum ProcessEnvironment {
+    static func variable(_ name: String) -> String? {
+        getenv(name).map { String(cString: $0) }
+    }
+}
