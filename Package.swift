@@ -126,7 +126,17 @@ let package = Package(
             dependencies: ["HeraldCore", "HeraldClient", .product(name: "NIOEmbedded", package: "swift-nio")]
         ),
         .testTarget(name: "HeraldHTTPTests", dependencies: ["HeraldHTTP", "HeraldCore", "HeraldClient", "TestSupport"]),
-        .testTarget(name: "HeraldRedisTests", dependencies: ["HeraldRedis", "HeraldCore", "Redis", "TestSupport"]),
+        .testTarget(
+            name: "HeraldRedisTests",
+            dependencies: [
+                "HeraldRedis",
+                "HeraldCore",
+                "Redis",
+                "TestSupport",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "HeraldBehaviourTests",
             dependencies: ["HeraldHTTP", "HeraldRedis", "HeraldCore", "HeraldClient", "Redis", "TestSupport"]

@@ -1,0 +1,101 @@
+import HeraldCore
+import Logging
+import NIOCore
+import NIOPosix
+import Redis
+import TestSupport
+import Testing
+@testable import HeraldRedis
+
+@Suite(
+    "Redis key layout and scripts",
+    .enabled(if: RedisServerProcess.isAvailable || RedisServerProcess.isRequired),
+    .timeLimit(.minutes(1))
+)
+struct RedisBrokerLayoutTests {
+    /// Runs `body` with a broker (its services running) and a raw connection to the same Redis.
+    func withBroker(retention: RetentionPolicy = RetentionPolicy(), _ body: (RedisBroker, RedisConnection, String) async throws -> Void) async throws {
+        let server = try await RedisServerProcess.start()
+        defer { server.stop() }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let prefix = "lt\(UInt32.random(in: 0...UInt32.max))"
+        var configuration = RedisBrokerConfiguration(connection: try RedisConfiguration(url: server.url), retention: retention)
+        configuration.keyPrefix = prefix
+        let fanOut = FanOut(eventLoopGroup: group, heartbeatInterval: .seconds(15))
+        let broker = try RedisBroker(configuration: configuration, fanOut: fanOut, eventLoopGroup: group, logger: Logger(label: "test"))
+        let connection = try await RedisConnection.connect(configuration: configuration.connection, eventLoop: group.next(), logger: Logger(label: "test"))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            for service in broker.services { tasks.addTask { try await service.run() } }
+            let deadline = ContinuousClock.now + .seconds(5)
+            while (try? await broker.checkReady()) == nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            try await body(broker, connection, prefix)
+            tasks.cancelAll()
+        }
+        await connection.close()
+        try await group.shutdownGracefully()
+    }
+
+    func event(_ topic: String, _ data: String, type: String? = nil) throws -> NewEvent {
+        NewEvent(topic: try Topic(topic), type: type, data: ByteBuffer(string: data))
+    }
+
+    @Test("keys put the topic in a hash tag, so stream, meta and channel share a slot")
+    func keyNames() throws {
+        let keys = RedisBroker.Keys(prefix: "herald", topic: try Topic("orders/42"))
+        #expect(keys.stream == "herald:{orders/42}:stream")
+        #expect(keys.meta == "herald:{orders/42}:meta")
+        #expect(keys.channel == "herald:{orders/42}:live")
+        #expect(RedisBroker.Keys.topic(ofChannel: keys.channel, prefix: "herald")?.name == "orders/42")
+        #expect(RedisBroker.Keys.topic(ofChannel: "other:{x}:live", prefix: "herald") == nil)
+    }
+
+    @Test("publish stores <ms>-<ordinal> ids, the event fields and the meta hash")
+    func storedLayout() async throws {
+        try await withBroker { broker, redis, prefix in
+            let positions = try await broker.publish([try event("t", "one", type: "kind"), try event("t", "two")])
+            #expect(positions.map(\.id.ordinal) == [1, 2])
+            #expect(positions[0].epoch == positions[1].epoch && positions[0].epoch != 0)
+            let entries = try await redis.send(RedisCommand("XRANGE", "\(prefix):{t}:stream", "-", "+")).array ?? []
+            #expect(entries.compactMap { $0.array?.first?.string } == positions.map(\.id.description))
+            #expect(entries.first?.array?.last == .array([.bulkString(ByteBuffer(string: "e")), .bulkString(ByteBuffer(string: "kind")), .bulkString(ByteBuffer(string: "d")), .bulkString(ByteBuffer(string: "one"))]))
+            let meta = try await redis.send(RedisCommand("HMGET", "\(prefix):{t}:meta", "epoch", "n", "ms")).array?.map(\.string)
+            #expect(meta == ["\(positions[1].epoch)", "2", "\(positions[1].id.milliseconds)"])
+            #expect(try await redis.send(RedisCommand("TTL", "\(prefix):{t}:stream")).int == -1)
+        }
+    }
+
+    @Test("with a maximum age, the stream and meta keys expire (the meta hash later)")
+    func maxAgeExpiry() async throws {
+        try await withBroker(retention: RetentionPolicy(maxLength: 100, maxAge: .seconds(60))) { broker, redis, prefix in
+            _ = try await broker.publish([try event("aged", "x")])
+            let streamTTL = try await redis.send(RedisCommand("PTTL", "\(prefix):{aged}:stream")).int ?? 0
+            let metaTTL = try await redis.send(RedisCommand("PTTL", "\(prefix):{aged}:meta")).int ?? 0
+            #expect(streamTTL > 0 && streamTTL <= 60_000)
+            #expect(metaTTL > 60_000)
+        }
+    }
+
+    @Test("publishing recovers when Redis lost its scripts")
+    func noScriptRecovery() async throws {
+        try await withBroker { broker, redis, _ in
+            _ = try await broker.publish([try event("s", "1")])
+            #expect(try await redis.send(RedisCommand("SCRIPT", "FLUSH")).string == "OK")
+            let positions = try await broker.publish([try event("s", "2"), try event("s", "3")])
+            #expect(positions.map(\.id.ordinal) == [2, 3])
+            let history = try await broker.history(of: try Topic("s"), after: .zero, limit: 10)
+            #expect(history.events.map { String(buffer: $0.data) } == ["1", "2", "3"])
+        }
+    }
+
+    @Test("the live envelope decodes to the stored event, data byte for byte")
+    func envelope() throws {
+        let topic = try Topic("t")
+        let payload = ByteBuffer(string: "42 1795-7 kind\nline 1\nline 2 with spaces ")
+        let event = try #require(RedisBroker.Envelope.decode(payload, topic: topic))
+        #expect(event.position == TopicPosition(epoch: 42, id: StreamID(milliseconds: 1795, ordinal: 7)))
+        #expect(event.type == "kind")
+        #expect(String(buffer: event.data) == "line 1\nline 2 with spaces ")
+        #expect(RedisBroker.Envelope.decode(ByteBuffer(string: "42 1795-7 \nplain"), topic: topic)?.type == nil)
+        #expect(RedisBroker.Envelope.decode(ByteBuffer(string: "garbage"), topic: topic) == nil)
+    }
+}
