@@ -9,11 +9,7 @@ import Synchronization
 /// ``start()`` returns once the server answers `PING`. Whoever starts one stops it
 /// (`defer { server.stop() }`); `deinit` kills a forgotten process as a last resort.
 ///
-/// The child is spawned with `posix_spawn` rather than Foundation's `Process`: a test
-/// runs on a pool thread whose signal mask blocks SIGTERM, `Process` passes that mask
-/// on (redis then ignores SIGTERM), and `Process.isRunning` is only updated by a run
-/// loop nobody spins in async code. Here the child gets an empty mask and default
-/// handlers, and is reaped with `waitpid`.
+/// The child is started with `ChildProcess` (posix_spawn, empty signal mask, reaped with waitpid).
 public final class RedisServerProcess: Sendable {
     public struct StartError: Error, CustomStringConvertible {
         public var description: String
@@ -49,7 +45,7 @@ public final class RedisServerProcess: Sendable {
         self.process.withLock { pid in
             if let pid {
                 kill(pid, SIGKILL)
-                _ = Self.waitForExit(pid, timeout: 5)
+                _ = ChildProcess.waitForExit(pid, timeout: 5)
             }
         }
     }
@@ -90,7 +86,7 @@ public final class RedisServerProcess: Sendable {
         guard let pid else {
             return
         }
-        Self.terminate(pid)
+        ChildProcess.terminate(pid)
     }
 
     /// Stops the server and starts it again on the same port (its data is lost).
@@ -144,11 +140,11 @@ public final class RedisServerProcess: Sendable {
         ]
         let logPath = FileManager.default.temporaryDirectory.appendingPathComponent("redis-test-\(port).log").path
         defer { try? FileManager.default.removeItem(atPath: logPath) }
-        let pid = try Self.spawn(executable.path, arguments, logPath: logPath)
+        let pid = try ChildProcess.spawn(executable.path, arguments, logPath: logPath)
         // why: redis starts in a few ms; 5 s is far above that even on a loaded CI box.
         let deadline = ContinuousClock.now + .seconds(5)
         while ContinuousClock.now < deadline {
-            guard Self.isAlive(pid) else {
+            guard ChildProcess.state(pid) == .running else {
                 let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
                 let reason = log.split(separator: "\n").suffix(3).joined(separator: " | ")
                 throw StartError(description: "redis-server on port \(port) exited at start: \(reason)")
@@ -158,45 +154,8 @@ public final class RedisServerProcess: Sendable {
             }
             try await Task.sleep(for: .milliseconds(20))
         }
-        Self.terminate(pid)
+        ChildProcess.terminate(pid)
         throw StartError(description: "redis-server on port \(port) did not answer PING within 5 s")
-    }
-
-    private static func spawn(_ path: String, _ arguments: [String], logPath: String) throws -> pid_t {
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var emptyMask = sigset_t()
-        sigemptyset(&emptyMask)
-        posix_spawnattr_setsigmask(&attributes, &emptyMask)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGTERM, SIGINT, SIGPIPE, SIGHUP] {
-            sigaddset(&defaults, signal)
-        }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
-        var fileActions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&fileActions)
-        defer { posix_spawn_file_actions_destroy(&fileActions) }
-        posix_spawn_file_actions_addopen(&fileActions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&fileActions, 1, logPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_adddup2(&fileActions, 1, 2)
-
-        let environment = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }
-        let argv = arguments.map { strdup($0) } + [nil]
-        let envp = environment.map { strdup($0) } + [nil]
-        defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
-        }
-        var pid = pid_t()
-        let status = posix_spawn(&pid, path, &fileActions, &attributes, argv, envp)
-        guard status == 0 else {
-            throw StartError(description: "cannot start \(path): posix_spawn error \(status)")
-        }
-        return pid
     }
 
     private static func answersPing(port: Int) async -> Bool {
@@ -221,50 +180,6 @@ public final class RedisServerProcess: Sendable {
             }
         } catch {
             return false
-        }
-    }
-
-    private static func terminate(_ pid: pid_t) {
-        kill(pid, SIGTERM)
-        // why: redis exits within ~100 ms of SIGTERM without persistence; 5 s covers a loaded box.
-        if !Self.waitForExit(pid, timeout: 5) {
-            kill(pid, SIGKILL)
-            _ = Self.waitForExit(pid, timeout: 5)
-        }
-    }
-
-    /// Polls until `pid` has exited and is reaped.
-    private static func waitForExit(_ pid: pid_t, timeout: TimeInterval) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Self.isAlive(pid) {
-            guard Date() < deadline else {
-                return false
-            }
-            usleep(2_000)
-        }
-        return true
-    }
-
-    /// Whether our child `pid` still runs; reaps it if it has exited.
-    private static func isAlive(_ pid: pid_t) -> Bool {
-        var status: Int32 = 0
-        while true {
-            let result = waitpid(pid, &status, WNOHANG)
-            if result == 0 {
-                return true
-            }
-            if result == pid {
-                return false
-            }
-            switch errno {
-            case EINTR:
-                continue
-            case ECHILD:
-                // Someone else in the process reaped it (a SIGCHLD handler): ask the kernel.
-                return kill(pid, 0) == 0
-            default:
-                return false
-            }
         }
     }
 }

@@ -1,0 +1,80 @@
+import Foundation
+import HeraldClient
+import TestSupport
+import Testing
+
+/// Runs the real `herald` binary that `swift build --build-tests` produced next to the tests.
+@Suite("herald serve, the executable", .timeLimit(.minutes(1)))
+struct ServeCommandTests {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let binary = repository.appendingPathComponent(".build/debug/herald").path
+
+    /// Runs `herald arguments` to completion (bounded) and returns its exit state and output.
+    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (ChildProcess.State?, String) {
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("herald-\(UUID().uuidString).log").path
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        let pid = try ChildProcess.spawn(Self.binary, ["herald"] + arguments, logPath: log, environment: environment)
+        let state = ChildProcess.waitForExit(pid, timeout: 20)
+        if state == nil { ChildProcess.terminate(pid) }
+        return (state, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
+    }
+
+    @Test("--help documents every setting of docs/configuration.md with its variable and default")
+    func helpMatchesDocs() throws {
+        let (state, help) = try run(["serve", "--help"])
+        #expect(state == .exited(0))
+        let docs = try String(contentsOf: Self.repository.appendingPathComponent("docs/configuration.md"), encoding: .utf8)
+        let documented = Set(docs.matches(of: /HERALD_[A-Z_]+/).map { String($0.output) })
+        let offered = Set(help.matches(of: /HERALD_[A-Z_]+/).map { String($0.output) })
+        #expect(documented.count >= 15)
+        #expect(documented == offered)
+        #expect(help.components(separatedBy: "(default:").count - 1 == offered.count)
+    }
+
+    @Test("an invalid setting stops startup with a message naming the flag and the variable")
+    func invalidSetting() throws {
+        let (byFlag, flagOutput) = try run(["serve", "--port", "70000"])
+        #expect(byFlag != .exited(0) && byFlag != nil)
+        #expect(flagOutput.contains("--port / HERALD_PORT"))
+        let (byVariable, variableOutput) = try run(["serve"], environment: ["HERALD_HEARTBEAT": "soon"])
+        #expect(byVariable != .exited(0) && byVariable != nil)
+        #expect(variableOutput.contains("HERALD_HEARTBEAT"))
+    }
+
+    @Test("serve says which backend it uses, serves streams, and exits 0 on SIGTERM after closing them")
+    func gracefulStop() async throws {
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("herald-\(UUID().uuidString).log").path
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        let pid = try ChildProcess.spawn(Self.binary, ["herald", "serve", "--host", "127.0.0.1", "--port", "0", "--drain-window", "100ms"], logPath: log)
+        defer { if ChildProcess.state(pid) == .running { ChildProcess.terminate(pid) } }
+        var port: Int?
+        let deadline = ContinuousClock.now + .seconds(10)
+        while port == nil, ContinuousClock.now < deadline {
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            port = text.firstMatch(of: /127\.0\.0\.1:(\d+)/).flatMap { Int($0.output.1) }
+            if port == nil { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        let listening = try #require(port)
+        #expect(try String(contentsOfFile: log, encoding: .utf8).contains("using the in-memory backend"))
+        let stream = try await HeraldHTTPClient.openEventStream(port: listening, path: "/events?topic=bye")
+        #expect(stream.status == 200)
+        kill(pid, SIGTERM)
+        #expect(ChildProcess.waitForExit(pid, timeout: 10) == .exited(0))
+        var ended = false
+        reading: for _ in 0..<100 {
+            do {
+                if try await stream.next(timeout: .seconds(5)) == nil {
+                    ended = true
+                    break reading
+                }
+            } catch let error as HeraldClientError where error.code == .timedOut {
+                break reading
+            } catch {
+                ended = true  // the connection closed without the final chunk: also an end
+                break reading
+            }
+        }
+        #expect(ended, "the stream should end when the node stops")
+        #expect(try String(contentsOfFile: log, encoding: .utf8).contains("stopped"))
+    }
+}
