@@ -10,11 +10,7 @@ struct RedisClientTests {
     @Test("A running client sends commands round-robin over its connections")
     func sendsCommands() async throws {
         try await RedisTestEnvironment.withServer { server in
-            let client = RedisClient(
-                configuration: try RedisTestEnvironment.configuration(for: server),
-                eventLoopGroup: RedisTestEnvironment.eventLoopGroup,
-                logger: RedisTestEnvironment.logger("client")
-            )
+            let client = try RedisTestEnvironment.client(for: server, label: "client")
             try await RedisTestEnvironment.withRunning(client.run) {
                 try await client.waitUntilConnected(timeout: .seconds(5))
                 #expect(client.isConnected)
@@ -39,11 +35,7 @@ struct RedisClientTests {
     @Test("Sending without a connection throws connectionUnavailable at once")
     func unavailableWhenServerIsDown() async throws {
         try await RedisTestEnvironment.withServer { server in
-            let client = RedisClient(
-                configuration: try RedisTestEnvironment.configuration(for: server),
-                eventLoopGroup: RedisTestEnvironment.eventLoopGroup,
-                logger: RedisTestEnvironment.logger("client-down")
-            )
+            let client = try RedisTestEnvironment.client(for: server, label: "client-down")
             let beforeRun = await #expect(throws: RedisError.self) { try await client.send(RedisCommand("PING")) }
             #expect(beforeRun?.code == .connectionUnavailable)
 
@@ -62,11 +54,7 @@ struct RedisClientTests {
     @Test("The client reconnects after the server restarts")
     func reconnectsAfterRestart() async throws {
         try await RedisTestEnvironment.withServer { server in
-            let client = RedisClient(
-                configuration: try RedisTestEnvironment.configuration(for: server),
-                eventLoopGroup: RedisTestEnvironment.eventLoopGroup,
-                logger: RedisTestEnvironment.logger("client-restart")
-            )
+            let client = try RedisTestEnvironment.client(for: server, label: "client-restart")
             try await RedisTestEnvironment.withRunning(client.run) {
                 try await client.waitUntilConnected(timeout: .seconds(5))
                 try await server.restart()
@@ -81,11 +69,7 @@ struct RedisClientTests {
     @Test("After the run ends, sends fail with connectionUnavailable")
     func stopsOnCancellation() async throws {
         try await RedisTestEnvironment.withServer { server in
-            let client = RedisClient(
-                configuration: try RedisTestEnvironment.configuration(for: server),
-                eventLoopGroup: RedisTestEnvironment.eventLoopGroup,
-                logger: RedisTestEnvironment.logger("client-stop")
-            )
+            let client = try RedisTestEnvironment.client(for: server, label: "client-stop")
             try await RedisTestEnvironment.withRunning(client.run) {
                 try await client.waitUntilConnected(timeout: .seconds(5))
             }

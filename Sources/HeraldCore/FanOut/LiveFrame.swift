@@ -12,8 +12,13 @@ struct LiveFrame: Sendable {
     init(_ event: StoredEvent, allocator: ByteBufferAllocator) {
         topic = event.topic
         position = event.position
-        fields = WireChunk(allocator: allocator) { SSEEncoder.appendFields(type: event.type, data: event.data, to: &$0) }
+        let fields = WireChunk(allocator: allocator) { SSEEncoder.appendFields(type: event.type, data: event.data, to: &$0) }
         let id = Cursor(topics: [event.topic], positions: [event.position]).encoded
-        complete = WireChunk(allocator: allocator) { SSEEncoder.appendEvent(type: event.type, data: event.data, id: id, to: &$0) }
+        // why: reuses the encoded fields instead of splitting the data into lines a second time.
+        complete = WireChunk(allocator: allocator) {
+            $0.writeImmutableBuffer(fields.payload)
+            SSEEncoder.appendIDAndEnd(id, to: &$0)
+        }
+        self.fields = fields
     }
 }

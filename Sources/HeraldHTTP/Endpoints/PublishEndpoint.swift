@@ -54,13 +54,3 @@ enum PublishEndpoint {
         return NewEvent(topic: topic, type: message.event, data: ByteBuffer(string: message.data))
     }
 }
-
-extension StringProtocol {
-    /// The text without leading and trailing spaces and tabs (HTTP optional whitespace).
-    var trimmingSpaces: String {
-        var text = Substring(self)
-        while text.first == " " || text.first == "\t" { text.removeFirst() }
-        while text.last == " " || text.last == "\t" { text.removeLast() }
-        return String(text)
-    }
-}

@@ -70,31 +70,15 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
             respond(context: context, status: .ok, json: "{\"status\":\"ok\"}", keepAlive: head.isKeepAlive)
         case .ready:
             let broker = app.broker
-            let promise = context.eventLoop.makePromise(of: Void.self)
-            promise.completeWithTask { try await broker.checkReady() }
-            promise.futureResult.assumeIsolated().whenComplete { result in
-                switch result {
-                case .success:
-                    self.respond(context: context, status: .ok, json: "{\"status\":\"ready\",\"backend\":\(JSONText.quoted(broker.name))}", keepAlive: head.isKeepAlive)
-                case .failure(let error):
-                    self.respond(context: context, error: error, keepAlive: head.isKeepAlive)
-                }
-            }
+            respond(after: {
+                try await broker.checkReady()
+                return "{\"status\":\"ready\",\"backend\":\(JSONText.quoted(broker.name))}"
+            }, head: head, context: context)
         case .publish:
             do {
                 let request = try PublishEndpoint.parse(head: head, body: body, configuration: app.configuration)
                 let broker = app.broker
-                let promise = context.eventLoop.makePromise(of: [TopicPosition].self)
-                promise.completeWithTask { try await broker.publish(request.events) }
-                promise.futureResult.assumeIsolated().whenComplete { result in
-                    switch result {
-                    case .success(let positions):
-                        self.respond(context: context, status: .ok, json: request.reply(positions), keepAlive: head.isKeepAlive)
-                    case .failure(let error):
-                        self.app.logger.warning("publish failed", metadata: ["error": "\(error)"])
-                        self.respond(context: context, error: error, keepAlive: head.isKeepAlive)
-                    }
-                }
+                respond(after: { request.reply(try await broker.publish(request.events)) }, head: head, context: context)
             } catch {
                 respond(context: context, error: error, keepAlive: head.isKeepAlive)
             }
@@ -105,8 +89,22 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
                 state = .streaming
                 try EventsEndpoint.start(request, head: head, context: context, app: app, handlersToRemove: httpHandlers + [self])
             } catch {
-                state = .responding
                 respond(context: context, error: error, keepAlive: head.isKeepAlive)
+            }
+        }
+    }
+
+    /// Runs `work` (backend calls) in a task tied to this request, then answers 200 with the JSON it returns,
+    /// or the error it throws. The pipelining handler holds further requests of the connection meanwhile.
+    private func respond(after work: @escaping @Sendable () async throws -> String, head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let promise = context.eventLoop.makePromise(of: String.self)
+        promise.completeWithTask(work)
+        promise.futureResult.assumeIsolated().whenComplete { result in
+            switch result {
+            case .success(let json):
+                self.respond(context: context, status: .ok, json: json, keepAlive: head.isKeepAlive)
+            case .failure(let error):
+                self.respond(context: context, error: error, keepAlive: head.isKeepAlive)
             }
         }
     }
@@ -139,6 +137,8 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
         let response = HTTPErrorResponse(error)
         if response.status == .internalServerError {
             app.logger.error("request failed", metadata: ["error": "\(error)"])
+        } else if response.status.code >= 500 {
+            app.logger.warning("request refused, backend not serving", metadata: ["error": "\(error)"])
         }
         respond(context: context, status: response.status, json: response.body, extraHeaders: response.headers, keepAlive: keepAlive)
     }

@@ -37,6 +37,11 @@ enum RedisTestEnvironment {
         return configuration
     }
 
+    /// A (not yet running) client of `server` with the test configuration, logging under `label`.
+    static func client(for server: RedisServerProcess, label: String) throws -> RedisClient {
+        RedisClient(configuration: try configuration(for: server), eventLoopGroup: eventLoopGroup, logger: logger(label))
+    }
+
     /// Starts a server, runs `body`, and stops the server whatever happens.
     static func withServer<T>(_ body: (RedisServerProcess) async throws -> T) async throws -> T {
         let server = try await RedisServerProcess.start()
