@@ -123,7 +123,12 @@ let package = Package(
         ),
         .testTarget(
             name: "HeraldCoreTests",
-            dependencies: ["HeraldCore", "HeraldClient", .product(name: "NIOEmbedded", package: "swift-nio")]
+            dependencies: [
+                "HeraldCore",
+                "HeraldClient",
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
         .testTarget(name: "HeraldHTTPTests", dependencies: ["HeraldHTTP", "HeraldCore", "HeraldClient", "TestSupport"]),
         .testTarget(

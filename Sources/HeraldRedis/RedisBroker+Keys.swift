@@ -10,12 +10,19 @@ extension RedisBroker {
         let meta: String
         /// The sharded pub/sub channel carrying live envelopes (`RedisBroker+Envelope.swift`).
         let channel: String
+        private let base: String
 
         init(prefix: String, topic: Topic) {
-            let base = "\(prefix):{\(topic.name)}:"
+            base = "\(prefix):{\(topic.name)}:"
             stream = base + "stream"
             meta = base + "meta"
             channel = base + "live"
+        }
+
+        /// The string remembering a published event's `<epoch> <id>` under its idempotency key, for the
+        /// idempotency window (`PX`).
+        func idempotency(_ key: String) -> String {
+            base + "idem:" + key
         }
 
         /// The topic of a live channel name, or nil when the channel is not one of ours.

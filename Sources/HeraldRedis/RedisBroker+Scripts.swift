@@ -3,17 +3,25 @@ extension RedisBroker {
     /// (reloaded on `NOSCRIPT`, for example after a Redis restart). Every key a script touches is in KEYS,
     /// all in the topic's slot, so a wrong layout fails with CROSSSLOT before anything is written.
     enum Script {
-        /// Appends one event to a topic and publishes it live, atomically.
+        /// Appends one event to a topic and publishes it live, atomically; or, when the idempotency key was
+        /// seen within its window, only returns the position stored under it.
         ///
-        /// KEYS: 1 stream, 2 meta, 3 live channel.
+        /// KEYS: 1 stream, 2 meta, 3 live channel, 4 (optional) idempotency key.
         /// ARGV: 1 max length (approximate), 2 max age in ms (0 = none), 3 meta time-to-live in ms,
-        ///       4 event type ('' = none), 5 data.
+        ///       4 event type ('' = none), 5 data, 6 idempotency window in ms (used with KEYS[4]).
         /// Reply: `{epoch, id}`.
         ///
         /// Ids are `<ms>-<ordinal>`: ms from Redis' clock, never going back within the topic; ordinal = last + 1.
         /// A missing meta hash starts a new epoch (a fresh random-ish 32-bit number, never 0) and a fresh
         /// stream. With a max age, old entries are trimmed and idle keys expire (the meta hash later).
         static let publish = """
+        if KEYS[4] then
+          local seen = redis.call('GET', KEYS[4])
+          if seen then
+            local space = string.find(seen, ' ', 1, true)
+            return {string.sub(seen, 1, space - 1), string.sub(seen, space + 1)}
+          end
+        end
         local meta = redis.call('HMGET', KEYS[2], 'epoch', 'n', 'ms')
         local time = redis.call('TIME')
         local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
@@ -39,6 +47,7 @@ extension RedisBroker {
           redis.call('PEXPIRE', KEYS[2], ARGV[3])
         end
         redis.call('SPUBLISH', KEYS[3], epoch .. ' ' .. id .. ' ' .. ARGV[4] .. '\\n' .. ARGV[5])
+        if KEYS[4] then redis.call('SET', KEYS[4], epoch .. ' ' .. id, 'PX', ARGV[6]) end
         return {epoch, id}
         """
 

@@ -11,8 +11,9 @@ extension RedisSubscriber {
     /// - a subscribe that arrives while `SUNSUBSCRIBE` is in flight re-subscribes after
     ///   the confirmation; the last unsubscribe during `SSUBSCRIBE` unsubscribes after it;
     /// - waiters survive a connection loss and are served by the reconnect, which
-    ///   re-subscribes every channel still wanted and then reports those that had
-    ///   subscribers (`notifyResubscribed`), since messages may have been missed;
+    ///   re-subscribes every channel still wanted and then, once every re-subscription
+    ///   is settled, reports those that had subscribers (`notifyResubscribed`, possibly
+    ///   empty: every reconnect is reported once), since messages may have been missed;
     /// - a server-initiated `sunsubscribe` (slot migration) re-subscribes and reports.
     struct ChannelStateMachine {
         typealias WaiterID = Int
@@ -57,6 +58,8 @@ extension RedisSubscriber {
 
         private var channels: [String: Channel] = [:]
         private var connection = Connection.disconnected
+        /// False until the first connection: only reconnects are reported.
+        private var hasConnected = false
         /// Channels re-subscribed after a reconnect whose confirmation is still awaited.
         private var resubscribing: Set<String> = []
         private var resubscribed: [String] = []
@@ -169,6 +172,8 @@ extension RedisSubscriber {
                 return []
             }
             self.connection = .connected
+            let isReconnect = self.hasConnected
+            self.hasConnected = true
             self.resubscribing = []
             self.resubscribed = []
             var actions: [Action] = []
@@ -184,6 +189,9 @@ extension RedisSubscriber {
                 }
                 self.channels[name] = channel
                 actions.append(.sendSubscribe(name))
+            }
+            if isReconnect && self.resubscribing.isEmpty {
+                actions.append(.notifyResubscribed([]))
             }
             return actions
         }
@@ -256,7 +264,7 @@ extension RedisSubscriber {
             if confirmed {
                 self.resubscribed.append(name)
             }
-            guard self.resubscribing.isEmpty, !self.resubscribed.isEmpty else {
+            guard self.resubscribing.isEmpty else {
                 return []
             }
             let names = self.resubscribed

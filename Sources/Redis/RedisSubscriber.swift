@@ -8,10 +8,10 @@ import Synchronization
 /// Many local subscribers share a Redis subscription: `SSUBSCRIBE` is sent for the
 /// first and `SUNSUBSCRIBE` after the last, one channel per command. Messages reach
 /// `onMessages` on the connection's event loop, once per read batch, in arrival order.
-/// `run()` keeps the connection open until graceful shutdown: after a loss it
-/// reconnects with backoff, re-subscribes every channel that still has subscribers
-/// and then calls `onResubscribed` with them, because messages published meanwhile
-/// were missed (heal them from the streams). The protocol logic is in
+/// `run()` keeps the connection open until graceful shutdown: after a loss it calls
+/// `onConnectionLost`, reconnects with backoff, re-subscribes every channel that still
+/// has subscribers and then calls `onResubscribed` with them, because messages
+/// published meanwhile were missed (heal them from the streams). The protocol logic is in
 /// ``ChannelStateMachine``; this class executes its actions outside its lock.
 public final class RedisSubscriber: Service, Sendable {
     struct Waiter: Sendable {
@@ -34,6 +34,7 @@ public final class RedisSubscriber: Service, Sendable {
     let logger: Logger
     let onMessages: @Sendable ([RedisPubSubMessage]) -> Void
     let onResubscribed: @Sendable ([String]) -> Void
+    let onConnectionLost: @Sendable () -> Void
     let state = Mutex(State())
 
     /// Creates a subscriber; nothing connects until ``run()``.
@@ -41,20 +42,25 @@ public final class RedisSubscriber: Service, Sendable {
     /// - Parameters:
     ///   - onMessages: called on the connection's event loop with every message of one
     ///     read batch, in arrival order. Keep it short and non-blocking.
-    ///   - onResubscribed: called after a reconnect (or after Redis dropped a
-    ///     subscription) once the channels listed are subscribed again.
+    ///   - onResubscribed: called once after every reconnect, when every channel
+    ///     that had subscribers is subscribed again (the list may be empty), and after
+    ///     Redis dropped a subscription and it was renewed.
+    ///   - onConnectionLost: called when an established connection closed, before
+    ///     reconnecting: from then on messages are missed until `onResubscribed`.
     public init(
         configuration: RedisConfiguration,
         eventLoopGroup: any EventLoopGroup,
         logger: Logger,
         onMessages: @escaping @Sendable ([RedisPubSubMessage]) -> Void,
-        onResubscribed: @escaping @Sendable ([String]) -> Void = { _ in }
+        onResubscribed: @escaping @Sendable ([String]) -> Void = { _ in },
+        onConnectionLost: @escaping @Sendable () -> Void = {}
     ) {
         self.configuration = configuration
         self.eventLoop = eventLoopGroup.next()
         self.logger = logger
         self.onMessages = onMessages
         self.onResubscribed = onResubscribed
+        self.onConnectionLost = onConnectionLost
     }
 
     /// `true` while the subscriber connection is open.
@@ -148,6 +154,7 @@ public final class RedisSubscriber: Service, Sendable {
                 }
                 if !Task.isCancelled {
                     self.logger.warning("redis subscriber connection lost", metadata: [RedisMetadataKey.connectionID: "\(connection.id)"])
+                    self.onConnectionLost()
                 }
             } catch {
                 self.logger.debug("redis subscriber cannot connect", metadata: [RedisMetadataKey.error: "\(error)"])

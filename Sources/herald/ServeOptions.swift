@@ -22,6 +22,9 @@ struct ServeOptions: ParsableArguments {
     @Option(help: "Maximum age of kept events, e.g. 10m, 24h; 0 keeps events until trimmed by length. [env: HERALD_HISTORY_MAX_AGE] (default: 0)")
     var historyMaxAge: String?
 
+    @Option(help: "How long a publish's idempotency key is remembered, e.g. 10m, 1h. [env: HERALD_IDEMPOTENCY_WINDOW] (default: 10m)")
+    var idempotencyWindow: String?
+
     @Option(help: "Idle streams get a comment this often. [env: HERALD_HEARTBEAT] (default: 15s)")
     var heartbeat: String?
 
@@ -37,7 +40,10 @@ struct ServeOptions: ParsableArguments {
     @Option(help: "Most events in one batch publish. [env: HERALD_MAX_BATCH] (default: 1000)")
     var maxBatch: Int?
 
-    @Option(help: "On shutdown, streams close at random moments within this window. [env: HERALD_DRAIN_WINDOW] (default: 3s)")
+    @Option(help: "On shutdown, /readyz answers 503 while the node keeps serving this long, so load balancers take it out. [env: HERALD_DRAIN_GRACE] (default: 5s)")
+    var drainGrace: String?
+
+    @Option(help: "On shutdown, after the grace, streams close at random moments within this window. [env: HERALD_DRAIN_WINDOW] (default: 3s)")
     var drainWindow: String?
 
     @Option(help: "Bytes queued for a client that does not read before its stream is closed. [env: HERALD_SLOW_CLIENT_BUFFER] (default: 4MiB)")

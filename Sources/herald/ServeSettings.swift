@@ -29,11 +29,15 @@ struct ServeSettings {
         edge.maxBodySize = try reader.size(options.maxBodySize, "max-body-size", "HERALD_MAX_BODY_SIZE") ?? edge.maxBodySize
         edge.slowClientBufferLimit = try reader.size(options.slowClientBuffer, "slow-client-buffer", "HERALD_SLOW_CLIENT_BUFFER") ?? edge.slowClientBufferLimit
         edge.retryInterval = try reader.duration(options.retry, "retry", "HERALD_RETRY") ?? edge.retryInterval
+        edge.drainGrace = try reader.duration(options.drainGrace, "drain-grace", "HERALD_DRAIN_GRACE") ?? edge.drainGrace
         edge.drainWindow = try reader.duration(options.drainWindow, "drain-window", "HERALD_DRAIN_WINDOW") ?? edge.drainWindow
         heartbeatInterval = try reader.duration(options.heartbeat, "heartbeat", "HERALD_HEARTBEAT", allowZero: false) ?? heartbeatInterval
         retention.maxLength = try reader.int(options.historyLength, "history-length", "HERALD_HISTORY_LENGTH", range: 1...10_000_000) ?? retention.maxLength
         if let maxAge = try reader.duration(options.historyMaxAge, "history-max-age", "HERALD_HISTORY_MAX_AGE"), maxAge.nanoseconds > 0 {
             retention.maxAge = .nanoseconds(maxAge.nanoseconds)
+        }
+        if let window = try reader.duration(options.idempotencyWindow, "idempotency-window", "HERALD_IDEMPOTENCY_WINDOW", allowZero: false) {
+            retention.idempotencyWindow = .nanoseconds(window.nanoseconds)
         }
         threads = try reader.int(options.threads, "threads", "HERALD_THREADS", range: 1...1024) ?? threads
         if let level = reader.value(options.logLevel, "log-level", "HERALD_LOG_LEVEL") {

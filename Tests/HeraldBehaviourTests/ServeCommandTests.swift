@@ -45,7 +45,7 @@ struct ServeCommandTests {
     func gracefulStop() async throws {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("herald-\(UUID().uuidString).log").path
         defer { try? FileManager.default.removeItem(atPath: log) }
-        let pid = try ChildProcess.spawn(Self.binary, ["herald", "serve", "--host", "127.0.0.1", "--port", "0", "--drain-window", "100ms"], logPath: log)
+        let pid = try ChildProcess.spawn(Self.binary, ["herald", "serve", "--host", "127.0.0.1", "--port", "0", "--drain-grace", "0", "--drain-window", "100ms"], logPath: log)
         defer { if ChildProcess.state(pid) == .running { ChildProcess.terminate(pid) } }
         var port: Int?
         let deadline = ContinuousClock.now + .seconds(10)

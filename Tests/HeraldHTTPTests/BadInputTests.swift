@@ -27,6 +27,10 @@ struct BadInputTests {
         .init(name: "event with NUL", contentType: "application/json", body: #"{"topic":"t","data":"x","event":"a\u0000b"}"#, status: 400, code: "invalid_event", hint: "CR, LF or NUL"),
         .init(name: "malformed JSON", contentType: "application/json", body: #"{"topic":"t","data":}"#, status: 400, code: "malformed_json", hint: "byte"),
         .init(name: "unknown field", contentType: "application/json", body: #"{"topci":"t","data":"x"}"#, status: 400, code: "unknown_field", hint: "topci"),
+        .init(name: "idempotency key with a space", contentType: "application/json", body: #"{"topic":"t","data":"x","idempotencyKey":"a b"}"#, status: 400, code: "invalid_idempotency_key", hint: "visible ASCII"),
+        .init(name: "idempotency key over 200 bytes", contentType: "application/json", body: "{\"topic\":\"t\",\"data\":\"x\",\"idempotencyKey\":\"\(String(repeating: "k", count: 201))\"}", status: 400, code: "invalid_idempotency_key", hint: "200"),
+        .init(name: "empty idempotency key", contentType: "application/json", body: #"{"topic":"t","data":"x","idempotencyKey":""}"#, status: 400, code: "invalid_idempotency_key", hint: "1 to 200"),
+        .init(name: "idempotency key not a string", contentType: "application/json", body: #"{"topic":"t","data":"x","idempotencyKey":7}"#, status: 400, code: "invalid_field", hint: "idempotencyKey"),
         .init(name: "wrong content type", contentType: "text/plain", body: "hello", status: 415, code: "unsupported_media_type", hint: "application/json"),
         .init(name: "missing content type", contentType: nil, body: "hello", status: 415, code: "unsupported_media_type", hint: "missing"),
         .init(name: "form without topic", contentType: "application/x-www-form-urlencoded", body: "data=x", status: 400, code: "missing_field", hint: "topic"),
@@ -96,6 +100,17 @@ struct BadInputTests {
             let response = try await node.get("/publish")
             expectError(response, status: 405, code: "method_not_allowed", hint: "POST")
             #expect(response.header("allow") == "POST")
+        }
+    }
+
+    @Test("an Idempotency-Key header together with an idempotencyKey field is refused, and nothing is stored")
+    func idempotencyKeyTwice() async throws {
+        try await TestNode.with(.memory) { node in
+            let stream = try await node.stream(["t"])
+            let response = try await node.post(contentType: "application/json", body: #"{"topic":"t","data":"x","idempotencyKey":"a"}"#, headers: [("Idempotency-Key", "b")])
+            expectError(response, status: 400, code: "invalid_idempotency_key", hint: "one of them")
+            try await node.publish("t", "after")
+            #expect(try await stream.nextEvent(timeout: .seconds(5))?.data == "after")
         }
     }
 

@@ -64,6 +64,22 @@ struct RedisBrokerLayoutTests {
         }
     }
 
+    @Test("an idempotency key is a string in the topic's slot holding <epoch> <id>, expiring after the window")
+    func idempotencyKeyLayout() async throws {
+        try await withBroker(retention: RetentionPolicy(idempotencyWindow: .seconds(90))) { broker, redis, prefix in
+            var keyed = try event("t", "once")
+            keyed.idempotencyKey = "k-1"
+            let first = try await broker.publish([keyed])
+            let again = try await broker.publish([keyed])
+            #expect(again == first)
+            #expect(try await redis.send(RedisCommand("XLEN", "\(prefix):{t}:stream")).int == 1)
+            let stored = try await redis.send(RedisCommand("GET", "\(prefix):{t}:idem:k-1")).string
+            #expect(stored == "\(first[0].epoch) \(first[0].id)")
+            let ttl = try await redis.send(RedisCommand("PTTL", "\(prefix):{t}:idem:k-1")).int ?? 0
+            #expect(ttl > 80_000 && ttl <= 90_000)
+        }
+    }
+
     @Test("with a maximum age, the stream and meta keys expire (the meta hash later)")
     func maxAgeExpiry() async throws {
         try await withBroker(retention: RetentionPolicy(maxLength: 100, maxAge: .seconds(60))) { broker, redis, prefix in

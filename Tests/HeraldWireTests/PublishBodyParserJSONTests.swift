@@ -83,7 +83,7 @@ struct PublishBodyParserJSONTests {
     @Test("a typo in a key is named, with a suggestion and the allowed fields")
     func typoMessage() {
         let error = failure(#"[{"topic":"a","data":1},{"topci":"b","data":2}]"#)
-        #expect(error?.message == #"item 1: unknown field "topci" (did you mean "topic"?); allowed fields are topic, data, event (or its alias type)"#)
+        #expect(error?.message == #"item 1: unknown field "topci" (did you mean "topic"?); allowed fields are topic, data, event (or its alias type), idempotencyKey"#)
     }
 
     @Test("malformed JSON keeps the parser's offset in the message and as the underlying error")

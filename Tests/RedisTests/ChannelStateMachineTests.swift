@@ -97,7 +97,7 @@ struct ChannelStateMachineTests {
         _ = machine.subscribe("c", waiter: 1)
         #expect(machine.connectionLost() == [])
         #expect(machine.subscribeConfirmed("c") == [], "a confirmation from the old connection is ignored")
-        #expect(machine.connected() == [.sendSubscribe("c")])
+        #expect(machine.connected() == [.sendSubscribe("c"), .notifyResubscribed([])], "the waiter had not counted yet: nothing missed")
         #expect(machine.subscribeConfirmed("c") == [.succeedWaiters([1])])
     }
 
@@ -137,7 +137,19 @@ struct ChannelStateMachineTests {
         _ = machine.subscribeConfirmed("c")
         _ = machine.connectionLost()
         #expect(machine.unsubscribe("c") == [])
-        #expect(machine.connected() == [])
+        #expect(machine.connected() == [.notifyResubscribed([])])
+    }
+
+    @Test("Every reconnect is reported once, also when nothing was re-subscribed or every re-subscribe was refused")
+    func everyReconnectIsReported() {
+        var machine = self.connectedMachine()
+        _ = machine.connectionLost()
+        #expect(machine.connected() == [.notifyResubscribed([])])
+        _ = machine.subscribe("a", waiter: 1)
+        _ = machine.subscribeConfirmed("a")
+        _ = machine.connectionLost()
+        #expect(machine.connected() == [.sendSubscribe("a")])
+        #expect(machine.subscribeRefused("a", message: "NOPERM") == [.notifyResubscribed([])])
     }
 
     @Test("A server-initiated sunsubscribe re-subscribes and reports the channel")

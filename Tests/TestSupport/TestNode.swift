@@ -61,6 +61,7 @@ public final class TestNode: Sendable {
         var edge = EdgeConfiguration()
         edge.host = "127.0.0.1"
         edge.port = 0
+        edge.drainGrace = .zero
         edge.drainWindow = .milliseconds(50)
         configure(&edge)
         let server = HTTPServer(configuration: edge, broker: broker, fanOut: fanOut, eventLoopGroup: eventLoopGroup, logger: logger)

@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import Synchronization
 
 /// Delivers live events to this node's SSE sessions: each event is encoded once, then written to every
 /// local session of its topic by that session's own event loop.
@@ -8,8 +9,10 @@ import NIOCore
 /// backend); each event loop receives the batch in one task and writes it with one flush per session.
 /// Nothing on this path does per-subscriber backend work, allocation of event bytes, or task hops.
 public final class FanOut: Sendable {
-    private let registries: [NIOLoopBoundBox<LoopRegistry>]
-    private let allocator = ByteBufferAllocator()
+    let registries: [NIOLoopBoundBox<LoopRegistry>]
+    let allocator = ByteBufferAllocator()
+    /// Counts `holdLive()` calls; a heal releases only the hold it was started for.
+    let holdGeneration = Atomic<UInt64>(0)
 
     /// - Parameter heartbeatInterval: an idle stream gets a `: ping` comment about this often
     ///   (at most twice this long apart), so proxies keep it open and dead peers are found.

@@ -17,6 +17,13 @@ final class LoopRegistry {
     private let heartbeatInterval: TimeAmount
     private let ping = WireChunk { SSEEncoder.appendComment("ping", to: &$0) }
     private var drainWaiters: [EventLoopPromise<Void>] = []
+    /// Live frames received while the backend's live feed is being healed; nil while delivering live.
+    private var held: [LiveFrame]?
+    private var heldOverflowed = false
+    private var holdGeneration: UInt64 = 0
+    /// why: a heal normally takes one Redis round trip per topic; if it takes so long that this many frames
+    /// pile up, the streams are closed instead (they resume exactly) rather than holding unbounded memory.
+    static let heldFrameLimit = 100_000
 
     init(loop: any EventLoop, heartbeatInterval: TimeAmount) {
         self.loop = loop
@@ -64,6 +71,12 @@ final class LoopRegistry {
     }
 
     func deliver(_ frames: [LiveFrame]) {
+        guard held == nil else { return holdBack(frames) }
+        write(frames)
+    }
+
+    /// Writes `frames` to their topics' sessions, then flushes each touched session once.
+    private func write(_ frames: [LiveFrame]) {
         for frame in frames {
             guard let members = byTopic[frame.topic] else { continue }
             var memo = CursorChunkMemo()
@@ -73,6 +86,55 @@ final class LoopRegistry {
             }
         }
         flushPending()
+    }
+
+    // MARK: Healing a lost live feed (see `FanOut+Healing.swift`)
+
+    func hold(generation: UInt64) {
+        holdGeneration = generation
+        if held == nil { held = [] }
+        for session in sessions where session.isCatchingUp {
+            session.catchUpIsStale = true
+        }
+    }
+
+    private func holdBack(_ frames: [LiveFrame]) {
+        guard !heldOverflowed else { return }
+        guard held!.count + frames.count <= Self.heldFrameLimit else {
+            heldOverflowed = true
+            held = []
+            return
+        }
+        held!.append(contentsOf: frames)
+    }
+
+    /// Where the live sessions of each of `topics` stand, the oldest per topic (sessions still catching
+    /// up are left out: they read their own history).
+    func oldestLivePositions(in topics: Set<Topic>) -> [Topic: TopicPosition] {
+        var oldest: [Topic: TopicPosition] = [:]
+        for topic in topics {
+            guard let members = byTopic[topic] else { continue }
+            for member in members.list where member.session.isLive {
+                let position = member.session.positions[member.topicIndex]
+                oldest[topic] = oldest[topic].map { FanOut.older($0, position) } ?? position
+            }
+        }
+        return oldest
+    }
+
+    /// Ends the hold of `generation`: writes `backfill`, then the held frames, and delivers live again.
+    /// Sessions on `unhealed` topics (or every session, if the hold overflowed) close within a second.
+    func releaseHold(generation: UInt64, backfill: [LiveFrame], closingSubscribersOf unhealed: Set<Topic>) {
+        guard generation == holdGeneration else { return }
+        let pending = held ?? []
+        held = nil
+        if heldOverflowed {
+            heldOverflowed = false
+            closeSoon(Array(sessions), within: .seconds(1))
+        }
+        closeSessions(subscribedTo: unhealed, spreadOver: .seconds(1))
+        write(backfill)
+        write(pending)
     }
 
     func markNeedsFlush(_ session: StreamSession) {

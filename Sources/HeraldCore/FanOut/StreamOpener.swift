@@ -34,22 +34,8 @@ public struct StreamOpener: Sendable {
         }
     }
 
-    /// The history a catch-up needs for one topic: nothing but the end for a fresh reader; otherwise every
-    /// event after the reader's position in the current epoch, or the whole retained history of a new epoch.
+    /// The history a catch-up needs for one topic (see `TopicHistoryReading.catchUpHistory`).
     func readHistory(of topic: Topic, from start: TopicPosition?) async throws -> TopicHistory {
-        guard let start else { return try await broker.history(of: topic, after: nil, limit: 0) }
-        var history = try await broker.history(of: topic, after: start.epoch == 0 ? .zero : start.id, limit: pageSize)
-        if history.epoch != 0 && start.epoch != 0 && history.epoch != start.epoch {
-            history = try await broker.history(of: topic, after: .zero, limit: pageSize)
-        }
-        var lastPageCount = history.events.count
-        while lastPageCount == pageSize, let last = history.events.last, history.events.count < maximumReplay {
-            let page = try await broker.history(of: topic, after: last.position.id, limit: pageSize)
-            guard page.epoch == history.epoch else { break }
-            history.events += page.events
-            history.last = page.last
-            lastPageCount = page.events.count
-        }
-        return history
+        try await broker.catchUpHistory(of: topic, from: start, pageSize: pageSize, maximumReplay: maximumReplay)
     }
 }

@@ -32,6 +32,8 @@ public final class StreamSession {
     var registry: LoopRegistry?
     var wroteSinceHeartbeat = false
     var needsFlush = false
+    /// Set when the live feed was lost during catch-up: the history read may have missed events.
+    var catchUpIsStale = false
 
     /// Creates a catching-up session. `topics` must be sorted and unique (`StreamRequest` guarantees it).
     public init(topics: [Topic], loop: any EventLoop, output: any StreamOutput, logger: Logger) {
@@ -47,6 +49,8 @@ public final class StreamSession {
 
     /// True once the connection is gone or the session was closed.
     public var isClosed: Bool { phase == .closed }
+    var isCatchingUp: Bool { phase == .catchingUp }
+    var isLive: Bool { phase == .live }
 
     /// The connection's current cursor, as sent in `id:` fields.
     public var cursor: Cursor { Cursor(topics: topics, positions: positions) }
@@ -58,6 +62,10 @@ public final class StreamSession {
         guard phase == .catchingUp else {
             subscription.cancel()
             return
+        }
+        guard !catchUpIsStale else {
+            subscription.cancel()
+            return failCatchUp(HeraldError(.backendUnavailable, "live delivery was interrupted while this stream opened; reconnect to resume"))
         }
         self.subscription = subscription
         positions = plan.baseline

@@ -16,6 +16,11 @@ extension MemoryBroker {
         /// Index of the oldest retained entry in `entries` (trimmed entries before it are dropped lazily).
         private var head = 0
         private var lastActivity: UInt64 = 0
+        /// Idempotency keys seen within the window, and the same keys in expiry order (the window is fixed,
+        /// so insertion order is expiry order) from `keysHead` on.
+        private var positionsByKey: [String: TopicPosition] = [:]
+        private var keysByExpiry: [(key: String, expiresAt: UInt64)] = []
+        private var keysHead = 0
 
         init(epoch: UInt32) { self.epoch = epoch }
 
@@ -47,6 +52,25 @@ extension MemoryBroker {
         func isExpired(_ retention: RetentionPolicy, now: UInt64) -> Bool {
             guard let maxAge = retention.maxAge else { return false }
             return now > lastActivity && now - lastActivity > UInt64(maxAge / .milliseconds(1))
+        }
+
+        /// The position stored under an idempotency key that is still within its window.
+        mutating func position(forIdempotencyKey key: String, now: UInt64) -> TopicPosition? {
+            while keysHead < keysByExpiry.count, keysByExpiry[keysHead].expiresAt <= now {
+                positionsByKey[keysByExpiry[keysHead].key] = nil
+                keysHead += 1
+            }
+            // why: compacting only when half the array is dead keeps forgetting O(1) amortised.
+            if keysHead > 64 && keysHead > keysByExpiry.count - keysHead {
+                keysByExpiry.removeFirst(keysHead)
+                keysHead = 0
+            }
+            return positionsByKey[key]
+        }
+
+        mutating func remember(_ key: String, position: TopicPosition, until expiresAt: UInt64) {
+            positionsByKey[key] = position
+            keysByExpiry.append((key, expiresAt))
         }
 
         /// Up to `limit` retained entries with an ordinal above `ordinal`.

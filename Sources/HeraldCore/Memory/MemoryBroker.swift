@@ -24,18 +24,27 @@ public final class MemoryBroker: Broker {
         logs.withLock { logs in
             let now = clock()
             var stored: [StoredEvent] = []
+            var positions: [TopicPosition] = []
             stored.reserveCapacity(events.count)
+            positions.reserveCapacity(events.count)
+            let window = UInt64(retention.idempotencyWindow / .milliseconds(1))
             for event in events {
                 var log = logs.removeValue(forKey: event.topic).flatMap { $0.isExpired(retention, now: now) ? nil : $0 }
                     ?? TopicLog(epoch: Self.newEpoch())
+                defer { logs[event.topic] = log }
+                if let key = event.idempotencyKey, let seen = log.position(forIdempotencyKey: key, now: now) {
+                    positions.append(seen)
+                    continue
+                }
                 let position = log.append(type: event.type, data: event.data, now: now)
                 log.trim(retention, now: now)
-                logs[event.topic] = log
+                if let key = event.idempotencyKey { log.remember(key, position: position, until: now + window) }
                 stored.append(StoredEvent(topic: event.topic, position: position, type: event.type, data: event.data))
+                positions.append(position)
             }
             // why: dispatching under the lock keeps live order equal to history order across publishers.
             fanOut.dispatch(stored)
-            return stored.map(\.position)
+            return positions
         }
     }
 

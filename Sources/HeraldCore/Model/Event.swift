@@ -7,11 +7,15 @@ public struct NewEvent: Sendable, Equatable {
     public var type: String?
     /// The `data:` payload (UTF-8 text); multi-line data is sent as several `data:` lines.
     public var data: ByteBuffer
+    /// When set, a retry of this publish within the idempotency window returns the first attempt's position
+    /// instead of storing the event again. Scoped to the topic.
+    public var idempotencyKey: String?
 
-    public init(topic: Topic, type: String?, data: ByteBuffer) {
+    public init(topic: Topic, type: String?, data: ByteBuffer, idempotencyKey: String? = nil) {
         self.topic = topic
         self.type = type
         self.data = data
+        self.idempotencyKey = idempotencyKey
     }
 }
 

@@ -10,6 +10,7 @@ public struct HeraldError: Error, CustomStringConvertible, Sendable {
             case invalidData = "invalid_data"
             case malformedCursor = "malformed_cursor"
             case tooManyTopics = "too_many_topics"
+            case invalidIdempotencyKey = "invalid_idempotency_key"
             case backendUnavailable = "backend_unavailable"
             case backendFailure = "backend_failure"
         }
@@ -22,6 +23,7 @@ public struct HeraldError: Error, CustomStringConvertible, Sendable {
         public static let invalidData = Code(.invalidData)
         public static let malformedCursor = Code(.malformedCursor)
         public static let tooManyTopics = Code(.tooManyTopics)
+        public static let invalidIdempotencyKey = Code(.invalidIdempotencyKey)
         /// The backend cannot be reached now; retrying later may succeed.
         public static let backendUnavailable = Code(.backendUnavailable)
         /// The backend answered with something Herald did not expect.

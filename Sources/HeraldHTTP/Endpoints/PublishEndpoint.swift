@@ -32,9 +32,18 @@ enum PublishEndpoint {
             let given = other.map { "Content-Type \($0) is not supported" } ?? "Content-Type is missing"
             throw EdgeError(.unsupportedMediaType, "\(given); send application/json or application/x-www-form-urlencoded")
         }
+        // why: a header names the whole request; a batch's items need distinct keys, so item i gets `<key>:<i>`.
+        let headerKey = head.headers.first(name: "idempotency-key")
         var events: [NewEvent] = []
         events.reserveCapacity(batch.messages.count)
         for (index, message) in batch.messages.enumerated() {
+            var message = message
+            if let headerKey {
+                guard message.idempotencyKey == nil else {
+                    throw HeraldError(.invalidIdempotencyKey, "both the Idempotency-Key header and an idempotencyKey field are given; use one of them")
+                }
+                message.idempotencyKey = batch.isBatch ? "\(headerKey):\(index)" : headerKey
+            }
             do {
                 events.append(try validate(message))
             } catch {
@@ -51,6 +60,7 @@ enum PublishEndpoint {
         guard !message.data.isEmpty else {
             throw HeraldError(.invalidData, "data is empty; EventSource does not dispatch events without data, send at least one character")
         }
-        return NewEvent(topic: topic, type: message.event, data: ByteBuffer(string: message.data))
+        if let key = message.idempotencyKey { try IdempotencyKey.validate(key) }
+        return NewEvent(topic: topic, type: message.event, data: ByteBuffer(string: message.data), idempotencyKey: message.idempotencyKey)
     }
 }

@@ -11,6 +11,7 @@ public struct EdgeError: Error, CustomStringConvertible, Sendable {
         public static let missingTopic = Code("missing_topic")
         public static let invalidQuery = Code("invalid_query")
         public static let shuttingDown = Code("shutting_down")
+        public static let draining = Code("draining")
 
         public var description: String { name }
     }

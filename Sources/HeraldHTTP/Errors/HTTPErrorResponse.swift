@@ -50,7 +50,7 @@ struct HTTPErrorResponse: Error {
         case .methodNotAllowed: .methodNotAllowed
         case .payloadTooLarge: .payloadTooLarge
         case .unsupportedMediaType: .unsupportedMediaType
-        case .shuttingDown: .serviceUnavailable
+        case .shuttingDown, .draining: .serviceUnavailable
         default: .badRequest
         }
     }

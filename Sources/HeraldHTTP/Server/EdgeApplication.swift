@@ -5,13 +5,29 @@ import Synchronization
 
 /// What every connection of the edge shares: the broker, the fan-out, settings and the shutdown state.
 final class EdgeApplication: Sendable {
+    /// Where graceful shutdown stands.
+    enum Phase: UInt8, AtomicRepresentable {
+        /// Serving normally.
+        case serving
+        /// `/readyz` answers 503 so that load balancers stop sending clients; everything else still works.
+        case draining
+        /// No longer listening; streams are closing and new ones are refused.
+        case closing
+    }
+
     let broker: any Broker
     let fanOut: FanOut
     let opener: StreamOpener
     let configuration: EdgeConfiguration
     let logger: Logger
-    private let draining = Atomic<Bool>(false)
+    private let phase = Atomic<Phase>(.serving)
     private let openConnections = Mutex<[ObjectIdentifier: any Channel]>([:])
+    private let publishes = Mutex(InFlight())
+
+    private struct InFlight {
+        var count = 0
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
 
     init(broker: any Broker, fanOut: FanOut, configuration: EdgeConfiguration, logger: Logger) {
         self.broker = broker
@@ -21,10 +37,35 @@ final class EdgeApplication: Sendable {
         self.logger = logger
     }
 
-    /// True once graceful shutdown began: new streams are refused with 503.
-    var isDraining: Bool { draining.load(ordering: .relaxed) }
+    var currentPhase: Phase { phase.load(ordering: .relaxed) }
 
-    func beginDraining() { draining.store(true, ordering: .relaxed) }
+    func enter(_ next: Phase) { phase.store(next, ordering: .relaxed) }
+
+    /// Runs a publish, counted so that shutdown can wait for the publishes in flight.
+    func publishing<T: Sendable>(_ work: () async throws -> T) async throws -> T {
+        publishes.withLock { $0.count += 1 }
+        defer {
+            let waiters = publishes.withLock { inFlight -> [CheckedContinuation<Void, Never>] in
+                inFlight.count -= 1
+                guard inFlight.count == 0 else { return [] }
+                defer { inFlight.waiters = [] }
+                return inFlight.waiters
+            }
+            waiters.forEach { $0.resume() }
+        }
+        return try await work()
+    }
+
+    /// Returns once no publish is in flight.
+    func publishesFinished() async {
+        await withCheckedContinuation { continuation in
+            let idle = publishes.withLock { inFlight in
+                if inFlight.count > 0 { inFlight.waiters.append(continuation) }
+                return inFlight.count == 0
+            }
+            if idle { continuation.resume() }
+        }
+    }
 
     /// Tracks `channel` until it closes, so that shutdown can close idle keep-alive connections.
     func track(_ channel: any Channel) {

@@ -14,6 +14,9 @@ public struct EdgeConfiguration: Sendable {
     public var maxTopicsPerConnection: Int = 32
     /// The `retry:` a stream starts with: how long a browser waits before reconnecting.
     public var retryInterval: TimeAmount = .milliseconds(2000)
+    /// On graceful shutdown, `/readyz` answers 503 for this long while the node keeps serving, before
+    /// streams are closed. why: load balancers take a node out after a few failed health checks.
+    public var drainGrace: TimeAmount = .seconds(5)
     /// On graceful shutdown, streams are closed at random moments within this window.
     /// why: spreads the reconnects of a stopping node's clients over the other nodes.
     public var drainWindow: TimeAmount = .seconds(3)

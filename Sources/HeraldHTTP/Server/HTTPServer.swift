@@ -7,8 +7,10 @@ import ServiceLifecycle
 
 /// Herald's HTTP edge as a `Service`: the publish API, event streams and health endpoints on one port.
 ///
-/// Graceful shutdown stops accepting connections, refuses new streams, closes open streams at random
-/// moments within `drainWindow` (clients resume elsewhere from their cursor), then closes what is left.
+/// Graceful shutdown first reports the node not ready (`/readyz` 503) while it keeps serving for
+/// `drainGrace`, so that load balancers stop sending new clients; then it stops listening, refuses new
+/// streams, closes open streams at random moments within `drainWindow` (clients resume elsewhere from their
+/// cursor), waits for the publishes in flight, and closes what is left.
 public final class HTTPServer: Service, Sendable {
     private let app: EdgeApplication
     private let eventLoopGroup: any EventLoopGroup
@@ -52,10 +54,16 @@ public final class HTTPServer: Service, Sendable {
             listening.succeed(address)
         }
         try? await gracefulShutdown()
+        app.enter(.draining)
+        app.logger.info("shutting down: not ready, still serving", metadata: ["herald.drain.grace": "\(app.configuration.drainGrace)"])
+        // why: a load balancer needs a few health checks to take the node out; until then it may still send
+        // new clients here, and they must be served, not refused (a browser's EventSource gives up on a 503).
+        try? await Task.sleep(for: .nanoseconds(app.configuration.drainGrace.nanoseconds))
+        app.enter(.closing)
         app.logger.info("shutting down: closing streams", metadata: ["herald.drain.window": "\(app.configuration.drainWindow)"])
-        app.beginDraining()
         try? await channel.close()
         await app.fanOut.closeAll(spreadOver: app.configuration.drainWindow)
+        await app.publishesFinished()
         await app.closeAllConnections()
         app.logger.info("stopped")
     }

@@ -67,24 +67,29 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
     private func handle(_ route: Route, head: HTTPRequestHead, body: ByteBuffer, context: ChannelHandlerContext) {
         switch route {
         case .health:
-            respond(context: context, status: .ok, json: "{\"status\":\"ok\"}", keepAlive: head.isKeepAlive)
+            let fanOut = app.fanOut
+            respond(after: { "{\"status\":\"ok\",\"streams\":\(await fanOut.sessionCount())}" }, head: head, context: context)
         case .ready:
             let broker = app.broker
+            let app = app
             respond(after: {
+                guard app.currentPhase == .serving else {
+                    throw EdgeError(.draining, "this node is shutting down and takes no new clients; its streams move to other nodes")
+                }
                 try await broker.checkReady()
                 return "{\"status\":\"ready\",\"backend\":\(JSONText.quoted(broker.name))}"
             }, head: head, context: context)
         case .publish:
             do {
                 let request = try PublishEndpoint.parse(head: head, body: body, configuration: app.configuration)
-                let broker = app.broker
-                respond(after: { request.reply(try await broker.publish(request.events)) }, head: head, context: context)
+                let app = app
+                respond(after: { request.reply(try await app.publishing { try await app.broker.publish(request.events) }) }, head: head, context: context)
             } catch {
                 respond(context: context, error: error, keepAlive: head.isKeepAlive)
             }
         case .events:
             do {
-                guard !app.isDraining else { throw EdgeError(.shuttingDown, "this node is shutting down; reconnect to another node") }
+                guard app.currentPhase != .closing else { throw EdgeError(.shuttingDown, "this node is shutting down; reconnect to another node") }
                 let request = try EventsEndpoint.parse(head: head, configuration: app.configuration)
                 state = .streaming
                 try EventsEndpoint.start(request, head: head, context: context, app: app, handlersToRemove: httpHandlers + [self])
@@ -150,6 +155,8 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
         body.writeStaticString("\n")
         var headers = HTTPHeaders([("content-type", "application/json"), ("content-length", "\(body.readableBytes)")])
         headers.add(contentsOf: extraHeaders)
+        // why: while shutting down, a load balancer must not reuse this connection for its next requests.
+        let keepAlive = keepAlive && app.currentPhase == .serving
         if !keepAlive { headers.add(name: "connection", value: "close") }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)

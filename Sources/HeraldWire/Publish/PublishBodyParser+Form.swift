@@ -7,6 +7,7 @@ extension PublishBodyParser {
     /// - `data`: required, exactly once; may be empty (`data=`).
     /// - `event`, or its alias `type`: optional, at most once; an empty value means "no event type", because
     ///   an HTML form submits its blank inputs as empty fields.
+    /// - `idempotencyKey`: optional, at most once.
     /// - any other field is an error naming it, with a "did you mean" hint for near misses.
     public static func parseForm(_ body: ByteBuffer) throws(PublishBodyError) -> PublishBatch {
         let fields: [FormDecoder.Field]
@@ -19,6 +20,7 @@ extension PublishBodyParser {
         var data: String?
         var event: String?
         var eventField: PublishField?
+        var idempotencyKey: String?
         for (name, value) in fields {
             guard let field = PublishField(rawValue: name) else {
                 throw unknownField(name, itemIndex: nil)
@@ -34,6 +36,9 @@ extension PublishBodyParser {
                     throw repeatedField(field, advice: "send one data field; it may contain newlines (%0A)")
                 }
                 data = value
+            case .idempotencyKey:
+                guard idempotencyKey == nil else { throw repeatedField(field, advice: "send one idempotency key per message") }
+                idempotencyKey = value
             case .event, .type:
                 if let eventField {
                     if eventField == field { throw repeatedField(field, advice: "send at most one event type") }
@@ -45,7 +50,7 @@ extension PublishBodyParser {
         }
         guard let topic else { throw missingField(.topic, itemIndex: nil, hint: "topic=orders%2F42") }
         guard let data else { throw missingField(.data, itemIndex: nil, hint: "data=… (data= for an empty message)") }
-        return .single(PublishMessage(topic: topic, event: event, data: data))
+        return .single(PublishMessage(topic: topic, event: event, data: data, idempotencyKey: idempotencyKey))
     }
 
     private static func repeatedField(_ field: PublishField, advice: String) -> PublishBodyError {

@@ -18,6 +18,7 @@ public enum PublishBodyParser {
     /// - `topic`: required, a string.
     /// - `data`: required, any JSON value (`null` becomes the text `null`).
     /// - `event`, or its alias `type`: optional, a string or `null`; giving both is an error.
+    /// - `idempotencyKey`: optional, a string.
     /// - any other key is an error naming the key, with a "did you mean" hint for near misses.
     public static func parseJSON(_ body: ByteBuffer, maxItems: Int = defaultMaxItems) throws(PublishBodyError) -> PublishBatch {
         let document: JSONValue
@@ -64,6 +65,7 @@ public enum PublishBodyParser {
         var data: String?
         var event: String?
         var eventField: PublishField?
+        var idempotencyKey: String?
         for member in members {
             guard let field = PublishField(rawValue: member.key) else {
                 throw unknownField(member.key, itemIndex: itemIndex)
@@ -77,6 +79,14 @@ public enum PublishBodyParser {
                     )
                 }
                 topic = text
+            case .idempotencyKey:
+                guard case .string(let text) = member.value else {
+                    throw PublishBodyError(
+                        .invalidField, "field \"idempotencyKey\" must be a string, found \(member.value.kindName)",
+                        itemIndex: itemIndex, field: field.rawValue
+                    )
+                }
+                idempotencyKey = text
             case .data:
                 if case .string(let text) = member.value {
                     data = text
@@ -101,7 +111,7 @@ public enum PublishBodyParser {
         }
         guard let topic else { throw missingField(.topic, itemIndex: itemIndex, hint: "\"topic\": \"orders/42\"") }
         guard let data else { throw missingField(.data, itemIndex: itemIndex, hint: "\"data\": <any JSON value>") }
-        return PublishMessage(topic: topic, event: event, data: data)
+        return PublishMessage(topic: topic, event: event, data: data, idempotencyKey: idempotencyKey)
     }
 
     static func unknownField(_ name: String, itemIndex: Int?) -> PublishBodyError {

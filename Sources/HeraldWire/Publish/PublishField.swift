@@ -6,9 +6,10 @@ enum PublishField: String, CaseIterable {
     case data
     case event
     case type
+    case idempotencyKey
 
     /// The list shown in error messages.
-    static let allowedList = "topic, data, event (or its alias type)"
+    static let allowedList = "topic, data, event (or its alias type), idempotencyKey"
 
     /// The known field closest to a misspelt `name` (at most two edits away), for "did you mean" hints.
     static func closest(to name: String) -> PublishField? {

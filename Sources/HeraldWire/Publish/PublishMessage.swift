@@ -9,10 +9,13 @@ public struct PublishMessage: Sendable, Equatable {
     /// The SSE event type, or `nil` for the default (`message`).
     public var event: String?
     public var data: String
+    /// The publisher's idempotency key for this message, not validated here.
+    public var idempotencyKey: String?
 
-    public init(topic: String, event: String? = nil, data: String) {
+    public init(topic: String, event: String? = nil, data: String, idempotencyKey: String? = nil) {
         self.topic = topic
         self.event = event
         self.data = data
+        self.idempotencyKey = idempotencyKey
     }
 }
