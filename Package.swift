@@ -146,6 +146,9 @@ let package = Package(
             name: "HeraldBehaviourTests",
             dependencies: ["HeraldHTTP", "HeraldRedis", "HeraldCore", "HeraldClient", "Redis", "TestSupport"]
         ),
+        // Static checks of the deployment files (Dockerfile, Compose, Kubernetes, systemd); YAML is parsed by
+        // /usr/bin/python3 with PyYAML through check_yaml.py.
+        .testTarget(name: "DeployTests", dependencies: [], exclude: ["check_yaml.py"]),
     ],
     swiftLanguageModes: [.v6]
 )

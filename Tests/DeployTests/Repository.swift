@@ -1,0 +1,36 @@
+import Foundation
+
+/// The repository these tests run in: its files, and the settings docs/configuration.md documents.
+enum Repository {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// Variables that main adds to docs/configuration.md together with their flags; deployment files may set them
+    /// already. Remove this list once docs/configuration.md names them.
+    static let variablesAddedOnMain: Set<String> = ["HERALD_DRAIN_GRACE", "HERALD_IDEMPOTENCY_WINDOW"]
+
+    static func url(_ path: String) -> URL {
+        root.appendingPathComponent(path)
+    }
+
+    static func text(_ path: String) throws -> String {
+        try String(contentsOf: url(path), encoding: .utf8)
+    }
+
+    /// Whether `path`, relative to the repository root, names an existing file or directory.
+    static func contains(_ path: String) -> Bool {
+        FileManager.default.fileExists(atPath: url(path).standardizedFileURL.path)
+    }
+
+    /// The variables of the settings table in docs/configuration.md (second column), plus ``variablesAddedOnMain``.
+    static func documentedVariables() throws -> Set<String> {
+        let rows = try text("docs/configuration.md").split(separator: "\n")
+        let documented = rows.compactMap { $0.firstMatch(of: /^\|\s*`--[a-z-]+`\s*\|\s*`(HERALD_[A-Z_]+)`\s*\|/)?.output.1 }
+        return Set(documented.map(String.init)).union(variablesAddedOnMain)
+    }
+
+    /// The `HERALD_*` names among `names` that docs/configuration.md does not document.
+    static func undocumented(_ names: some Sequence<String>) throws -> Set<String> {
+        let documented = try documentedVariables()
+        return Set(names.filter { $0.hasPrefix("HERALD_") && !documented.contains($0) })
+    }
+}
