@@ -4,10 +4,6 @@ import Foundation
 enum Repository {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    /// Variables that main adds to docs/configuration.md together with their flags; deployment files may set them
-    /// already. Remove this list once docs/configuration.md names them.
-    static let variablesAddedOnMain: Set<String> = ["HERALD_DRAIN_GRACE", "HERALD_IDEMPOTENCY_WINDOW"]
-
     static func url(_ path: String) -> URL {
         root.appendingPathComponent(path)
     }
@@ -21,11 +17,11 @@ enum Repository {
         FileManager.default.fileExists(atPath: url(path).standardizedFileURL.path)
     }
 
-    /// The variables of the settings table in docs/configuration.md (second column), plus ``variablesAddedOnMain``.
+    /// The variables of the settings table in docs/configuration.md (second column).
     static func documentedVariables() throws -> Set<String> {
         let rows = try text("docs/configuration.md").split(separator: "\n")
         let documented = rows.compactMap { $0.firstMatch(of: /^\|\s*`--[a-z-]+`\s*\|\s*`(HERALD_[A-Z_]+)`\s*\|/)?.output.1 }
-        return Set(documented.map(String.init)).union(variablesAddedOnMain)
+        return Set(documented.map(String.init))
     }
 
     /// The `HERALD_*` names among `names` that docs/configuration.md does not document.
