@@ -149,6 +149,16 @@ let package = Package(
         // Static checks of the deployment files (Dockerfile, Compose, Kubernetes, systemd); YAML is parsed by
         // /usr/bin/python3 with PyYAML through check_yaml.py.
         .testTarget(name: "DeployTests", dependencies: [], exclude: ["check_yaml.py"]),
+        // Real processes on loopback: redis-server, `herald serve` (the built executable), HAProxy, nginx.
+        .testTarget(
+            name: "FailoverTests",
+            dependencies: [
+                "HeraldClient",
+                "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

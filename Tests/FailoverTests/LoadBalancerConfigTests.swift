@@ -1,0 +1,111 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// deploy/nginx.conf and deploy/haproxy.cfg: valid for the real programs (`nginx -t`, `haproxy -c`) once
+/// templated for loopback, and holding every setting SSE needs, so that removing one fails here.
+@Suite(
+    "Load balancer configurations",
+    .enabled(if: RedisServerProcess.isRequired || LoadBalancerConfig.Kind.allCases.allSatisfy { LoadBalancerProcess.executable($0) != nil }),
+    // why: two config checks of a few milliseconds each; a minute bounds a hung binary.
+    .timeLimit(.minutes(1))
+)
+struct LoadBalancerConfigTests {
+    /// The heartbeat Herald sends by default; idle timeouts must exceed twice this.
+    static let heartbeatSeconds = 15.0
+
+    @Test("the templated configuration passes the balancer's own check", arguments: LoadBalancerConfig.Kind.allCases)
+    func passesCheck(kind: LoadBalancerConfig.Kind) throws {
+        let directory = try LoadBalancerProcess.makeDirectory(kind)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let config = try LoadBalancerConfig(kind, listenPort: 20_080, upstreamPorts: [20_081, 20_082, 20_083], directory: directory)
+        let path = try config.write(to: directory)
+        let (passed, output) = try LoadBalancerProcess.check(kind, configPath: path, directory: directory)
+        #expect(passed, "\(kind) rejects the templated config:\n\(output)")
+        #expect(!output.contains("[WARNING]"), "\(kind) warns about the templated config:\n\(output)")
+        for port in [20_081, 20_082, 20_083] { #expect(config.text.contains("127.0.0.1:\(port)")) }
+    }
+
+    @Test("nginx streams unbuffered over HTTP/1.1 keep-alive, waits longer than two heartbeats and retries only what is safe")
+    func nginxSettings() throws {
+        let lines = try Self.directives(.nginx)
+        for required in [
+            "proxy_buffering off;", "proxy_cache off;", "proxy_http_version 1.1;", "proxy_set_header Connection \"\";",
+            "least_conn;", "listen 80;", "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+        ] {
+            #expect(lines.contains(required), "nginx.conf lacks \(required)")
+        }
+        #expect(lines.contains { $0.hasPrefix("keepalive ") }, "the upstream must keep connections alive")
+        #expect(try Self.seconds(after: "proxy_read_timeout", in: lines) > 2 * Self.heartbeatSeconds)
+        #expect(try Self.seconds(after: "send_timeout", in: lines) > 2 * Self.heartbeatSeconds)
+        let retry = try #require(lines.first { $0.hasPrefix("proxy_next_upstream ") })
+        for condition in ["error", "timeout", "http_502", "http_503"] { #expect(retry.contains(condition), "retry on \(condition)") }
+        #expect(!retry.contains("non_idempotent"), "publishes must not be retried blindly")
+        let servers = lines.filter { $0.hasPrefix("server herald-") }
+        #expect(servers.count == 3)
+        #expect(servers.allSatisfy { $0.contains("max_fails=") && $0.contains("fail_timeout=") })
+        #expect(lines.contains { $0.hasPrefix("worker_shutdown_timeout ") }, "a reload must not wait forever for streams")
+    }
+
+    @Test("HAProxy checks /readyz, retries elsewhere, waits longer than two heartbeats and lets streams drain")
+    func haproxySettings() throws {
+        let lines = try Self.directives(.haproxy)
+        for required in ["mode http", "option httpchk GET /readyz", "http-check expect status 200", "option redispatch", "balance leastconn", "bind :80"] {
+            #expect(lines.contains(required), "haproxy.cfg lacks \(required)")
+        }
+        let retryOn = try #require(lines.first { $0.hasPrefix("retry-on ") })
+        for condition in ["conn-failure", "empty-response", "503"] { #expect(retryOn.contains(condition)) }
+        #expect(lines.contains { $0.hasPrefix("retries ") })
+        for timeout in ["timeout client", "timeout server"] {
+            #expect(try Self.seconds(after: timeout, in: lines) > 2 * Self.heartbeatSeconds, "\(timeout)")
+        }
+        let defaults = try #require(lines.first { $0.hasPrefix("default-server ") })
+        for part in ["check", "inter ", "fall ", "rise ", "init-addr last,libc,none"] { #expect(defaults.contains(part)) }
+        #expect(lines.filter { $0.hasPrefix("server herald-") }.count == 3)
+        #expect(!lines.contains { $0.contains("on-marked-down shutdown-sessions") }, "draining streams must not be cut")
+    }
+
+    @Test("every group of directives starts right after a comment explaining it", arguments: LoadBalancerConfig.Kind.allCases)
+    func explained(kind: LoadBalancerConfig.Kind) throws {
+        let text = try String(contentsOf: LoadBalancerConfig.repository.appendingPathComponent(kind.file), encoding: .utf8)
+        var previousWasExplained = false
+        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            let isSectionHeader = kind == .haproxy && !raw.hasPrefix(" ") && !line.isEmpty && !line.hasPrefix("#")
+            if line.hasPrefix("#") {
+                previousWasExplained = true
+            } else if line.isEmpty || line.hasSuffix("{") || line == "}" || isSectionHeader {
+                previousWasExplained = false
+            } else {
+                #expect(previousWasExplained, "\(kind.file): \"\(line)\" starts a group without a comment above it")
+                previousWasExplained = true
+            }
+        }
+    }
+
+    /// The shipped file's directive lines: comments removed, trimmed, empty lines dropped.
+    static func directives(_ kind: LoadBalancerConfig.Kind) throws -> [String] {
+        let text = try String(contentsOf: LoadBalancerConfig.repository.appendingPathComponent(kind.file), encoding: .utf8)
+        return text.split(separator: "\n").compactMap { line in
+            let code = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0]
+            let trimmed = code.trimmingCharacters(in: .whitespaces)
+            return trimmed.isEmpty ? nil : trimmed
+        }
+    }
+
+    /// The duration after `name` (`1h`, `60s`, `500ms`, nginx's bare seconds) in seconds.
+    static func seconds(after name: String, in lines: [String]) throws -> Double {
+        let line = try #require(lines.first { $0.hasPrefix(name + " ") }, "\(name) is not set")
+        let value = line.dropFirst(name.count + 1).trimmingCharacters(in: CharacterSet(charactersIn: " ;"))
+        let match = try #require(value.wholeMatch(of: /(\d+)(ms|s|m|h|d)?/), "cannot read \(name) \(value)")
+        let number = Double(match.output.1) ?? 0
+        let unit: Double = switch match.output.2 {
+        case "ms": 0.001
+        case "m": 60
+        case "h": 3600
+        case "d": 86_400
+        default: 1
+        }
+        return number * unit
+    }
+}
