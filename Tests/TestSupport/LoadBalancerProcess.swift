@@ -118,13 +118,16 @@ public final class LoadBalancerProcess: Sendable {
         if let pid { ChildProcess.terminate(pid) }
     }
 
-    /// The last `lines` lines of the balancer's own output (and, for nginx, its error log).
-    public func logTail(lines: Int = 20) -> String {
+    /// The last `lines` interesting lines of the balancer's own output (and, for nginx, its error log):
+    /// HAProxy's request log lines for a 200 are left out, the others (retries, 5xx, aborted streams,
+    /// servers going down and up) are what explains a failure.
+    public func logTail(lines: Int = 30) -> String {
         var paths = [logPath]
         if kind == .nginx { paths.append(directory + "/error.log") }
         return paths.map { path in
             let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-            return "--- \(path)\n" + text.split(separator: "\n").suffix(lines).joined(separator: "\n")
+            let interesting = text.split(separator: "\n").filter { !$0.contains(" 200 ") }
+            return "--- \(path)\n" + interesting.suffix(lines).joined(separator: "\n")
         }.joined(separator: "\n")
     }
 
