@@ -1,4 +1,5 @@
 import Foundation
+import HeraldClient
 import TestSupport
 import Testing
 
@@ -45,6 +46,8 @@ struct LoadBalancerConfigTests {
         #expect(servers.count == 3)
         #expect(servers.allSatisfy { $0.contains("max_fails=") && $0.contains("fail_timeout=") })
         #expect(lines.contains { $0.hasPrefix("worker_shutdown_timeout ") }, "a reload must not wait forever for streams")
+        #expect(lines.contains("proxy_intercept_errors on;") && lines.contains("error_page 502 503 504 =200 @reconnect;"),
+                "a stream nginx cannot place must get a 200 that makes the browser retry, not a final error")
     }
 
     @Test("HAProxy checks /readyz, retries elsewhere, waits longer than two heartbeats and lets streams drain")
@@ -63,6 +66,31 @@ struct LoadBalancerConfigTests {
         for part in ["check", "inter ", "fall ", "rise ", "init-addr last,libc,none"] { #expect(defaults.contains(part)) }
         #expect(lines.filter { $0.hasPrefix("server herald-") }.count == 3)
         #expect(!lines.contains { $0.contains("on-marked-down shutdown-sessions") }, "draining streams must not be cut")
+        #expect(
+            lines.contains { $0.hasPrefix("http-request return status 200 content-type text/event-stream") && $0.contains("nbsrv(herald) eq 0") },
+            "with no node in rotation, streams must get a 200 that makes the browser retry, not HAProxy's final 503"
+        )
+    }
+
+    @Test("with every node down, a stream request still gets an event stream that makes the browser retry", arguments: LoadBalancerConfig.Kind.allCases)
+    func streamsRetryWhenNoNodeIsUp(kind: LoadBalancerConfig.Kind) async throws {
+        let nowhere = try await LoopbackPort.free(count: 3)
+        let balancer = try await LoadBalancerProcess.start(kind, upstreamPorts: nowhere)
+        defer { balancer.stop() }
+        var response: HTTPClientResponse?
+        // why: HAProxy first has to see its checks fail (2 x 100 ms in the test template); 5 s is ample.
+        let deadline = ContinuousClock.now + .seconds(5)
+        repeat {
+            response = try await HeraldHTTPClient.request(port: balancer.port, path: "/events?topic=t", timeout: .seconds(5))
+            if response?.status == 200 { break }
+            try await Task.sleep(for: .milliseconds(50))
+        } while ContinuousClock.now < deadline
+        let stream = try #require(response)
+        #expect(stream.status == 200, "\(kind): \(stream.status) \(stream.bodyText)\n\(balancer.logTail())")
+        #expect(stream.headers.contains { $0.name.lowercased() == "content-type" && $0.value.hasPrefix("text/event-stream") })
+        #expect(stream.bodyText.hasPrefix("retry: "))
+        let publish = try await HeraldHTTPClient.request(port: balancer.port, method: .POST, path: "/publish", timeout: .seconds(5))
+        #expect(publish.status >= 500, "a publish must still fail visibly")
     }
 
     @Test("every group of directives starts right after a comment explaining it", arguments: LoadBalancerConfig.Kind.allCases)
