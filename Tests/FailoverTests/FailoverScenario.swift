@@ -69,7 +69,8 @@ struct FailoverScenario {
             [failover] \(name): \(faultDescription)
             [failover] \(name): \(fleet.clients.count) clients, \(counts.total) events published over \(Self.topics.count) topics \
             (\(counts.published.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))), \
-            \(events) events delivered, \(totals.connections) connections (\(totals.connections - fleet.clients.count) reconnections), \
+            \(events) events delivered, \(totals.connections) connections (\(totals.connections - fleet.clients.count) reconnections, \
+            \(totals.heraldErrors) herald.error events), \
             publisher: \(counts.retries) retried attempts \(counts.failures.sorted { $0.key < $1.key }), \
             \(problems.count) client problems, \(storeProblems.count) store problems, \(ContinuousClock.now - started)
             """)

@@ -11,7 +11,7 @@ import Synchronization
 /// other response is fatal, as in a browser, which then gives up for good: the client stops and records why.
 ///
 /// Event data of the form `<topic>#<n>` is recorded per topic as sequence number `n`; anything else is
-/// recorded as an anomaly (e.g. `herald.reset`). Run it with ``run()`` in a task and cancel the task to stop it.
+/// recorded as an anomaly (e.g. `herald.reset`), except `herald.error`, which is counted. Run it with ``run()`` in a task and cancel the task to stop it.
 public final class EventSourceClient: Sendable {
     /// What the client has seen so far.
     public struct Record: Sendable {
@@ -23,8 +23,11 @@ public final class EventSourceClient: Sendable {
         public var reconnects = 0
         /// Why the client gave up, when it did (a non-200 response, a wrong content type).
         public var fatal: String?
-        /// Events that were not `<topic>#<n>` messages: `type data`.
+        /// Events that were not `<topic>#<n>` messages, nor `herald.error`: `type data`.
         public var anomalies: [String] = []
+        /// `herald.error` events: a node could not serve the stream (e.g. Redis down) and closed it; a
+        /// browser reconnects after them, so they are counted, not anomalies.
+        public var heraldErrors = 0
         /// The last event id string.
         public var lastEventID: String?
     }
@@ -101,6 +104,8 @@ public final class EventSourceClient: Sendable {
                     let parts = event.data.split(separator: "#")
                     if event.type == "message", parts.count == 2, let number = Int(parts[1]) {
                         record.received[String(parts[0]), default: []].append(number)
+                    } else if event.type == "herald.error" {
+                        record.heraldErrors += 1
                     } else {
                         record.anomalies.append("\(event.type) \(event.data.prefix(200))")
                     }
