@@ -23,12 +23,13 @@ struct BrowserFailoverTests {
         let cluster = try await FailoverCluster.start(.nginx) { directory in
             "        location = /browser-test.html {\n            root \(directory);\n        }\n"
         }
-        defer { cluster.shutdown() }
+        var passed = false
+        defer { cluster.shutdown(keepingFiles: !passed) }
         try FileManager.default.copyItem(atPath: Self.page.path, toPath: cluster.balancer.directory + "/browser-test.html")
         let topic = "browser-\(UUID().uuidString.prefix(8))"
         let report = topic + "-report"
         let url = "http://127.0.0.1:\(cluster.balancer.port)/browser-test.html?topic=\(topic)&report=\(report)"
-        let browser = try HeadlessChromium.open(url, directory: cluster.directory)
+        let browser = try await HeadlessChromium.open(url, directory: cluster.directory)
         defer { ChildProcess.terminate(browser) }
 
         do {
@@ -56,13 +57,14 @@ struct BrowserFailoverTests {
             let record = try JSONDecoder().decode(PageRecord.self, from: Data((recordJSON ?? "").utf8))
             let numbers = record.received.map { Int($0.split(separator: "#").last ?? "") ?? -1 }
             print("""
-                [failover] browser: killed \(edge.name) holding the page (streams per node: \(counts)); \
+                [failover] browser: killed \(edge.name) holding the page (streams per node: \(counts.map { $0.map(String.init) ?? "?" })); \
                 \(published) events published, \(record.received.count) received by Chromium, \
                 \(record.opens) opens, \(record.errors) errors (reconnections), other events \(record.other)
                 """)
             #expect(numbers == Array(1...published), "Chromium: \(ClientFleet.difference(numbers, Array(1...published)))")
             #expect(record.opens >= 2, "the page should have reconnected after its edge was killed")
             #expect(record.other.isEmpty)
+            passed = numbers == Array(1...published) && record.opens >= 2 && record.other.isEmpty
         } catch {
             Issue.record("\(error)\n\(cluster.diagnostics())\n--- chromium\n\(Self.tail(HeadlessChromium.logPath(cluster.directory)))")
         }

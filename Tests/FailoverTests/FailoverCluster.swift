@@ -90,6 +90,15 @@ final class FailoverCluster: Sendable {
         try await node.start()
     }
 
+    /// Publishes that HAProxy itself retried (its log's retries field is not 0), which the publisher never
+    /// sees: a node died or answered 503 or nothing, and the same request, with its idempotency key, went
+    /// to another node. Nil for nginx.
+    func balancerRetriedPublishes() -> Int? {
+        guard balancer.kind == .haproxy else { return nil }
+        let log = (try? String(contentsOfFile: balancer.logPath, encoding: .utf8)) ?? ""
+        return log.matches(of: /\d+\/\d+\/\d+\/\d+\/\+?([1-9]\d*) \d+\/\d+ "POST \/publish/).count
+    }
+
     /// `CLIENT KILL TYPE pubsub` on Redis; returns how many connections were killed.
     func killPubSubConnections() throws -> Int {
         let output = try RedisCLI.run(port: redis.port, ["CLIENT", "KILL", "TYPE", "pubsub"])
@@ -107,10 +116,15 @@ final class FailoverCluster: Sendable {
             .split(separator: "\n").map(String.init)
     }
 
-    func shutdown() {
+    /// Stops everything; deletes the logs and data too when `keepingFiles` is false (the test passed).
+    func shutdown(keepingFiles: Bool = true) {
         balancer.stop()
         nodes.forEach { $0.stop() }
         redis.stop()
+        if !keepingFiles {
+            balancer.removeFiles()
+            try? FileManager.default.removeItem(atPath: directory)
+        }
     }
 
     /// The end of every log, to explain a failure.

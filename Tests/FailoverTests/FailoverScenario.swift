@@ -25,16 +25,18 @@ struct FailoverScenario {
         let started = ContinuousClock.now
         let cluster = try await FailoverCluster.start(balancer)
         let fleet = ClientFleet(count: Self.clients, topics: Self.topics, port: cluster.balancer.port)
+        var passed = false
         do {
-            try await body(cluster: cluster, fleet: fleet, fault: fault, started: started)
+            passed = try await body(cluster: cluster, fleet: fleet, fault: fault, started: started)
         } catch {
             Issue.record("\(name): \(error)\n\(cluster.diagnostics())")
         }
         await fleet.stop()
-        cluster.shutdown()
+        cluster.shutdown(keepingFiles: !passed)
     }
 
-    private func body(cluster: FailoverCluster, fleet: ClientFleet, fault: (FailoverCluster) async throws -> String, started: ContinuousClock.Instant) async throws {
+    /// Returns whether every check passed.
+    private func body(cluster: FailoverCluster, fleet: ClientFleet, fault: (FailoverCluster) async throws -> String, started: ContinuousClock.Instant) async throws -> Bool {
         // why: 200 connections through the balancer in a debug build; 30 s is far above the usual second.
         try await fleet.waitUntilConnected(timeout: .seconds(30))
         let publisher = SteadyPublisher(port: cluster.balancer.port, topics: Self.topics, eventsPerSecond: Self.eventsPerSecond)
@@ -72,13 +74,16 @@ struct FailoverScenario {
             \(events) events delivered, \(totals.connections) connections (\(totals.connections - fleet.clients.count) reconnections, \
             \(totals.heraldErrors) herald.error events), \
             publisher: \(counts.retries) retried attempts \(counts.failures.sorted { $0.key < $1.key }), \
+            \(cluster.balancerRetriedPublishes() ?? 0) publishes retried by HAProxy, \
             \(problems.count) client problems, \(storeProblems.count) store problems, \(ContinuousClock.now - started)
             """)
         #expect(caughtUp, "\(name): not every client received the last event of its topics")
         #expect(problems.isEmpty, "\(name): \(problems.count) client problems, first: \(problems.prefix(5).joined(separator: "\n"))")
         #expect(storeProblems.isEmpty, "\(name): \(storeProblems.joined(separator: "\n"))")
-        if !problems.isEmpty || !storeProblems.isEmpty || !caughtUp {
-            print(cluster.diagnostics())
+        let passed = problems.isEmpty && storeProblems.isEmpty && caughtUp
+        if !passed {
+            print("[failover] \(name): logs kept in \(cluster.directory) and \(cluster.balancer.directory)\n\(cluster.diagnostics())")
         }
+        return passed
     }
 }

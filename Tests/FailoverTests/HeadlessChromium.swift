@@ -11,9 +11,9 @@ enum HeadlessChromium {
     }
 
     /// Starts Chromium on `url` with a fresh profile in `directory`; its output goes to `directory`/chromium.log.
-    static func open(_ url: String, directory: String) throws -> pid_t {
+    static func open(_ url: String, directory: String) async throws -> pid_t {
         guard let executable else { throw FailoverFailure("chromium is not installed (apt-get install chromium)") }
-        return try ChildProcess.spawn(
+        return try await ChildProcess.spawnInTurn(
             executable,
             [
                 // --no-sandbox: the sandbox cannot start as root in a container; --disable-dev-shm-usage: /dev/shm

@@ -76,7 +76,10 @@ struct LoadBalancerConfigTests {
     func streamsRetryWhenNoNodeIsUp(kind: LoadBalancerConfig.Kind) async throws {
         let nowhere = try await LoopbackPort.free(count: 3)
         let balancer = try await LoadBalancerProcess.start(kind, upstreamPorts: nowhere)
-        defer { balancer.stop() }
+        defer {
+            balancer.stop()
+            balancer.removeFiles()
+        }
         var response: HTTPClientResponse?
         // why: HAProxy first has to see its checks fail (2 x 100 ms in the test template); 5 s is ample.
         let deadline = ContinuousClock.now + .seconds(5)

@@ -56,10 +56,7 @@ public final class HeraldNodeProcess: Sendable {
             state.runs += 1
             return "\(logDirectory)/\(name).\(state.runs).log"
         }
-        // why: a child spawned while another test's port probe is open inherits that socket (see RedisServerProcess).
-        let pid = try await StartGate.shared.serialized {
-            try ChildProcess.spawn(Self.binary, self.arguments, logPath: log)
-        }
+        let pid = try await ChildProcess.spawnInTurn(Self.binary, arguments, logPath: log)
         state.withLock { $0.pid = pid }
         let deadline = ContinuousClock.now + timeout
         while await status("/readyz") != 200 {

@@ -65,7 +65,7 @@ public final class LoadBalancerProcess: Sendable {
         let extra = extraLocations(directory)
         // why: a child spawned while another test's port probe is open inherits that socket (see RedisServerProcess).
         return try await StartGate.shared.serialized {
-            let port = try await LoopbackPort.free()
+            let port = try await LoopbackPort.freeUngated()
             let config = try LoadBalancerConfig(
                 kind, listenPort: port, upstreamPorts: upstreamPorts, directory: directory,
                 extraLocations: extra
@@ -116,6 +116,11 @@ public final class LoadBalancerProcess: Sendable {
             return pid
         }
         if let pid { ChildProcess.terminate(pid) }
+    }
+
+    /// Deletes the temporary directory (config, logs); call after ``stop()`` when nothing needs explaining.
+    public func removeFiles() {
+        try? FileManager.default.removeItem(atPath: directory)
     }
 
     /// The last `lines` interesting lines of the balancer's own output (and, for nginx, its error log):

@@ -9,10 +9,21 @@ public enum LoopbackPort {
         public var description: String
     }
 
-    /// A loopback port that is free now, chosen in 20000-32767, below Linux' ephemeral range (32768-60999),
-    /// so that no outgoing connection of a parallel test takes it as its source port before our child binds
-    /// it (the reasoning of `RedisServerProcess`).
+    /// A loopback port that is free now, chosen in 20000-32767.
+    ///
+    /// Binding port 0 would hand out an ephemeral port, and the kernel reuses those as the source port of
+    /// outgoing connections: with tests running in parallel, one of their client sockets regularly took the
+    /// port before redis bound it (seen: several "exited at start" per run). Ports in 20000-32767 are never
+    /// picked as source ports under Linux' default range (32768-60999), so only a real listener can hold
+    /// them, and binding checks that none does.
     public static func free() async throws -> Int {
+        // why: the probe binds the port for a moment; a child spawned by a parallel test in that moment
+        // inherits the socket and keeps the port bound for its whole life. Spawns and probes take turns.
+        try await StartGate.shared.serialized { try await freeUngated() }
+    }
+
+    /// ``free()`` for callers already inside `StartGate.shared` (which is not reentrant).
+    static func freeUngated() async throws -> Int {
         for _ in 0..<50 {
             let candidate = Int.random(in: 20_000...32_767)
             do {

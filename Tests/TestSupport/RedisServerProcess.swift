@@ -70,7 +70,7 @@ public final class RedisServerProcess: Sendable {
         // why: a free port can still be taken by another process before redis binds it;
         // a few attempts on fresh ports make that race harmless.
         for _ in 0..<5 {
-            let port = try await Self.freePort()
+            let port = try await LoopbackPort.freeUngated()
             do {
                 let process = try await Self.launch(executable: executable, port: port, appendOnlyDirectory: appendOnlyDirectory)
                 return RedisServerProcess(port: port, executable: executable, appendOnlyDirectory: appendOnlyDirectory, process: process)
@@ -112,30 +112,6 @@ public final class RedisServerProcess: Sendable {
             }
         }
         return nil
-    }
-
-    /// A loopback port that is free now, chosen below the kernel's ephemeral range.
-    ///
-    /// Binding port 0 would hand out an ephemeral port, and the kernel reuses those as
-    /// the source port of outgoing connections: with tests running in parallel, one of
-    /// their client sockets regularly took the port before redis bound it (seen here:
-    /// several "exited at start" per run). Ports in 20000-32767 are never picked as
-    /// source ports under Linux' default range (32768-60999), so only a real listener
-    /// can hold them, and binding checks that none does.
-    private static func freePort() async throws -> Int {
-        for _ in 0..<50 {
-            let candidate = Int.random(in: 20_000...32_767)
-            do {
-                let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                    .bind(host: "127.0.0.1", port: candidate)
-                    .get()
-                try await channel.close()
-                return candidate
-            } catch {
-                continue
-            }
-        }
-        throw StartError(description: "cannot find a free loopback port in 20000-32767")
     }
 
     private static func launch(executable: URL, port: Int, appendOnlyDirectory: String?) async throws -> pid_t {
