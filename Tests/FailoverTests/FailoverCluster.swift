@@ -19,6 +19,7 @@ final class FailoverCluster: Sendable {
     static func missingBinaries(_ kind: LoadBalancerConfig.Kind) -> [String] {
         var missing: [String] = []
         if !RedisServerProcess.isAvailable { missing.append("redis-server") }
+        if RedisCLI.executable == nil { missing.append("redis-cli") }
         if LoadBalancerProcess.executable(kind) == nil { missing.append(kind.rawValue) }
         if !HeraldNodeProcess.isAvailable { missing.append(HeraldNodeProcess.binary + " (swift build --build-tests)") }
         return missing
