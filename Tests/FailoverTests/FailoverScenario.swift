@@ -2,7 +2,7 @@ import Foundation
 import TestSupport
 import Testing
 
-/// One failover scenario end to end: a cluster behind HAProxy, 200 browser-like clients, a steady
+/// One failover scenario end to end: a cluster behind HAProxy (or nginx), 200 browser-like clients, a steady
 /// publisher; a fault in the middle; then every client and the Redis streams are audited.
 ///
 /// Phases, each bounded: clients connect → publishing starts and runs for `before` events → the fault →
@@ -74,7 +74,7 @@ struct FailoverScenario {
             \(events) events delivered, \(totals.connections) connections (\(totals.connections - fleet.clients.count) reconnections, \
             \(totals.heraldErrors) herald.error events), \
             publisher: \(counts.retries) retried attempts \(counts.failures.sorted { $0.key < $1.key }), \
-            \(cluster.balancerRetriedPublishes() ?? 0) publishes retried by HAProxy, \
+            \(cluster.balancerRetriedPublishes().map(String.init) ?? "n/a") publishes retried by HAProxy, \
             \(problems.count) client problems, \(storeProblems.count) store problems, \(ContinuousClock.now - started)
             """)
         #expect(caughtUp, "\(name): not every client received the last event of its topics")

@@ -3,14 +3,14 @@ import TestSupport
 import Testing
 
 /// Failover with real processes on loopback: Redis (AOF), three `herald serve` nodes, HAProxy running
-/// deploy/haproxy.cfg, 200 clients that reconnect with `Last-Event-ID` as browsers do, and a publisher
+/// deploy/haproxy.cfg (nginx running deploy/nginx.conf for one scenario), 200 clients that reconnect with `Last-Event-ID` as browsers do, and a publisher
 /// retrying with idempotency keys. After each fault, every client must have every event exactly once, in
 /// order, and Redis must hold every event exactly once.
 ///
 /// Under `CI=true` it always runs (a missing binary fails it); elsewhere it is skipped when redis-server,
 /// haproxy or the built `herald` executable is missing.
 @Suite(
-    "Failover behind HAProxy with 200 reconnecting clients",
+    "Failover behind a load balancer with 200 reconnecting clients",
     .serialized,
     .enabled(if: RedisServerProcess.isRequired || FailoverCluster.missingBinaries(.haproxy).isEmpty),
     // why: each scenario takes 10-20 s in a debug build; 3 minutes bounds a hung one.
@@ -20,6 +20,18 @@ struct FailoverScenarioTests {
     @Test("every client gets every event once, in order, when the edge holding the most clients is killed with SIGKILL")
     func killEdgeWithMostClients() async throws {
         try await FailoverScenario(name: "kill -9 busiest edge").run { cluster in
+            let (node, counts) = await cluster.nodeWithMostStreams()
+            node.kill9()
+            return "killed \(node.name) (streams per node from /healthz: \(counts.map { $0.map(String.init) ?? "?" }))"
+        }
+    }
+
+    @Test(
+        "behind nginx too, every client gets every event once, in order, when the busiest edge is killed with SIGKILL",
+        .enabled(if: RedisServerProcess.isRequired || LoadBalancerProcess.executable(.nginx) != nil)
+    )
+    func killEdgeBehindNginx() async throws {
+        try await FailoverScenario(name: "kill -9 busiest edge behind nginx", balancer: .nginx).run { cluster in
             let (node, counts) = await cluster.nodeWithMostStreams()
             node.kill9()
             return "killed \(node.name) (streams per node from /healthz: \(counts.map { $0.map(String.init) ?? "?" }))"
