@@ -149,6 +149,17 @@ let package = Package(
         // Static checks of the deployment files (Dockerfile, Compose, Kubernetes, systemd); YAML is parsed by
         // /usr/bin/python3 with PyYAML through check_yaml.py.
         .testTarget(name: "DeployTests", dependencies: [], exclude: ["check_yaml.py"]),
+        // Real processes on loopback: redis-server, `herald serve` (the built executable), HAProxy, nginx, Chromium.
+        .testTarget(
+            name: "FailoverTests",
+            dependencies: [
+                "HeraldClient",
+                "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            exclude: ["Resources"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -48,6 +48,21 @@ struct SSEStreamTests {
         }
     }
 
+    @Test("lastEventID starts from the Last-Event-ID header and follows the id fields received")
+    func lastEventIDProperty() async throws {
+        try await TestHTTPServer.withServer { server in
+            let resumed = try await HeraldHTTPClient.openEventStream(
+                port: server.port, path: "/open", headers: [("Last-Event-ID", "41")], timeout: limit
+            )
+            #expect(try await resumed.nextEvent(timeout: limit)?.data == "hello")
+            #expect(resumed.lastEventID == "41")
+            await resumed.close()
+            let stream = try await HeraldHTTPClient.openEventStream(port: server.port, path: "/events", timeout: limit)
+            while try await stream.next(timeout: limit) != nil {}
+            #expect(stream.lastEventID == "2")
+        }
+    }
+
     @Test("waiting past the timeout throws timed out and leaves the stream open")
     func nextTimesOut() async throws {
         try await TestHTTPServer.withServer { server in

@@ -5,7 +5,9 @@ import Synchronization
 
 /// A real `redis-server` on a free loopback port, for integration tests.
 ///
-/// Started without persistence (`--save "" --appendonly no`), bound to 127.0.0.1.
+/// Started without persistence (`--save "" --appendonly no`) unless given an `appendOnlyDirectory`, then with
+/// an append-only file there, fsynced on every write (`--appendonly yes --appendfsync always`), so that a
+/// ``restart()`` keeps every acknowledged write. Bound to 127.0.0.1.
 /// ``start()`` returns once the server answers `PING`. Whoever starts one stops it
 /// (`defer { server.stop() }`); `deinit` kills a forgotten process as a last resort.
 ///
@@ -18,6 +20,7 @@ public final class RedisServerProcess: Sendable {
     /// The TCP port the server listens on; it stays the same across ``restart()``.
     public let port: Int
     private let executable: URL
+    private let appendOnlyDirectory: String?
     private let process: Mutex<pid_t?>
 
     /// `redis://127.0.0.1:<port>`.
@@ -35,9 +38,10 @@ public final class RedisServerProcess: Sendable {
         Self.findExecutable() != nil
     }
 
-    private init(port: Int, executable: URL, process: pid_t) {
+    private init(port: Int, executable: URL, appendOnlyDirectory: String?, process: pid_t) {
         self.port = port
         self.executable = executable
+        self.appendOnlyDirectory = appendOnlyDirectory
         self.process = Mutex(process)
     }
 
@@ -52,13 +56,13 @@ public final class RedisServerProcess: Sendable {
 
     /// Starts a server on a free port; throws a clear error if `redis-server` is
     /// missing or never answers `PING` within 5 s.
-    public static func start() async throws -> RedisServerProcess {
+    public static func start(appendOnlyDirectory: String? = nil) async throws -> RedisServerProcess {
         // why: a child started while another test's port probe is open inherits that socket and keeps the port
         // bound, so a parallel start then fails with EADDRINUSE; starting one server at a time avoids it.
-        try await StartGate.shared.serialized { try await startUnserialized() }
+        try await StartGate.shared.serialized { try await startUnserialized(appendOnlyDirectory: appendOnlyDirectory) }
     }
 
-    private static func startUnserialized() async throws -> RedisServerProcess {
+    private static func startUnserialized(appendOnlyDirectory: String?) async throws -> RedisServerProcess {
         guard let executable = Self.findExecutable() else {
             throw StartError(description: "redis-server is not on PATH; install it (apt-get install redis-server)")
         }
@@ -66,10 +70,10 @@ public final class RedisServerProcess: Sendable {
         // why: a free port can still be taken by another process before redis binds it;
         // a few attempts on fresh ports make that race harmless.
         for _ in 0..<5 {
-            let port = try await Self.freePort()
+            let port = try await LoopbackPort.freeUngated()
             do {
-                let process = try await Self.launch(executable: executable, port: port)
-                return RedisServerProcess(port: port, executable: executable, process: process)
+                let process = try await Self.launch(executable: executable, port: port, appendOnlyDirectory: appendOnlyDirectory)
+                return RedisServerProcess(port: port, executable: executable, appendOnlyDirectory: appendOnlyDirectory, process: process)
             } catch {
                 failures.append("\(error)")
             }
@@ -89,10 +93,11 @@ public final class RedisServerProcess: Sendable {
         ChildProcess.terminate(pid)
     }
 
-    /// Stops the server and starts it again on the same port (its data is lost).
+    /// Stops the server (if it runs) and starts it again on the same port; its data is lost unless it was
+    /// started with an `appendOnlyDirectory`.
     public func restart() async throws {
         self.stop()
-        let process = try await Self.launch(executable: self.executable, port: self.port)
+        let process = try await Self.launch(executable: self.executable, port: self.port, appendOnlyDirectory: self.appendOnlyDirectory)
         self.process.withLock { $0 = process }
     }
 
@@ -109,33 +114,10 @@ public final class RedisServerProcess: Sendable {
         return nil
     }
 
-    /// A loopback port that is free now, chosen below the kernel's ephemeral range.
-    ///
-    /// Binding port 0 would hand out an ephemeral port, and the kernel reuses those as
-    /// the source port of outgoing connections: with tests running in parallel, one of
-    /// their client sockets regularly took the port before redis bound it (seen here:
-    /// several "exited at start" per run). Ports in 20000-32767 are never picked as
-    /// source ports under Linux' default range (32768-60999), so only a real listener
-    /// can hold them, and binding checks that none does.
-    private static func freePort() async throws -> Int {
-        for _ in 0..<50 {
-            let candidate = Int.random(in: 20_000...32_767)
-            do {
-                let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                    .bind(host: "127.0.0.1", port: candidate)
-                    .get()
-                try await channel.close()
-                return candidate
-            } catch {
-                continue
-            }
-        }
-        throw StartError(description: "cannot find a free loopback port in 20000-32767")
-    }
-
-    private static func launch(executable: URL, port: Int) async throws -> pid_t {
-        let arguments = [
-            executable.path, "--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+    private static func launch(executable: URL, port: Int, appendOnlyDirectory: String?) async throws -> pid_t {
+        let persistence = appendOnlyDirectory.map { ["--appendonly", "yes", "--appendfsync", "always", "--dir", $0] }
+            ?? ["--appendonly", "no"]
+        let arguments = [executable.path, "--port", "\(port)", "--bind", "127.0.0.1", "--save", ""] + persistence + [
             "--protected-mode", "no",
         ]
         let logPath = FileManager.default.temporaryDirectory.appendingPathComponent("redis-test-\(port).log").path

@@ -51,10 +51,11 @@ public enum HeraldHTTPClient {
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> SSEStream {
         let eventLoop = eventLoopGroup.next()
-        let queue = SSEItemQueue(eventLoop: eventLoop)
+        let queue = SSEItemQueue(eventLoop: eventLoop, lastEventID: headers.last { $0.0.lowercased() == "last-event-id" }?.1)
         let sink = SSEResponseSink(
             body: { queue.append(rawBytes: $0) },
             item: { queue.deliver($0) },
+            lastEventID: { queue.lastEventID = $0 },
             end: { queue.finish($0) }
         )
         let (channel, head) = try await openResponse(

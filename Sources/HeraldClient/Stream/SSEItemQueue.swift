@@ -22,13 +22,21 @@ final class SSEItemQueue: Sendable {
         var abandonedWaiterID: UInt64?
         var nextWaiterID: UInt64 = 0
         var rawBytes = ByteBuffer()
+        var lastEventID: String?
     }
 
     private let state = Mutex(State())
     private let eventLoop: any EventLoop
 
-    init(eventLoop: any EventLoop) {
+    init(eventLoop: any EventLoop, lastEventID: String? = nil) {
         self.eventLoop = eventLoop
+        self.state.withLock { $0.lastEventID = lastEventID }
+    }
+
+    /// The parser's last event id string after the body received so far.
+    var lastEventID: String? {
+        get { state.withLock { $0.lastEventID } }
+        set { state.withLock { $0.lastEventID = newValue } }
     }
 
     /// The body bytes received so far, de-chunked.

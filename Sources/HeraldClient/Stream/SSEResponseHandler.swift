@@ -7,6 +7,8 @@ struct SSEResponseSink: Sendable {
     var body: (@Sendable (ByteBuffer) -> Void)?
     /// Each parsed item.
     var item: @Sendable (SSEParser.Item) -> Void
+    /// After each body part: the parser's last event id string (what a browser would resume from); `nil` to skip.
+    var lastEventID: (@Sendable (String?) -> Void)? = nil
     /// Once: `nil` when the server ended the response or the connection closed, else the failure.
     var end: @Sendable (HeraldClientError?) -> Void
 }
@@ -64,6 +66,7 @@ final class SSEResponseHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .body(let buffer):
             sink.body?(buffer)
             parser.parse(buffer, sink.item)
+            sink.lastEventID?(parser.lastEventID)
         case .end:
             finish(nil)
             context.close(promise: nil)

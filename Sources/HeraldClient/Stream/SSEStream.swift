@@ -35,6 +35,11 @@ public final class SSEStream: AsyncSequence, Sendable {
         HTTPClientResponse.values(of: name, in: headers).first
     }
 
+    /// The last event id string after everything received so far, as a browser's `EventSource` keeps it:
+    /// set by `id:` fields when a block ends, also by a block without data (Herald's resume point), and
+    /// starting from the `Last-Event-ID` request header. A reconnecting client sends it back.
+    public var lastEventID: String? { queue.lastEventID }
+
     /// The response body received so far, de-chunked, exactly as the server sent it.
     public var rawBytes: ByteBuffer { queue.rawBytes }
 

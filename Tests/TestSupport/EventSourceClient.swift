@@ -1,0 +1,117 @@
+import Foundation
+import HeraldClient
+import NIOCore
+import Synchronization
+
+/// A client that behaves like a browser's `EventSource` (WHATWG HTML, "server-sent events"), for failover tests.
+///
+/// It opens `GET path` and, on a `200` with `Content-Type: text/event-stream`, reads the stream, keeping the
+/// last event id string (also from id-only blocks) and the reconnection time (`retry:`). When the stream
+/// ends or the connection fails, it waits the reconnection time and reconnects with `Last-Event-ID`. Any
+/// other response is fatal, as in a browser, which then gives up for good: the client stops and records why.
+///
+/// Event data of the form `<topic>#<n>` is recorded per topic as sequence number `n`; anything else is
+/// recorded as an anomaly (e.g. `herald.reset`), except `herald.error`, which is counted. Run it with ``run()`` in a task and cancel the task to stop it.
+public final class EventSourceClient: Sendable {
+    /// What the client has seen so far.
+    public struct Record: Sendable {
+        /// Sequence numbers received, per topic, in arrival order.
+        public var received: [String: [Int]] = [:]
+        /// Responses with status 200 (the first connection and every reconnection).
+        public var connections = 0
+        /// Times the stream ended or failed and the client scheduled a reconnection.
+        public var reconnects = 0
+        /// Why the client gave up, when it did (a non-200 response, a wrong content type).
+        public var fatal: String?
+        /// Events that were not `<topic>#<n>` messages, nor `herald.error`: `type data`.
+        public var anomalies: [String] = []
+        /// `herald.error` events: a node could not serve the stream (e.g. Redis down) and closed it; a
+        /// browser reconnects after them, so they are counted, not anomalies.
+        public var heraldErrors = 0
+        /// The last event id string.
+        public var lastEventID: String?
+    }
+
+    public let index: Int
+    public let topics: [String]
+    private let port: Int
+    private let path: String
+    private let eventLoopGroup: any EventLoopGroup
+    private let record = Mutex(Record())
+
+    /// A client of `topics` through the load balancer on `port`; `index` names it in failure messages.
+    public init(index: Int, topics: [String], port: Int, eventLoopGroup: any EventLoopGroup) {
+        self.index = index
+        self.topics = topics
+        self.port = port
+        self.path = "/events?" + topics.map { "topic=" + TestNode.percentEncode($0) }.joined(separator: "&")
+        self.eventLoopGroup = eventLoopGroup
+    }
+
+    public var snapshot: Record { record.withLock { $0 } }
+
+    /// Whether the client has had a `200` response at least once.
+    public var isConnected: Bool { record.withLock { $0.connections > 0 } }
+
+    /// The last sequence number received for `topic`, or 0.
+    public func last(_ topic: String) -> Int {
+        record.withLock { $0.received[topic]?.last ?? 0 }
+    }
+
+    /// Connects and reconnects until cancelled or until a fatal response.
+    public func run() async {
+        // why: EventSource's default reconnection time before the server sets one with `retry:`.
+        var retry = Duration.seconds(3)
+        while !Task.isCancelled {
+            let lastEventID = record.withLock { $0.lastEventID }
+            do {
+                let stream = try await HeraldHTTPClient.openEventStream(
+                    port: port, path: path, headers: lastEventID.map { [("Last-Event-ID", $0)] } ?? [],
+                    eventLoopGroup: eventLoopGroup
+                )
+                let contentType = stream.header("content-type") ?? ""
+                guard stream.status == 200, contentType.lowercased().hasPrefix("text/event-stream") else {
+                    let body = String(buffer: stream.rawBytes).prefix(200)
+                    record.withLock { $0.fatal = "status \(stream.status), content-type \(contentType): \(body)" }
+                    await stream.close()
+                    return
+                }
+                record.withLock { $0.connections += 1 }
+                defer { record.withLock { $0.lastEventID = stream.lastEventID } }
+                try await read(stream, retry: &retry)
+            } catch is CancellationError {
+                return
+            } catch {
+                // A network error (refused, reset, timed out): the browser reconnects.
+            }
+            guard !Task.isCancelled else { return }
+            record.withLock { $0.reconnects += 1 }
+            // why: not a synchronisation: EventSource waits the reconnection time before reconnecting.
+            try? await Task.sleep(for: retry)
+        }
+    }
+
+    private func read(_ stream: SSEStream, retry: inout Duration) async throws {
+        // why: heartbeats arrive every second in these tests, so 30 s of silence means a dead connection.
+        while let item = try await stream.next(timeout: .seconds(30)) {
+            switch item {
+            case .retry(let milliseconds):
+                retry = .milliseconds(milliseconds)
+            case .comment:
+                break
+            case .event(let event):
+                record.withLock { record in
+                    let parts = event.data.split(separator: "#")
+                    if event.type == "message", parts.count == 2, let number = Int(parts[1]) {
+                        record.received[String(parts[0]), default: []].append(number)
+                    } else if event.type == "herald.error" {
+                        record.heraldErrors += 1
+                    } else {
+                        record.anomalies.append("\(event.type) \(event.data.prefix(200))")
+                    }
+                    record.lastEventID = event.id
+                }
+            }
+        }
+    }
+}

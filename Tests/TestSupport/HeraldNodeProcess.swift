@@ -1,0 +1,131 @@
+import Foundation
+import HeraldClient
+import Synchronization
+
+/// One `herald serve` process (the binary `swift build --build-tests` produced) on a fixed loopback port,
+/// which it keeps across restarts, as a node behind a load balancer does.
+///
+/// ``start()`` returns once `/readyz` answers 200. ``kill9()``, ``terminate()`` and ``stop()`` end it by its
+/// pid. Each run logs to its own file in ``logDirectory`` (`<name>.<run>.log`); ``logTail(lines:)`` shows
+/// the end of every run, for failure messages. `deinit` kills a forgotten process.
+public final class HeraldNodeProcess: Sendable {
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// The repository root (this file is Tests/TestSupport/HeraldNodeProcess.swift).
+    public static let repository = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    /// The debug build of the executable.
+    public static let binary = repository.appendingPathComponent(".build/debug/herald").path
+
+    public static var isAvailable: Bool { FileManager.default.isExecutableFile(atPath: binary) }
+
+    public let name: String
+    public let port: Int
+    public let logDirectory: String
+    private let arguments: [String]
+    private let state = Mutex(RunState())
+
+    private struct RunState {
+        var pid: pid_t?
+        var runs = 0
+    }
+
+    /// A node named `name` on `port`; `arguments` follow `herald serve --host 127.0.0.1 --port <port>`.
+    /// Not started yet.
+    public init(name: String, port: Int, arguments: [String], logDirectory: String) {
+        self.name = name
+        self.port = port
+        self.arguments = ["herald", "serve", "--host", "127.0.0.1", "--port", "\(port)"] + arguments
+        self.logDirectory = logDirectory
+    }
+
+    deinit {
+        state.withLock { state in
+            if let pid = state.pid {
+                kill(pid, SIGKILL)
+                _ = ChildProcess.waitForExit(pid, timeout: 5)
+            }
+        }
+    }
+
+    /// Starts the process and waits (bounded) until `/readyz` answers 200.
+    public func start(readyWithin timeout: Duration = .seconds(15)) async throws {
+        let log = state.withLock { state in
+            state.runs += 1
+            return "\(logDirectory)/\(name).\(state.runs).log"
+        }
+        let pid = try await ChildProcess.spawnInTurn(Self.binary, arguments, logPath: log)
+        state.withLock { $0.pid = pid }
+        let deadline = ContinuousClock.now + timeout
+        while await status("/readyz") != 200 {
+            guard ChildProcess.state(pid) == .running else {
+                throw Failure(description: "\(name) exited at start: \(logTail(lines: 5))")
+            }
+            guard ContinuousClock.now < deadline else {
+                throw Failure(description: "\(name) was not ready within \(timeout): \(logTail(lines: 5))")
+            }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+    }
+
+    /// The pid of the running process, if any.
+    public var pid: pid_t? { state.withLock { $0.pid } }
+
+    /// SIGKILL, as `kill -9`: no drain, connections reset. Returns once the process is reaped.
+    public func kill9() {
+        guard let pid = takePID() else { return }
+        kill(pid, SIGKILL)
+        _ = ChildProcess.waitForExit(pid, timeout: 5)
+    }
+
+    /// Sends SIGTERM and returns at once; the node drains. Follow with ``waitForExit(timeout:)``.
+    public func terminate() {
+        if let pid { kill(pid, SIGTERM) }
+    }
+
+    /// Waits (bounded) until the process has exited and returns how, or nil if it still runs.
+    public func waitForExit(timeout: TimeInterval) -> ChildProcess.State? {
+        guard let pid else { return .gone }
+        let result = ChildProcess.waitForExit(pid, timeout: timeout)
+        if result != nil { _ = takePID() }
+        return result
+    }
+
+    /// Stops it for good: SIGTERM, then SIGKILL after 5 s.
+    public func stop() {
+        if let pid = takePID() { ChildProcess.terminate(pid) }
+    }
+
+    /// The number of open SSE streams reported by `/healthz` (`"streams":N`), or nil when it does not say.
+    public func openStreams() async -> Int? {
+        guard let response = try? await HeraldHTTPClient.request(port: port, path: "/healthz", timeout: .seconds(2)) else {
+            return nil
+        }
+        return response.bodyText.firstMatch(of: /"streams"\s*:\s*(\d+)/).flatMap { Int($0.output.1) }
+    }
+
+    /// The status of `GET path`, or nil when there is no answer.
+    public func status(_ path: String) async -> Int? {
+        // why: a loopback health request answers in milliseconds; 2 s keeps a hung node from stalling the poll.
+        try? await HeraldHTTPClient.request(port: port, path: path, timeout: .seconds(2)).status
+    }
+
+    /// The last `lines` lines of each run's log.
+    public func logTail(lines: Int = 15) -> String {
+        let runs = state.withLock { $0.runs }
+        return (0..<runs).map { run in
+            let path = "\(logDirectory)/\(name).\(run + 1).log"
+            let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+            return "--- \(path)\n" + text.split(separator: "\n").suffix(lines).joined(separator: "\n")
+        }.joined(separator: "\n")
+    }
+
+    private func takePID() -> pid_t? {
+        state.withLock { state in
+            defer { state.pid = nil }
+            return state.pid
+        }
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+
+/// The shipped load balancer configurations (deploy/haproxy.cfg, deploy/nginx.conf), templated for a test on
+/// loopback, so that the tests exercise the very files users deploy.
+///
+/// Substitutions, each of which must find its target (a config changed so that one no longer applies fails
+/// the test instead of silently testing something else):
+/// - `herald-N:8080` becomes `127.0.0.1:<upstreamPorts[N-1]>`, for N = 1, 2, 3;
+/// - the listen line (`bind :80`, `listen 80;`) becomes `127.0.0.1:<listenPort>`;
+/// - HAProxy, with `fastHealthChecks`: `inter 2s` becomes `inter 100ms` and `rise 2` becomes `rise 1`, so
+///   that a node leaves and rejoins rotation within a few hundred milliseconds; `maxconn 50000` becomes
+///   `maxconn 1000` (enough for a test's few hundred streams), for which HAProxy needs about 2,000 file
+///   descriptors instead of 100,000, which a CI runner may not allow;
+/// - nginx: the temp paths, the access log and any `extraLocations` (e.g. a static test page) are placed
+///   inside `directory`, so that nginx runs without root; the pid file and error log are given on the
+///   command line (``LoadBalancerProcess``).
+public struct LoadBalancerConfig: Sendable {
+    public enum Kind: String, Sendable, CaseIterable, CustomStringConvertible {
+        case haproxy
+        case nginx
+
+        /// The shipped file under the repository.
+        public var file: String { self == .haproxy ? "deploy/haproxy.cfg" : "deploy/nginx.conf" }
+        public var description: String { rawValue }
+    }
+
+    public struct TemplateError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// The repository root (this file is Tests/TestSupport/LoadBalancerConfig.swift).
+    public static let repository = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    public let kind: Kind
+    /// The shipped file's text, untouched.
+    public let original: String
+    /// The templated text, ready to be written to `directory`.
+    public let text: String
+
+    public init(
+        _ kind: Kind, listenPort: Int, upstreamPorts: [Int], directory: String, fastHealthChecks: Bool = true,
+        extraLocations: String = ""
+    ) throws {
+        precondition(upstreamPorts.count == 3, "the shipped configurations name three nodes")
+        self.kind = kind
+        original = try String(contentsOf: Self.repository.appendingPathComponent(kind.file), encoding: .utf8)
+        var text = original
+        for (index, port) in upstreamPorts.enumerated() {
+            try Self.replace("herald-\(index + 1):8080", with: "127.0.0.1:\(port)", in: &text)
+        }
+        switch kind {
+        case .haproxy:
+            try Self.replace("bind :80\n", with: "bind 127.0.0.1:\(listenPort)\n", in: &text)
+            try Self.replace("maxconn 50000", with: "maxconn 1000", in: &text)
+            if fastHealthChecks {
+                try Self.replace(" inter 2s ", with: " inter 100ms ", in: &text)
+                try Self.replace(" rise 2 ", with: " rise 1 ", in: &text)
+            }
+        case .nginx:
+            try Self.replace("listen 80;", with: "listen 127.0.0.1:\(listenPort);", in: &text)
+            let paths = ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"]
+                .map { "    \($0)_temp_path \(directory)/\($0)_temp;" }
+                .joined(separator: "\n")
+            try Self.replace("http {\n", with: "http {\n\(paths)\n    access_log \(directory)/access.log;\n", in: &text)
+            if !extraLocations.isEmpty {
+                try Self.replace("        location / {\n", with: extraLocations + "\n        location / {\n", in: &text)
+            }
+        }
+        self.text = text
+    }
+
+    /// Writes the templated text to `directory`/`name` and returns its path.
+    public func write(to directory: String, name: String? = nil) throws -> String {
+        let path = directory + "/" + (name ?? (kind == .haproxy ? "haproxy.cfg" : "nginx.conf"))
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    private static func replace(_ target: String, with replacement: String, in text: inout String) throws {
+        guard text.contains(target) else {
+            throw TemplateError(description: "the load balancer config no longer contains \"\(target)\"; update LoadBalancerConfig")
+        }
+        text = text.replacingOccurrences(of: target, with: replacement)
+    }
+}
