@@ -44,7 +44,7 @@ public final class RedisBroker: Broker {
                 let topics = Set(channels.compactMap { Keys.topic(ofChannel: $0, prefix: prefix) })
                 // why: the heal reads Redis, which must not block the subscriber's event loop; it belongs to
                 // the broker's lifetime, not to a request, and ends after one read per topic.
-                Task { await fanOut.heal(topics, from: store) }
+                Task { await fanOut.heal(topics, from: store, logger: logger) }
             },
             onConnectionLost: { fanOut.holdLive() }
         )

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
+import Synchronization
 import Testing
 @testable import HeraldCore
 
@@ -13,6 +14,7 @@ struct LiveHealingTests {
     let source: MemoryBroker
     let topic = try! Topic("t")
     let other = try! Topic("u")
+    let logger = Logger(label: "test")
 
     init() {
         fanOut = FanOut(eventLoopGroup: group, heartbeatInterval: .seconds(15))
@@ -61,7 +63,7 @@ struct LiveHealingTests {
         _ = try await publish(topic, ["2", "3"])  // never arrive live: the feed was down
         arrive(try await publish(topic, ["4"]))  // arrives after re-subscribing, before the heal
         #expect(try await output(stream) { $0.dataLines } == ["1"], "live events are held until the heal")
-        await fanOut.heal([topic], from: source)
+        await fanOut.heal([topic], from: source, logger: logger)
         arrive(try await publish(topic, ["5"]))
         #expect(try await output(stream) { $0.dataLines } == ["1", "2", "3", "4", "5"])
         #expect(try await output(stream) { $0.closed } == false)
@@ -75,7 +77,7 @@ struct LiveHealingTests {
         fanOut.holdLive()
         _ = try await publish(topic, ["2"])
         _ = try await publish(other, ["x"])
-        await fanOut.heal([topic, other], from: source)
+        await fanOut.heal([topic, other], from: source, logger: logger)
         #expect(try await output(early) { $0.dataLines } == ["1", "2"])
         #expect(try await output(late) { $0.dataLines } == ["2", "x"])
         #expect(try await output(late) { $0.closed } == false)
@@ -88,7 +90,7 @@ struct LiveHealingTests {
         try await finishCatchUp(stream, [topic])
         #expect(try await output(stream) { $0.closed })
         #expect(try await output(stream) { $0.text.contains("event: herald.error") })
-        await fanOut.heal([topic], from: source)
+        await fanOut.heal([topic], from: source, logger: logger)
     }
 
     @Test("streams of a topic whose history cannot be read close; the others get their events")
@@ -97,13 +99,43 @@ struct LiveHealingTests {
         let healthy = try await open([other])
         fanOut.holdLive()
         arrive(try await publish(other, ["y"]))
-        await fanOut.heal([topic, other], from: FailingReader(failing: topic, source: source))
+        await fanOut.heal([topic, other], from: FailingReader(failing: topic, source: source), readPatience: .milliseconds(200), logger: logger)
         #expect(try await output(healthy) { $0.dataLines } == ["y"])
         let deadline = ContinuousClock.now + .seconds(5)
         while try await output(failing, { $0.closed }) == false, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(50))  // closes are spread over one second of real time
         }
         #expect(try await output(failing) { $0.closed })
+    }
+
+    @Test("a history read that fails at first (command connections not back yet) is retried, and the stream stays open")
+    func failedReadIsRetried() async throws {
+        let stream = try await open([topic])
+        fanOut.holdLive()
+        _ = try await publish(topic, ["1"])
+        await fanOut.heal([topic], from: FlakyReader(failures: 2, source: source), logger: logger)
+        #expect(try await output(stream) { $0.dataLines } == ["1"])
+        #expect(try await output(stream) { $0.closed } == false)
+    }
+}
+
+/// Reads from `source` after failing `failures` times.
+private final class FlakyReader: TopicHistoryReading {
+    private let remainingFailures: Mutex<Int>
+    let source: MemoryBroker
+
+    init(failures: Int, source: MemoryBroker) {
+        remainingFailures = Mutex(failures)
+        self.source = source
+    }
+
+    func history(of topic: Topic, after: StreamID?, limit: Int) async throws -> TopicHistory {
+        let fail = remainingFailures.withLock { remaining in
+            defer { remaining -= 1 }
+            return remaining > 0
+        }
+        if fail { throw HeraldError(.backendUnavailable, "not connected yet") }
+        return try await source.history(of: topic, after: after, limit: limit)
     }
 }
 

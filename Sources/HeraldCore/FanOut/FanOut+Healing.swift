@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 
 extension FanOut {
@@ -24,9 +25,11 @@ extension FanOut {
     /// then the held live events, and resumes live delivery. Streams deduplicate by ordinal, so each one
     /// receives exactly the events it had not seen, in order.
     ///
-    /// Streams of a topic whose history cannot be read are closed, spread over a second, and resume
-    /// exactly from their cursors. If the feed was lost again meanwhile, the newer heal releases the hold.
-    public func heal(_ topics: Set<Topic>, from reader: any TopicHistoryReading) async {
+    /// A read that fails (the backend's command connections may come back after the subscriber's) is
+    /// retried with backoff for `readPatience`. Streams of a topic whose history still cannot be read are
+    /// closed, spread over a second, and resume exactly from their cursors. If the feed was lost again
+    /// meanwhile, the newer heal releases the hold.
+    public func heal(_ topics: Set<Topic>, from reader: any TopicHistoryReading, readPatience: Duration = .seconds(10), logger: Logger) async {
         let generation = holdGeneration.load(ordering: .relaxed)
         var starts: [Topic: TopicPosition] = [:]
         for bound in registries {
@@ -35,13 +38,35 @@ extension FanOut {
         }
         var backfill: [StoredEvent] = []
         var unreadable: Set<Topic> = []
+        let deadline = ContinuousClock.now + readPatience
         for (topic, start) in starts.sorted(by: { $0.key < $1.key }) {
-            do {
-                let history = try await reader.catchUpHistory(of: topic, from: start, pageSize: Self.healPageSize, maximumReplay: Self.healMaximumReplay)
-                backfill += history.events
-            } catch {
-                unreadable.insert(topic)
+            var delay = Duration.milliseconds(50)
+            while true {
+                do {
+                    let history = try await reader.catchUpHistory(of: topic, from: start, pageSize: Self.healPageSize, maximumReplay: Self.healMaximumReplay)
+                    backfill += history.events
+                    break
+                } catch {
+                    let superseded = holdGeneration.load(ordering: .relaxed) != generation
+                    guard !superseded, ContinuousClock.now + delay < deadline else {
+                        if !superseded {
+                            logger.warning("cannot read a topic's history to heal live delivery; closing its streams so that they resume", metadata: [
+                                LogKeys.topic: "\(topic)", LogKeys.error: "\(error)",
+                            ])
+                        }
+                        unreadable.insert(topic)
+                        break
+                    }
+                    // why: backing off (50 ms doubling to 1 s) gives a restarting backend time without hammering it.
+                    try? await Task.sleep(for: delay)
+                    delay = min(delay * 2, .seconds(1))
+                }
             }
+        }
+        if !backfill.isEmpty || !unreadable.isEmpty {
+            logger.info("healed live delivery from history", metadata: [
+                LogKeys.topicCount: "\(starts.count)", LogKeys.eventCount: "\(backfill.count)", LogKeys.unreadableTopicCount: "\(unreadable.count)",
+            ])
         }
         let frames = backfill.map { LiveFrame($0, allocator: allocator) }
         for bound in registries {

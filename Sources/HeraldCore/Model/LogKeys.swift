@@ -6,4 +6,8 @@ enum LogKeys {
     static let position = "herald.position"
     static let receivedPosition = "herald.position.received"
     static let connections = "herald.connections"
+    static let error = "herald.error"
+    static let topicCount = "herald.topics"
+    static let eventCount = "herald.events"
+    static let unreadableTopicCount = "herald.topics.unreadable"
 }
