@@ -6,6 +6,7 @@ extension FanOut {
     /// why: the same bounds as a client's catch-up (`StreamOpener`), for the same reasons.
     static let healPageSize = 1000
     static let healMaximumReplay = 100_000
+    static let concurrentHealReads = 16
 
     /// Call when the backend's live feed is lost (its connection closed): events published from now on
     /// may never arrive live. Every event loop holds the live events it receives from here on, in order,
@@ -36,42 +37,60 @@ extension FanOut {
             let positions = (try? await bound.eventLoop.submit { bound.value.oldestLivePositions(in: topics) }.get()) ?? [:]
             starts.merge(positions) { Self.older($0, $1) }
         }
-        var backfill: [StoredEvent] = []
-        var unreadable: Set<Topic> = []
         let deadline = ContinuousClock.now + readPatience
-        for (topic, start) in starts.sorted(by: { $0.key < $1.key }) {
-            var delay = Duration.milliseconds(50)
-            while true {
-                do {
-                    let history = try await reader.catchUpHistory(of: topic, from: start, pageSize: Self.healPageSize, maximumReplay: Self.healMaximumReplay)
-                    backfill += history.events
-                    break
-                } catch {
-                    let superseded = holdGeneration.load(ordering: .relaxed) != generation
-                    guard !superseded, ContinuousClock.now + delay < deadline else {
-                        if !superseded {
-                            logger.warning("cannot read a topic's history to heal live delivery; closing its streams so that they resume", metadata: [
-                                LogKeys.topic: "\(topic)", LogKeys.error: "\(error)",
-                            ])
-                        }
-                        unreadable.insert(topic)
-                        break
-                    }
-                    // why: backing off (50 ms doubling to 1 s) gives a restarting backend time without hammering it.
-                    try? await Task.sleep(for: delay)
-                    delay = min(delay * 2, .seconds(1))
+        var backfill: [Topic: [StoredEvent]] = [:]
+        var unreadable: Set<Topic> = []
+        await withTaskGroup(of: (Topic, [StoredEvent]?).self) { reads in
+            var pending = starts.sorted(by: { $0.key < $1.key })[...]
+            // why: reads run concurrently so that a node with many topics heals in a few round trips, bounded
+            // so that it does not flood the backend's few command connections.
+            for _ in 0..<Self.concurrentHealReads {
+                guard let (topic, start) = pending.popFirst() else { break }
+                reads.addTask { (topic, await self.readMissed(topic, after: start, from: reader, generation: generation, until: deadline, logger: logger)) }
+            }
+            for await (topic, events) in reads {
+                if let events { backfill[topic] = events } else { unreadable.insert(topic) }
+                if let (topic, start) = pending.popFirst() {
+                    reads.addTask { (topic, await self.readMissed(topic, after: start, from: reader, generation: generation, until: deadline, logger: logger)) }
                 }
             }
         }
-        if !backfill.isEmpty || !unreadable.isEmpty {
+        let eventCount = backfill.values.reduce(0) { $0 + $1.count }
+        if eventCount > 0 || !unreadable.isEmpty {
             logger.info("healed live delivery from history", metadata: [
-                LogKeys.topicCount: "\(starts.count)", LogKeys.eventCount: "\(backfill.count)", LogKeys.unreadableTopicCount: "\(unreadable.count)",
+                LogKeys.topicCount: "\(starts.count)", LogKeys.eventCount: "\(eventCount)", LogKeys.unreadableTopicCount: "\(unreadable.count)",
             ])
         }
-        let frames = backfill.map { LiveFrame($0, allocator: allocator) }
+        let frames = backfill.sorted(by: { $0.key < $1.key }).flatMap { $0.value.map { LiveFrame($0, allocator: allocator) } }
         for bound in registries {
             bound.eventLoop.execute {
                 bound.value.releaseHold(generation: generation, backfill: frames, closingSubscribersOf: unreadable)
+            }
+        }
+    }
+
+    /// Reads the events of `topic` after `start`, retrying with backoff until `deadline` while this heal's
+    /// hold is current; nil when they cannot be read.
+    private func readMissed(
+        _ topic: Topic, after start: TopicPosition, from reader: any TopicHistoryReading, generation: UInt64, until deadline: ContinuousClock.Instant, logger: Logger
+    ) async -> [StoredEvent]? {
+        var delay = Duration.milliseconds(50)
+        while true {
+            do {
+                return try await reader.catchUpHistory(of: topic, from: start, pageSize: Self.healPageSize, maximumReplay: Self.healMaximumReplay).events
+            } catch {
+                let superseded = holdGeneration.load(ordering: .relaxed) != generation
+                guard !superseded, ContinuousClock.now + delay < deadline else {
+                    if !superseded {
+                        logger.warning("cannot read a topic's history to heal live delivery; closing its streams so that they resume", metadata: [
+                            LogKeys.topic: "\(topic)", LogKeys.error: "\(error)",
+                        ])
+                    }
+                    return nil
+                }
+                // why: backing off (50 ms doubling to 1 s) gives a restarting backend time without hammering it.
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(1))
             }
         }
     }

@@ -72,21 +72,9 @@ public enum PublishBodyParser {
             }
             switch field {
             case .topic:
-                guard case .string(let text) = member.value else {
-                    throw PublishBodyError(
-                        .invalidField, "field \"topic\" must be a string, found \(member.value.kindName)",
-                        itemIndex: itemIndex, field: field.rawValue
-                    )
-                }
-                topic = text
+                topic = try string(member.value, of: field, itemIndex: itemIndex)
             case .idempotencyKey:
-                guard case .string(let text) = member.value else {
-                    throw PublishBodyError(
-                        .invalidField, "field \"idempotencyKey\" must be a string, found \(member.value.kindName)",
-                        itemIndex: itemIndex, field: field.rawValue
-                    )
-                }
-                idempotencyKey = text
+                idempotencyKey = try string(member.value, of: field, itemIndex: itemIndex)
             case .data:
                 if case .string(let text) = member.value {
                     data = text
@@ -112,6 +100,16 @@ public enum PublishBodyParser {
         guard let topic else { throw missingField(.topic, itemIndex: itemIndex, hint: "\"topic\": \"orders/42\"") }
         guard let data else { throw missingField(.data, itemIndex: itemIndex, hint: "\"data\": <any JSON value>") }
         return PublishMessage(topic: topic, event: event, data: data, idempotencyKey: idempotencyKey)
+    }
+
+    private static func string(_ value: JSONValue, of field: PublishField, itemIndex: Int?) throws(PublishBodyError) -> String {
+        guard case .string(let text) = value else {
+            throw PublishBodyError(
+                .invalidField, "field \"\(field.rawValue)\" must be a string, found \(value.kindName)",
+                itemIndex: itemIndex, field: field.rawValue
+            )
+        }
+        return text
     }
 
     static func unknownField(_ name: String, itemIndex: Int?) -> PublishBodyError {
