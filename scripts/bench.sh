@@ -10,6 +10,8 @@
 #   a         1,000 subscribers on one topic, 100 events/s for 20 s (redis backend)
 #   a-50      as a at 50 events/s (nchan's "moderate load" point)
 #   b         10,000 subscribers on 10,000 topics, 2,000 events/s for 20 s, 8 publisher connections (redis)
+#   b-heal    as b, with the node's pub/sub connection killed (CLIENT KILL TYPE pubsub) once 10,000
+#             events were published: the heal must leave no gap; latency max shows how long it took
 #   c         10,000 idle subscribers on 10,000 topics: RSS per connection (redis)
 #   a-memory  scenario a on the in-memory backend, for reference
 set -euo pipefail
@@ -74,7 +76,7 @@ start_redis() {
 start_herald() {
     local backend=$1 name=$2
     HERALD_PORT=$(free_port)
-    local args=(serve --host 127.0.0.1 --port "$HERALD_PORT" --log-level warning --drain-window 1s)
+    local args=(serve --host 127.0.0.1 --port "$HERALD_PORT" --log-level "${SERVER_LOG_LEVEL:-warning}" --drain-window 1s)
     [ "$backend" = redis ] && args+=(--redis-url "$REDIS_URL")
     "$BIN" "${args[@]}" >"$OUT/$name.server.log" 2>&1 &
     HERALD_PID=$!
@@ -83,6 +85,19 @@ start_herald() {
         sleep 0.1
     done
     log "herald did not become ready; see $OUT/$name.server.log"; exit 1
+}
+
+# Kills the node's pub/sub connection once $1 events were published (SPUBLISH calls, counted inside scripts too).
+kill_pubsub_after() {
+    local calls=$1
+    while sleep 0.1; do
+        local seen
+        seen=$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" info commandstats 2>/dev/null | tr -d '\r' | awk -F'[=,]' '/^cmdstat_spublish:/ { print $2 }')
+        if [ "${seen:-0}" -ge "$calls" ]; then
+            log "killing the pub/sub connection after ${seen} publishes: $(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" client kill type pubsub) killed"
+            return 0
+        fi
+    done
 }
 
 redis_used_memory() {
@@ -97,7 +112,11 @@ run_scenario() {
     start_herald "$backend" "$name"
     local pids=(--server-pid "$HERALD_PID")
     [ "$backend" = redis ] && pids+=(--redis-pid "$REDIS_PID")
-    local sampler="" before=""
+    local sampler="" before="" fault=""
+    if [ -n "${FAULT_AFTER_PUBLISHES:-}" ]; then
+        kill_pubsub_after "$FAULT_AFTER_PUBLISHES" &
+        fault=$!
+    fi
     if [ "$backend" = redis ]; then
         # why: redis memory per subscribed channel is part of a subscriber's cost; sample it once a second.
         before=$(redis_used_memory)
@@ -106,6 +125,10 @@ run_scenario() {
     fi
     "$BIN" bench --url "http://127.0.0.1:$HERALD_PORT" "${pids[@]}" "$@" --json \
         >"$OUT/$name.json" 2>"$OUT/$name.log" || log "bench $name failed; see $OUT/$name.log"
+    if [ -n "$fault" ]; then
+        kill "$fault" 2>/dev/null || true
+        wait "$fault" 2>/dev/null || true
+    fi
     if [ -n "$sampler" ]; then
         kill "$sampler" 2>/dev/null || true
         wait "$sampler" 2>/dev/null || true
@@ -127,9 +150,10 @@ for scenario in $SCENARIOS; do
         a) run_scenario a redis --subscribers 1000 --topics 1 --rate 100 --duration 20 --publishers 1 ;;
         a-50) run_scenario a-50 redis --subscribers 1000 --topics 1 --rate 50 --duration 20 --publishers 1 ;;
         b) run_scenario b redis --subscribers 10000 --topics 10000 --rate 2000 --duration 20 --publishers 8 ;;
+        b-heal) FAULT_AFTER_PUBLISHES=10000 SERVER_LOG_LEVEL=info run_scenario b-heal redis --subscribers 10000 --topics 10000 --rate 2000 --duration 20 --publishers 8 ;;
         c) run_scenario c redis --subscribers 10000 --topics 10000 --rate 0 --duration 0 ;;
         a-memory) run_scenario a-memory memory --subscribers 1000 --topics 1 --rate 100 --duration 20 --publishers 1 ;;
-        *) log "unknown scenario $scenario (known: a a-50 b c a-memory)"; exit 2 ;;
+        *) log "unknown scenario $scenario (known: a a-50 b b-heal c a-memory)"; exit 2 ;;
     esac
 done
 
