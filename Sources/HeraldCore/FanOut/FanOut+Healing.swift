@@ -62,9 +62,10 @@ extension FanOut {
             ])
         }
         let frames = backfill.sorted(by: { $0.key < $1.key }).flatMap { $0.value.map { LiveFrame($0, allocator: allocator) } }
+        let unhealed = unreadable
         for bound in registries {
             bound.eventLoop.execute {
-                bound.value.releaseHold(generation: generation, backfill: frames, closingSubscribersOf: unreadable)
+                bound.value.releaseHold(generation: generation, backfill: frames, closingSubscribersOf: unhealed)
             }
         }
     }
