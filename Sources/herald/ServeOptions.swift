@@ -49,6 +49,30 @@ struct ServeOptions: ParsableArguments {
     @Option(help: "Bytes queued for a client that does not read before its stream is closed. [env: HERALD_SLOW_CLIENT_BUFFER] (default: 4MiB)")
     var slowClientBuffer: String?
 
+    @Option(help: "Web origins allowed to call Herald from a browser, comma-separated (https://app.example.com), or * for any origin without cookies. [env: HERALD_CORS_ORIGINS] (default: none)")
+    var corsOrigins: String?
+
+    @Option(help: "Most open connections on this node; beyond, 503. [env: HERALD_MAX_CONNECTIONS] (default: 100000)")
+    var maxConnections: Int?
+
+    @Option(name: .customLong("max-connections-per-ip"), help: "Most open connections from one IP address; 0 for no limit. [env: HERALD_MAX_CONNECTIONS_PER_IP] (default: 0)")
+    var maxConnectionsPerIP: Int?
+
+    @Option(name: .customLong("publish-rate-per-ip"), help: "Events one IP address may publish per second; 0 for no limit. [env: HERALD_PUBLISH_RATE_PER_IP] (default: 0)")
+    var publishRatePerIP: Int?
+
+    @Option(help: "Largest data of one event, e.g. 64KiB. [env: HERALD_MAX_EVENT_SIZE] (default: 64KiB)")
+    var maxEventSize: String?
+
+    @Option(help: "Largest request line plus headers, e.g. 32KiB. [env: HERALD_MAX_HEADER_SIZE] (default: 32KiB)")
+    var maxHeaderSize: String?
+
+    @Option(name: .customLong("max-url-size"), help: "Longest request URL, e.g. 8KiB. [env: HERALD_MAX_URL_SIZE] (default: 8KiB)")
+    var maxURLSize: String?
+
+    @Option(help: "Time a client has to send a complete request, and the most a keep-alive connection idles. [env: HERALD_REQUEST_TIMEOUT] (default: 10s)")
+    var requestTimeout: String?
+
     @Option(help: "Event loop threads. [env: HERALD_THREADS] (default: number of cores)")
     var threads: Int?
 

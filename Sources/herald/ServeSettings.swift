@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import HeraldCore
 import HeraldHTTP
 import HeraldRedis
@@ -31,6 +32,20 @@ struct ServeSettings {
         edge.retryInterval = try reader.duration(options.retry, "retry", "HERALD_RETRY") ?? edge.retryInterval
         edge.drainGrace = try reader.duration(options.drainGrace, "drain-grace", "HERALD_DRAIN_GRACE") ?? edge.drainGrace
         edge.drainWindow = try reader.duration(options.drainWindow, "drain-window", "HERALD_DRAIN_WINDOW") ?? edge.drainWindow
+        edge.maxConnections = try reader.int(options.maxConnections, "max-connections", "HERALD_MAX_CONNECTIONS", range: 1...10_000_000) ?? edge.maxConnections
+        edge.maxConnectionsPerAddress = try reader.int(options.maxConnectionsPerIP, "max-connections-per-ip", "HERALD_MAX_CONNECTIONS_PER_IP", range: 0...10_000_000) ?? edge.maxConnectionsPerAddress
+        edge.publishRatePerAddress = try reader.int(options.publishRatePerIP, "publish-rate-per-ip", "HERALD_PUBLISH_RATE_PER_IP", range: 0...100_000_000) ?? edge.publishRatePerAddress
+        edge.maxEventSize = try reader.size(options.maxEventSize, "max-event-size", "HERALD_MAX_EVENT_SIZE") ?? edge.maxEventSize
+        edge.requestLimits.maxHeaderSize = try reader.size(options.maxHeaderSize, "max-header-size", "HERALD_MAX_HEADER_SIZE") ?? edge.requestLimits.maxHeaderSize
+        edge.requestLimits.maxURLSize = try reader.size(options.maxURLSize, "max-url-size", "HERALD_MAX_URL_SIZE") ?? edge.requestLimits.maxURLSize
+        edge.requestLimits.requestTimeout = try reader.duration(options.requestTimeout, "request-timeout", "HERALD_REQUEST_TIMEOUT", allowZero: false) ?? edge.requestLimits.requestTimeout
+        if let origins = reader.value(options.corsOrigins, "cors-origins", "HERALD_CORS_ORIGINS") {
+            let list = origins.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            for origin in list where origin != "*" && origin.firstMatch(of: /^https?:\/\/[^\/\s]+$/) == nil {
+                throw ValidationError("--cors-origins / HERALD_CORS_ORIGINS: \"\(origin)\" is not an origin; write scheme://host[:port] without a path, e.g. https://app.example.com, or *")
+            }
+            edge.cors = CORSPolicy(origins: list)
+        }
         heartbeatInterval = try reader.duration(options.heartbeat, "heartbeat", "HERALD_HEARTBEAT", allowZero: false) ?? heartbeatInterval
         retention.maxLength = try reader.int(options.historyLength, "history-length", "HERALD_HISTORY_LENGTH", range: 1...10_000_000) ?? retention.maxLength
         if let maxAge = try reader.duration(options.historyMaxAge, "history-max-age", "HERALD_HISTORY_MAX_AGE"), maxAge.nanoseconds > 0 {

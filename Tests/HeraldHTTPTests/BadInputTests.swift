@@ -37,14 +37,6 @@ struct BadInputTests {
         .init(name: "empty data", contentType: "application/json", body: #"{"topic":"t","data":""}"#, status: 400, code: "invalid_data", hint: "empty"),
     ]
 
-    func expectError(_ response: HTTPClientResponse, status: Int, code: String, hint: String) {
-        #expect(response.status == status)
-        #expect(response.header("content-type") == "application/json")
-        #expect(TestNode.field("code", in: response.bodyText) == code, "\(response.bodyText)")
-        let message = TestNode.field("message", in: response.bodyText) ?? ""
-        #expect(message.contains(hint), "message \(message.debugDescription) should mention \(hint.debugDescription)")
-    }
-
     @Test("a bad publish is refused with status, code and a helpful message", arguments: publishCases)
     func badPublish(_ bad: Case) async throws {
         try await TestNode.with(.memory) { node in

@@ -142,9 +142,9 @@ public final class TestNode: Sendable {
     }
 
     /// Opens `GET /events?topic=…` for `topics`, optionally resuming from `lastEventID` (header).
-    public func stream(_ topics: [String], lastEventID: String? = nil, query: String = "") async throws -> SSEStream {
+    public func stream(_ topics: [String], lastEventID: String? = nil, query: String = "", headers: [(String, String)] = []) async throws -> SSEStream {
         let path = "/events?" + topics.map { "topic=" + Self.percentEncode($0) }.joined(separator: "&") + query
-        return try await HeraldHTTPClient.openEventStream(port: port, path: path, headers: lastEventID.map { [("Last-Event-ID", $0)] } ?? [])
+        return try await HeraldHTTPClient.openEventStream(port: port, path: path, headers: (lastEventID.map { [("Last-Event-ID", $0)] } ?? []) + headers)
     }
 
     public static func percentEncode(_ text: String) -> String {

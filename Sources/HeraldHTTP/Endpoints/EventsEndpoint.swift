@@ -48,7 +48,10 @@ enum EventsEndpoint {
         let pipeline = context.pipeline.syncOperations
         let output = SSEConnectionHandler(
             chunked: chunked,
-            responseHead: ResponseHead.bytes(chunked: chunked, retry: app.configuration.retryInterval),
+            responseHead: ResponseHead.bytes(
+                chunked: chunked, retry: app.configuration.retryInterval,
+                extraHeaders: app.configuration.cors?.responseHeaders(origin: head.headers.first(name: "origin")) ?? []
+            ),
             bufferLimit: app.configuration.slowClientBufferLimit,
             logger: app.logger
         )
@@ -78,9 +81,10 @@ enum EventsEndpoint {
 
     /// The bytes every event stream starts with: status line, headers and the `retry:` field.
     enum ResponseHead {
-        static func bytes(chunked: Bool, retry: TimeAmount) -> ByteBuffer {
+        static func bytes(chunked: Bool, retry: TimeAmount, extraHeaders: [(String, String)] = []) -> ByteBuffer {
             var head = ByteBuffer(string: chunked ? "HTTP/1.1 200 OK\r\n" : "HTTP/1.0 200 OK\r\n")
             head.writeString("content-type: text/event-stream\r\ncache-control: no-cache\r\nx-accel-buffering: no\r\n")
+            for (name, value) in extraHeaders { head.writeString("\(name): \(value)\r\n") }
             head.writeString(chunked ? "transfer-encoding: chunked\r\n\r\n" : "connection: close\r\n\r\n")
             let prelude = WireChunk { SSEEncoder.appendRetry(milliseconds: Int(retry.nanoseconds / 1_000_000), to: &$0) }
             head.writeImmutableBuffer(chunked ? prelude.chunked : prelude.payload)

@@ -44,6 +44,10 @@ enum PublishEndpoint {
                 }
                 message.idempotencyKey = batch.isBatch ? "\(headerKey):\(index)" : headerKey
             }
+            guard message.data.utf8.count <= configuration.maxEventSize else {
+                let item = batch.isBatch ? "item \(index): " : ""
+                throw EdgeError(.eventTooLarge, "\(item)data is \(message.data.utf8.count) bytes, more than the limit of \(configuration.maxEventSize); send large payloads by reference (a URL) instead\(batch.isBatch ? "; nothing in the batch was stored" : "")")
+            }
             do {
                 events.append(try validate(message))
             } catch {

@@ -12,6 +12,15 @@ public struct EdgeError: Error, CustomStringConvertible, Sendable {
         public static let invalidQuery = Code("invalid_query")
         public static let shuttingDown = Code("shutting_down")
         public static let draining = Code("draining")
+        public static let headersTooLarge = Code("headers_too_large")
+        public static let uriTooLong = Code("uri_too_long")
+        public static let malformedRequest = Code("malformed_request")
+        public static let requestTimeout = Code("request_timeout")
+        public static let tooManyConnections = Code("too_many_connections")
+        public static let tooManyConnectionsFromAddress = Code("too_many_connections_from_address")
+        public static let rateLimited = Code("rate_limited")
+        public static let eventTooLarge = Code("event_too_large")
+        public static let originNotAllowed = Code("origin_not_allowed")
 
         public var description: String { name }
     }
@@ -20,11 +29,14 @@ public struct EdgeError: Error, CustomStringConvertible, Sendable {
     public var message: String
     /// For `methodNotAllowed`: the methods the path accepts.
     public var allowedMethods: [String] = []
+    /// For refusals that pass: when retrying makes sense, in seconds (`Retry-After`).
+    public var retryAfter: Int?
 
-    public init(_ code: Code, _ message: String, allowedMethods: [String] = []) {
+    public init(_ code: Code, _ message: String, allowedMethods: [String] = [], retryAfter: Int? = nil) {
         self.code = code
         self.message = message
         self.allowedMethods = allowedMethods
+        self.retryAfter = retryAfter
     }
 
     public var description: String { "\(code): \(message)" }

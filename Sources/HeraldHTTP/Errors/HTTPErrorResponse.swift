@@ -24,7 +24,7 @@ struct HTTPErrorResponse: Error {
         case let error as EdgeError:
             self.init(status: Self.status(of: error.code), code: error.code.description, message: error.message)
             if !error.allowedMethods.isEmpty { headers.append(("allow", error.allowedMethods.joined(separator: ", "))) }
-            if error.code == .shuttingDown { headers.append(("retry-after", "1")) }
+            if let seconds = error.retryAfter ?? (error.code == .shuttingDown ? 1 : nil) { headers.append(("retry-after", "\(seconds)")) }
         case let error as HeraldError:
             self.init(status: Self.status(of: error.code), code: error.code.description, message: error.message)
             // why: a short hint; a backend that is down usually comes back (or the LB moves traffic) within seconds.
@@ -50,7 +50,13 @@ struct HTTPErrorResponse: Error {
         case .methodNotAllowed: .methodNotAllowed
         case .payloadTooLarge: .payloadTooLarge
         case .unsupportedMediaType: .unsupportedMediaType
-        case .shuttingDown, .draining: .serviceUnavailable
+        case .shuttingDown, .draining, .tooManyConnections: .serviceUnavailable
+        case .headersTooLarge: .requestHeaderFieldsTooLarge
+        case .uriTooLong: .uriTooLong
+        case .requestTimeout: .requestTimeout
+        case .tooManyConnectionsFromAddress, .rateLimited: .tooManyRequests
+        case .eventTooLarge: .payloadTooLarge
+        case .originNotAllowed: .forbidden
         default: .badRequest
         }
     }

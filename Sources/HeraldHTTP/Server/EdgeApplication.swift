@@ -20,6 +20,8 @@ final class EdgeApplication: Sendable {
     let opener: StreamOpener
     let configuration: EdgeConfiguration
     let logger: Logger
+    let connectionLimits: ConnectionLimits
+    let publishRateLimiter: PublishRateLimiter?
     private let phase = Atomic<Phase>(.serving)
     private let openConnections = Mutex<[ObjectIdentifier: any Channel]>([:])
     private let publishes = Mutex(InFlight())
@@ -35,6 +37,8 @@ final class EdgeApplication: Sendable {
         self.opener = StreamOpener(broker: broker)
         self.configuration = configuration
         self.logger = logger
+        self.connectionLimits = ConnectionLimits(maxTotal: configuration.maxConnections, maxPerAddress: configuration.maxConnectionsPerAddress)
+        self.publishRateLimiter = configuration.publishRatePerAddress > 0 ? PublishRateLimiter(eventsPerSecond: configuration.publishRatePerAddress) : nil
     }
 
     var currentPhase: Phase { phase.load(ordering: .relaxed) }
@@ -67,13 +71,18 @@ final class EdgeApplication: Sendable {
         }
     }
 
-    /// Tracks `channel` until it closes, so that shutdown can close idle keep-alive connections.
-    func track(_ channel: any Channel) {
+    /// Counts `channel` against the connection limits and tracks it until it closes (so that shutdown can
+    /// close idle keep-alive connections); returns why it must be refused instead, if it must.
+    func admit(_ channel: any Channel) -> EdgeError? {
+        let address = channel.remoteAddress?.ipAddress
+        if let refusal = connectionLimits.admit(address: address) { return refusal }
         let id = ObjectIdentifier(channel)
         openConnections.withLock { $0[id] = channel }
         channel.closeFuture.whenComplete { [weak self] _ in
+            self?.connectionLimits.release(address: address)
             _ = self?.openConnections.withLock { $0.removeValue(forKey: id) }
         }
+        return nil
     }
 
     /// Closes every connection still open.

@@ -23,6 +23,35 @@ public struct EdgeConfiguration: Sendable {
     /// Bytes queued for a client that does not read before its stream is closed.
     /// why: a stuck client must not hold unbounded memory; it resumes exactly from its cursor when it comes back.
     public var slowClientBufferLimit: Int = 4 << 20
+    /// Limits on what one request may send, and how slowly.
+    public var requestLimits = RequestLimits()
+    /// Most open connections (streams and requests) on this node; beyond it, `503` with `Retry-After`.
+    /// why: past the file-descriptor limit a node fails in worse ways; refusing early lets the load
+    /// balancer and clients go elsewhere.
+    public var maxConnections = 100_000
+    /// Most open connections from one IP address; 0 for no limit. Behind a load balancer every client has
+    /// the balancer's address, so set it only where clients connect directly.
+    public var maxConnectionsPerAddress = 0
+    /// Events one IP address may publish per second (a batch counts each event); 0 for no limit.
+    public var publishRatePerAddress = 0
+    /// Largest `data` of one event, in bytes. why: one event is written to every subscriber of its topic.
+    public var maxEventSize = 64 << 10
+    /// Cross-origin access for browsers; nil sends no CORS headers (same-origin pages only).
+    public var cors: CORSPolicy?
 
     public init() {}
+
+    /// Limits on reading one request.
+    public struct RequestLimits: Sendable {
+        /// Largest request line plus headers, in bytes; beyond it, `431`. why: bounds the memory a request
+        /// can hold before it is even routed; 32 KiB fits long cookies and tokens.
+        public var maxHeaderSize = 32 << 10
+        /// Longest URL (path and query), in bytes; beyond it, `414`.
+        public var maxURLSize = 8 << 10
+        /// Time a client has to send a complete request (and the most a keep-alive connection may idle
+        /// between requests); beyond it, `408`. why: defeats clients that trickle bytes to hold connections.
+        public var requestTimeout: TimeAmount = .seconds(10)
+
+        public init() {}
+    }
 }

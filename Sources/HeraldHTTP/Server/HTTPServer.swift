@@ -69,12 +69,21 @@ public final class HTTPServer: Service, Sendable {
     }
 
     private static func configure(_ channel: any Channel, app: EdgeApplication) throws {
-        let decoder = ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes))
+        let limits = app.configuration.requestLimits
+        let decoder = ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: RequestLimitsHandler.decoderLimits(limits)))
         let encoder = HTTPResponseEncoder()
-        let pipelining = HTTPServerPipelineHandler()
-        let protocolErrors = HTTPServerProtocolErrorHandler()
-        let router = RequestRouter(app: app, httpHandlers: [decoder, encoder, pipelining, protocolErrors])
-        try channel.pipeline.syncOperations.addHandlers([encoder, decoder, pipelining, protocolErrors, router])
-        app.track(channel)
+        var httpHandlers: [any RemovableChannelHandler & ChannelHandler] = [
+            decoder, encoder, RequestDeadlineHandler(timeout: limits.requestTimeout), HTTPServerPipelineHandler(), RequestLimitsHandler(limits: limits),
+        ]
+        if let cors = app.configuration.cors { httpHandlers.append(CORSHandler(policy: cors)) }
+        let pipeline = channel.pipeline.syncOperations
+        try pipeline.addHandler(encoder)
+        for handler in httpHandlers where handler !== encoder { try pipeline.addHandler(handler) }
+        if let refusal = app.admit(channel) {
+            app.logger.info("connection refused", metadata: ["herald.refusal": "\(refusal.code)"])
+            try pipeline.addHandler(RefusingResponder(refusal: refusal))
+        } else {
+            try pipeline.addHandler(RequestRouter(app: app, httpHandlers: httpHandlers))
+        }
     }
 }

@@ -82,6 +82,9 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
         case .publish:
             do {
                 let request = try PublishEndpoint.parse(head: head, body: body, configuration: app.configuration)
+                if let limiter = app.publishRateLimiter, let address = context.channel.remoteAddress?.ipAddress {
+                    try limiter.admit(request.events.count, from: address)
+                }
                 let app = app
                 respond(after: { request.reply(try await app.publishing { try await app.broker.publish(request.events) }) }, head: head, context: context)
             } catch {
@@ -149,27 +152,8 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func respond(context: ChannelHandlerContext, status: HTTPResponseStatus, json: String, extraHeaders: [(String, String)] = [], keepAlive: Bool) {
-        guard context.channel.isActive else { return }
-        var body = context.channel.allocator.buffer(capacity: json.utf8.count + 1)
-        body.writeString(json)
-        body.writeStaticString("\n")
-        var headers = HTTPHeaders([("content-type", "application/json"), ("content-length", "\(body.readableBytes)")])
-        headers.add(contentsOf: extraHeaders)
-        // why: while shutting down, a load balancer must not reuse this connection for its next requests.
-        let keepAlive = keepAlive && app.currentPhase == .serving
-        if !keepAlive { headers.add(name: "connection", value: "close") }
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-        let written = context.writeAndFlushPromise(wrapOutboundOut(.end(nil)))
         state = .idle
-        if !keepAlive { written.assumeIsolated().whenComplete { _ in context.close(promise: nil) } }
-    }
-}
-
-private extension ChannelHandlerContext {
-    func writeAndFlushPromise(_ data: NIOAny) -> EventLoopFuture<Void> {
-        let promise = eventLoop.makePromise(of: Void.self)
-        writeAndFlush(data, promise: promise)
-        return promise.futureResult
+        // why: while shutting down, a load balancer must not reuse this connection for its next requests.
+        JSONResponse.write(json, status: status, headers: extraHeaders, keepAlive: keepAlive && app.currentPhase == .serving, context: context)
     }
 }

@@ -1,0 +1,43 @@
+import Synchronization
+
+/// Counts open connections, in total and per client address, and says whether a new one may stay.
+///
+/// Guarantees: a connection admitted is counted until `release` (call it once, when it closes); a refused
+/// one is not counted. Checks and counting are one atomic step, so concurrent accepts cannot overshoot.
+final class ConnectionLimits: Sendable {
+    private let maxTotal: Int
+    private let maxPerAddress: Int
+    private let counts = Mutex<(total: Int, perAddress: [String: Int])>((0, [:]))
+
+    init(maxTotal: Int, maxPerAddress: Int) {
+        self.maxTotal = maxTotal
+        self.maxPerAddress = maxPerAddress
+    }
+
+    /// Counts a new connection from `address`, or returns why it must be refused.
+    func admit(address: String?) -> EdgeError? {
+        counts.withLock { counts -> EdgeError? in
+            guard counts.total < maxTotal else {
+                return EdgeError(.tooManyConnections, "this node holds its maximum of \(maxTotal) connections; retry, the load balancer may pick another node", retryAfter: 1)
+            }
+            if maxPerAddress > 0, let address {
+                let current = counts.perAddress[address, default: 0]
+                guard current < maxPerAddress else {
+                    return EdgeError(.tooManyConnectionsFromAddress, "\(address) already holds \(maxPerAddress) connections to this node; close some streams (one stream can carry several topics)", retryAfter: 5)
+                }
+                counts.perAddress[address] = current + 1
+            }
+            counts.total += 1
+            return nil
+        }
+    }
+
+    /// Forgets a connection that `admit` counted.
+    func release(address: String?) {
+        counts.withLock { counts in
+            counts.total -= 1
+            guard maxPerAddress > 0, let address, let current = counts.perAddress[address] else { return }
+            counts.perAddress[address] = current > 1 ? current - 1 : nil
+        }
+    }
+}

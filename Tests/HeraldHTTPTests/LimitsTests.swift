@@ -1,0 +1,131 @@
+import HeraldClient
+import HeraldCore
+import NIOCore
+import TestSupport
+import Testing
+
+/// Every limit refuses with its own status and a JSON error, and the node keeps serving everyone else.
+@Suite("Request and connection limits", .timeLimit(.minutes(1)))
+struct LimitsTests {
+    @Test("a request line and headers over --max-header-size get 431, and the node serves the next request")
+    func headersTooLarge() async throws {
+        try await TestNode.with(.memory, configure: { $0.requestLimits.maxHeaderSize = 4096 }) { node in
+            let response = try await node.get("/healthz", headers: [("x-padding", String(repeating: "p", count: 5000))])
+            expectError(response, status: 431, code: "headers_too_large", hint: "4096")
+            #expect(try await node.get("/healthz").status == 200)
+        }
+    }
+
+    @Test("a URL over --max-url-size gets 414")
+    func urlTooLong() async throws {
+        try await TestNode.with(.memory, configure: { $0.requestLimits.maxURLSize = 1024 }) { node in
+            let response = try await node.get("/events?topic=" + String(repeating: "t", count: 1100))
+            expectError(response, status: 414, code: "uri_too_long", hint: "1024")
+        }
+    }
+
+    @Test("bytes that are not HTTP get 400 malformed_request and the connection closes")
+    func garbage() async throws {
+        try await TestNode.with(.memory) { node in
+            let connection = try await RawConnection.connect(port: node.port)
+            try await connection.send("\u{1}\u{2} NOT HTTP AT ALL\r\n\r\n")
+            let answer = try await connection.receivedUntilClosed(timeout: .seconds(5))
+            #expect(answer.hasPrefix("HTTP/1.1 400"))
+            #expect(answer.contains("\"malformed_request\""))
+        }
+    }
+
+    @Test("a client sending its request one byte at a time, too slowly, gets 408 and is cut off; others are served")
+    func slowSender() async throws {
+        try await TestNode.with(.memory, configure: { $0.requestLimits.requestTimeout = .milliseconds(300) }) { node in
+            let connection = try await RawConnection.connect(port: node.port)
+            var sent = 0
+            for byte in "POST /publish HTTP/1.1\r\nHost: x\r\n" {
+                guard connection.isOpen else { break }
+                try? await connection.send(String(byte))
+                sent += 1
+                // why: this is the slow client under test, not a synchronisation: one byte every 50 ms.
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            let answer = try await connection.receivedUntilClosed(timeout: .seconds(5))
+            #expect(answer.hasPrefix("HTTP/1.1 408"))
+            #expect(answer.contains("\"request_timeout\""))
+            #expect(sent < 20, "the connection was cut before the slow request completed")
+            try await node.publish("t", "still serving")
+        }
+    }
+
+    @Test("an idle keep-alive connection is closed after the request timeout")
+    func idleConnection() async throws {
+        try await TestNode.with(.memory, configure: { $0.requestLimits.requestTimeout = .milliseconds(200) }) { node in
+            let connection = try await RawConnection.connect(port: node.port)
+            let answer = try await connection.receivedUntilClosed(timeout: .seconds(5))
+            #expect(answer.contains("\"request_timeout\""))
+        }
+    }
+
+    @Test("a slow backend does not count against the client's request timeout")
+    func slowBackendIsNotTheClientsFault() async throws {
+        let broker = GatedBroker()
+        try await TestNode.with(.memory, brokerOverride: { broker }, configure: { $0.requestLimits.requestTimeout = .milliseconds(100) }) { node in
+            let publishing = Task { try await node.post(contentType: "application/json", body: #"{"topic":"t","data":"x"}"#) }
+            await broker.started()
+            // why: the backend is held past the request timeout on purpose, to show it does not cut the client.
+            try await Task.sleep(for: .milliseconds(400))
+            broker.release()
+            #expect(try await publishing.value.status == 200)
+        }
+    }
+
+    @Test("beyond --max-connections a new connection gets 503 with Retry-After")
+    func tooManyConnections() async throws {
+        try await TestNode.with(.memory, configure: { $0.maxConnections = 2 }) { node in
+            let first = try await node.stream(["a"])
+            let second = try await node.stream(["b"])
+            let refused = try await node.get("/healthz")
+            expectError(refused, status: 503, code: "too_many_connections", hint: "maximum of 2")
+            #expect(refused.header("retry-after") != nil)
+            await first.close()
+            await second.close()
+        }
+    }
+
+    @Test("beyond --max-connections-per-ip a new connection from the same address gets 429")
+    func tooManyFromOneAddress() async throws {
+        try await TestNode.with(.memory, configure: { $0.maxConnectionsPerAddress = 1 }) { node in
+            let stream = try await node.stream(["a"])
+            let refused = try await node.get("/healthz")
+            expectError(refused, status: 429, code: "too_many_connections_from_address", hint: "127.0.0.1")
+            await stream.close()
+        }
+    }
+
+    @Test("beyond --publish-rate-per-ip publishing gets 429 with Retry-After and stores nothing")
+    func publishRate() async throws {
+        try await TestNode.with(.memory, configure: { $0.publishRatePerAddress = 5 }) { node in
+            let stream = try await node.stream(["r"])
+            let batch = "[" + (1...5).map { "{\"topic\":\"r\",\"data\":\"\($0)\"}" }.joined(separator: ",") + "]"
+            #expect(try await node.post(contentType: "application/json", body: batch).status == 200)
+            let refused = try await node.post(contentType: "application/json", body: #"{"topic":"r","data":"6"}"#)
+            expectError(refused, status: 429, code: "rate_limited", hint: "5 events per second")
+            #expect(refused.header("retry-after") != nil)
+            let tooBig = "[" + (1...6).map { "{\"topic\":\"r\",\"data\":\"\($0)\"}" }.joined(separator: ",") + "]"
+            expectError(try await node.post(contentType: "application/json", body: tooBig), status: 429, code: "rate_limited", hint: "smaller batches")
+            #expect(try await stream.events(5).map(\.data) == ["1", "2", "3", "4", "5"])
+            await #expect(throws: HeraldClientError.self) { try await stream.nextEvent(timeout: .milliseconds(200)) }
+        }
+    }
+
+    @Test("event data over --max-event-size gets 413 event_too_large, and a batch with one is not stored")
+    func eventTooLarge() async throws {
+        try await TestNode.with(.memory, configure: { $0.maxEventSize = 100 }) { node in
+            let stream = try await node.stream(["big"])
+            let large = String(repeating: "x", count: 101)
+            expectError(try await node.post(contentType: "application/json", body: "{\"topic\":\"big\",\"data\":\"\(large)\"}"), status: 413, code: "event_too_large", hint: "101 bytes")
+            let batch = "[{\"topic\":\"big\",\"data\":\"ok\"},{\"topic\":\"big\",\"data\":\"\(large)\"}]"
+            expectError(try await node.post(contentType: "application/json", body: batch), status: 413, code: "event_too_large", hint: "item 1")
+            try await node.publish("big", "after")
+            #expect(try await stream.nextEvent(timeout: .seconds(5))?.data == "after")
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// A bare TCP connection for tests that send what no HTTP client would: partial requests, a byte at a time,
+/// garbage. It records every byte the server sends until the server closes.
+public final class RawConnection: Sendable {
+    private let channel: any Channel
+    private let collector: Collector
+
+    public static func connect(port: Int) async throws -> RawConnection {
+        let collector = Collector()
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) }
+            }
+            .connect(host: "127.0.0.1", port: port)
+            .get()
+        return RawConnection(channel: channel, collector: collector)
+    }
+
+    private init(channel: any Channel, collector: Collector) {
+        self.channel = channel
+        self.collector = collector
+    }
+
+    /// Sends `text` as it is.
+    public func send(_ text: String) async throws {
+        try await channel.writeAndFlush(ByteBuffer(string: text))
+    }
+
+    /// True while the server has not closed the connection.
+    public var isOpen: Bool { channel.isActive }
+
+    /// Everything the server sent, once it closed the connection; throws if it is still open after `timeout`.
+    public func receivedUntilClosed(timeout: Duration) async throws -> String {
+        let closed = channel.closeFuture
+        try await withThrowingTaskGroup(of: Void.self) { race in
+            race.addTask { try await closed.get() }
+            race.addTask {
+                try await Task.sleep(for: timeout)
+                throw RawConnectionError()
+            }
+            try await race.next()
+            race.cancelAll()
+        }
+        return collector.text
+    }
+
+    public func close() async {
+        try? await channel.close()
+    }
+
+    struct RawConnectionError: Error, CustomStringConvertible {
+        var description: String { "the server did not close the connection in time" }
+    }
+
+    private final class Collector: ChannelInboundHandler, Sendable {
+        typealias InboundIn = ByteBuffer
+        private let received = Mutex(ByteBuffer())
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            var bytes = unwrapInboundIn(data)
+            received.withLock { $0.writeBuffer(&bytes) }
+        }
+
+        var text: String { received.withLock { String(buffer: $0) } }
+    }
+}
