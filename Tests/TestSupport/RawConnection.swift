@@ -8,9 +8,12 @@ public final class RawConnection: Sendable {
     private let channel: any Channel
     private let collector: Collector
 
-    public static func connect(port: Int) async throws -> RawConnection {
+    /// Connects to 127.0.0.1:`port`. With `reading: false` the client never reads from its socket, as a
+    /// stuck browser tab would: what the server sends piles up in the kernel's buffers, then in the server's.
+    public static func connect(port: Int, reading: Bool = true) async throws -> RawConnection {
         let collector = Collector()
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.autoRead, value: reading)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) }
             }

@@ -181,6 +181,11 @@ public final class TestNode: Sendable {
         }
         return nil
     }
+
+    /// The integer value of a field in a small JSON reply (`{"streams":3}`).
+    public static func number(_ name: String, in json: String) -> Int? {
+        json.firstMatch(of: try! Regex("\"\(name)\":(-?[0-9]+)"))?.output[1].substring.flatMap { Int($0) }
+    }
 }
 
 public struct TestNodeError: Error, CustomStringConvertible {

@@ -6,4 +6,11 @@ public protocol StreamOutput: AnyObject {
     func flush()
     /// Closes the connection; the edge then calls `StreamSession.connectionClosed()`.
     func close()
+    /// The catch-up (reset notice, replayed history, buffered live events) has been written: from here on
+    /// the output may hold the client to its slow-reader limit.
+    func catchUpWritten()
+}
+
+extension StreamOutput {
+    public func catchUpWritten() {}
 }

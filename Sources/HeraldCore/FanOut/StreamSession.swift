@@ -87,6 +87,7 @@ public final class StreamSession {
             receive(item.frame, topicIndex: item.topicIndex, memo: &memo)
         }
         guard phase == .live else { return }
+        output.catchUpWritten()
         if !hasSentID {
             // why: an id without data updates the browser's Last-Event-ID without dispatching an event, so a
             // connection that drops before its first event still resumes from here instead of from "now".

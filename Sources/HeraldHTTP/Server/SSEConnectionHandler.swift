@@ -18,8 +18,12 @@ final class SSEConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
     /// The response head and prelude, until written in front of the first chunk.
     private var responseHead: ByteBuffer?
     private let bufferLimit: Int
+    /// What the catch-up left queued, lowered to the least queued since: a client is cut once more than
+    /// `bufferLimit` bytes beyond it are queued. Nil during catch-up, which is never cut.
+    /// why: a replay of a long history can queue far more than the limit at once (it is bounded by
+    /// retention and already in memory); a client that reads drains it, and a stuck one still gets cut.
+    private var replayBacklog: Int?
     private let logger: Logger
-    private var bytesQueuedWhileBlocked = 0
     private var closing = false
 
     init(chunked: Bool, responseHead: ByteBuffer, bufferLimit: Int, logger: Logger) {
@@ -47,11 +51,6 @@ final class SSEConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
         context.fireChannelInactive()
     }
 
-    func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable { bytesQueuedWhileBlocked = 0 }
-        context.fireChannelWritabilityChanged()
-    }
-
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         context.close(promise: nil)
     }
@@ -65,15 +64,25 @@ final class SSEConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
             context.write(wrapOutboundOut(head), promise: nil)
         }
         let bytes = chunked ? chunk.chunked : chunk.payload
-        if !context.channel.isWritable {
-            bytesQueuedWhileBlocked += bytes.readableBytes
-            guard bytesQueuedWhileBlocked <= bufferLimit else {
-                logger.info("closing stream of a client that does not read", metadata: ["herald.bytes.queued": "\(bytesQueuedWhileBlocked)"])
+        // why: only a connection past its high-water mark can be behind; there, what counts is what is queued
+        // now (a slow but steady reader drains it), not everything written while it stayed unwritable.
+        if let backlog = replayBacklog, !context.channel.isWritable, let queued = queuedBytes(context) {
+            replayBacklog = min(backlog, queued)
+            guard queued + bytes.readableBytes <= bufferLimit + min(backlog, queued) else {
+                logger.info("closing stream of a client that does not read", metadata: ["herald.bytes.queued": "\(queued)"])
                 close()
                 return
             }
         }
         context.write(wrapOutboundOut(bytes), promise: nil)
+    }
+
+    func catchUpWritten() {
+        replayBacklog = context.flatMap { queuedBytes($0) } ?? 0
+    }
+
+    private func queuedBytes(_ context: ChannelHandlerContext) -> Int? {
+        try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)
     }
 
     func flush() {
