@@ -21,7 +21,8 @@ public struct SubscriberAuth: Sendable {
     }
 
     /// Checks `token` (from `source`, e.g. "the access_token query parameter", for messages) against `topics`.
-    /// Returns when the stream must end: the token's `exp` if a private topic needed the token, else nil.
+    /// Returns when the stream must end: the token's `exp` plus the verifier's leeway (the moment from which a
+    /// reconnect with the same token gets 401) if a private topic needed the token, else nil.
     public func authorize(token: String?, source: String, topics: [Topic], now: Date = Date()) async throws(AuthError) -> Date? {
         guard let token else {
             if let refused = topics.first(where: { !publicTopics.covers($0) }) {
@@ -42,6 +43,6 @@ public struct SubscriberAuth: Sendable {
             }
             needsToken = true
         }
-        return needsToken ? verified.expiresAt : nil
+        return needsToken ? verified.expiresAt?.addingTimeInterval(verifier.leeway) : nil
     }
 }

@@ -23,15 +23,17 @@ public final class TokenVerifier: Sendable {
     public let key: TokenKey
     public let audience: String?
     public let issuer: String?
-    /// why: the clocks of the token issuer and of Herald differ by a little; 5 s keeps a fresh token from being
-    /// "not yet valid" and barely extends an expired one.
-    public static let leeway: TimeInterval = 5
+    /// How far `exp` and `nbf` may be off. why: the clocks of the token issuer and of Herald differ by a
+    /// little; 5 s keeps a fresh token from being "not yet valid" and barely extends an expired one.
+    public let leeway: TimeInterval
+    public static let defaultLeeway: TimeInterval = 5
     private let keys = Mutex<JWTKeyCollection?>(nil)
 
-    public init(key: TokenKey, audience: String? = nil, issuer: String? = nil) {
+    public init(key: TokenKey, audience: String? = nil, issuer: String? = nil, leeway: TimeInterval = TokenVerifier.defaultLeeway) {
         self.key = key
         self.audience = audience
         self.issuer = issuer
+        self.leeway = leeway
     }
 
     /// Verifies `token` at time `now`. Throws `AuthError.unauthorized` with the reason; never echoes the token.
@@ -64,10 +66,10 @@ public final class TokenVerifier: Sendable {
     }
 
     private func check(_ claims: HeraldClaims, now: Date) throws(AuthError) {
-        if let exp = claims.exp?.value, now.timeIntervalSince(exp) >= Self.leeway {
+        if let exp = claims.exp?.value, now.timeIntervalSince(exp) >= leeway {
             throw AuthError(.unauthorized, "the token expired at \(Int(exp.timeIntervalSince1970)) (exp); get a fresh token")
         }
-        if let nbf = claims.nbf?.value, nbf.timeIntervalSince(now) > Self.leeway {
+        if let nbf = claims.nbf?.value, nbf.timeIntervalSince(now) > leeway {
             throw AuthError(.unauthorized, "the token is not valid before \(Int(nbf.timeIntervalSince1970)) (nbf)")
         }
         if let audience, !(claims.aud?.value.contains(audience) ?? false) {
