@@ -21,9 +21,9 @@ public struct SubscriberAuth: Sendable {
     }
 
     /// Checks `token` (from `source`, e.g. "the access_token query parameter", for messages) against `topics`.
-    /// Returns when the stream must end: the token's `exp` plus the verifier's leeway (the moment from which a
-    /// reconnect with the same token gets 401) if a private topic needed the token, else nil.
-    public func authorize(token: String?, source: String, topics: [Topic], now: Date = Date()) async throws(AuthError) -> Date? {
+    /// Returns how long the stream may stay open: until the token's `exp` plus the verifier's leeway (the moment
+    /// from which a reconnect with the same token gets 401) if a private topic needed the token, else nil.
+    public func authorize(token: String?, source: String, topics: [Topic], now: Date = Date()) async throws(AuthError) -> Duration? {
         guard let token else {
             if let refused = topics.first(where: { !publicTopics.covers($0) }) {
                 throw AuthError(.unauthorized, "\(refused) is not a public topic; send a token (Authorization: Bearer, the access_token query parameter, or the auth cookie)")
@@ -43,6 +43,8 @@ public struct SubscriberAuth: Sendable {
             }
             needsToken = true
         }
-        return needsToken ? verified.expiresAt?.addingTimeInterval(verifier.leeway) : nil
+        guard needsToken, let expiresAt = verified.expiresAt else { return nil }
+        let remaining = max(0, expiresAt.addingTimeInterval(verifier.leeway).timeIntervalSince(now))
+        return .milliseconds(Int64(remaining * 1000))
     }
 }

@@ -1,4 +1,3 @@
-import Foundation
 import HeraldCore
 import HeraldWire
 import NIOCore
@@ -37,10 +36,10 @@ enum EventsEndpoint {
     /// starts its catch-up. The response head and the `retry:` prelude go out with the session's first bytes,
     /// once live delivery is active and the starting position is known: an event published after a client
     /// saw the response head is therefore always delivered to it, even on a fresh stream.
-    /// With `expiresAt`, the stream ends at that moment with a `herald.token-expired` event.
+    /// With `openFor`, the stream ends after that long (its token expired) with a `herald.token-expired` event.
     static func start(
         _ request: StreamRequest,
-        expiresAt: Date? = nil,
+        openFor: Duration? = nil,
         head: HTTPRequestHead,
         context: ChannelHandlerContext,
         app: EdgeApplication,
@@ -66,10 +65,9 @@ enum EventsEndpoint {
         let session = StreamSession(topics: request.topics, loop: loop, output: output, logger: app.logger)
         output.session = session
         app.fanOut.register(session)
-        if let expiresAt {
+        if let openFor {
             // why: one timer per expiring stream only; anonymous and token-less streams schedule nothing.
-            let delay = TimeAmount.milliseconds(max(0, Int64(expiresAt.timeIntervalSinceNow * 1000)))
-            output.expiry = loop.assumeIsolated().scheduleTask(in: delay) {
+            output.expiry = loop.assumeIsolated().scheduleTask(in: TimeAmount(openFor)) {
                 session.expire(message: "the access token expired; refresh it and reconnect")
             }
         }

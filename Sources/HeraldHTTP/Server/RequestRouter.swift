@@ -1,4 +1,3 @@
-import Foundation
 import HeraldCore
 import NIOCore
 import NIOHTTP1
@@ -121,19 +120,19 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
                 guard app.currentPhase != .closing else { throw EdgeError(.shuttingDown, "this node is shutting down; reconnect to another node") }
                 let (request, accessToken) = try EventsEndpoint.parse(head: head, configuration: app.configuration)
                 guard let subscriber = app.configuration.auth.subscriber else {
-                    return startStream(request, expiresAt: nil, head: head, context: context)
+                    return startStream(request, openFor: nil, head: head, context: context)
                 }
                 let credentials = BearerCredentials.subscriber(headers: head.headers, accessToken: accessToken, cookieName: app.configuration.auth.cookieName)
                 if credentials.token == nil, subscriber.allowsAnonymously(request.topics) {
-                    return startStream(request, expiresAt: nil, head: head, context: context)
+                    return startStream(request, openFor: nil, head: head, context: context)
                 }
-                let checked = context.eventLoop.makePromise(of: Date?.self)
+                let checked = context.eventLoop.makePromise(of: Duration?.self)
                 checked.completeWithTask {
                     try await subscriber.authorize(token: credentials.token, source: credentials.source, topics: request.topics)
                 }
                 checked.futureResult.assumeIsolated().whenComplete { result in
                     switch result {
-                    case .success(let expiresAt): self.startStream(request, expiresAt: expiresAt, head: head, context: context)
+                    case .success(let openFor): self.startStream(request, openFor: openFor, head: head, context: context)
                     case .failure(let error): self.respond(context: context, error: error, keepAlive: head.isKeepAlive)
                     }
                 }
@@ -143,12 +142,12 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    /// Turns the connection into an event stream (ending at `expiresAt`, if set).
-    private func startStream(_ request: StreamRequest, expiresAt: Date?, head: HTTPRequestHead, context: ChannelHandlerContext) {
+    /// Turns the connection into an event stream (ending after `openFor`, if set).
+    private func startStream(_ request: StreamRequest, openFor: Duration?, head: HTTPRequestHead, context: ChannelHandlerContext) {
         guard context.channel.isActive else { return }
         do {
             state = .streaming
-            try EventsEndpoint.start(request, expiresAt: expiresAt, head: head, context: context, app: app, handlersToRemove: httpHandlers + [self])
+            try EventsEndpoint.start(request, openFor: openFor, head: head, context: context, app: app, handlersToRemove: httpHandlers + [self])
         } catch {
             respond(context: context, error: error, keepAlive: head.isKeepAlive)
         }
