@@ -1,7 +1,8 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// Dependencies point one way: herald → HeraldHTTP/HeraldRedis → HeraldCore; HeraldRedis → Redis → CHiredis.
+// Dependencies point one way: herald → HeraldHTTP/HeraldRedis → HeraldCore; HeraldHTTP → HeraldAuth → HeraldCore;
+// HeraldRedis → Redis → CHiredis.
 let package = Package(
     name: "herald",
     platforms: [.macOS(.v15)],
@@ -13,6 +14,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1"),
+        // Tests only: RSA key generation for the token tests (already in the graph through jwt-kit).
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.1.0"),
     ],
     targets: [
         .systemLibrary(
@@ -37,6 +41,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // JWT verification and topic patterns; the only module that imports JWTKit.
+        .target(
+            name: "HeraldAuth",
+            dependencies: [
+                "HeraldCore",
+                .product(name: "JWTKit", package: "jwt-kit"),
+            ]
+        ),
         .target(
             name: "HeraldRedis",
             dependencies: [
@@ -54,6 +66,7 @@ let package = Package(
             name: "HeraldHTTP",
             dependencies: [
                 "HeraldCore",
+                "HeraldAuth",
                 "HeraldWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -73,6 +86,7 @@ let package = Package(
         .executableTarget(
             name: "herald",
             dependencies: [
+                "HeraldAuth",
                 "HeraldCore",
                 "HeraldHTTP",
                 "HeraldRedis",
@@ -87,6 +101,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
+                "HeraldAuth",
                 "HeraldClient",
                 "HeraldCore",
                 "HeraldHTTP",
@@ -96,6 +111,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "JWTKit", package: "jwt-kit"),
             ],
             path: "Tests/TestSupport"
         ),
@@ -130,7 +146,16 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "HeraldHTTPTests", dependencies: ["HeraldHTTP", "HeraldCore", "HeraldClient", "TestSupport"]),
+        .testTarget(name: "HeraldHTTPTests", dependencies: ["HeraldHTTP", "HeraldAuth", "HeraldCore", "HeraldClient", "TestSupport"]),
+        .testTarget(
+            name: "HeraldAuthTests",
+            dependencies: [
+                "HeraldAuth",
+                "HeraldCore",
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
         .testTarget(
             name: "HeraldRedisTests",
             dependencies: [

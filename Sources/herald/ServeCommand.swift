@@ -38,6 +38,7 @@ struct ServeCommand: AsyncParsableCommand {
             broker = MemoryBroker(fanOut: fanOut, retention: settings.retention)
             logger.info("using the in-memory backend: history is per node and lost on restart; set --redis-url to run several nodes")
         }
+        logAuth(settings.edge, logger: logger)
         let server = HTTPServer(configuration: settings.edge, broker: broker, fanOut: fanOut, eventLoopGroup: eventLoopGroup, logger: logger)
         services.append(server)
 
@@ -46,5 +47,23 @@ struct ServeCommand: AsyncParsableCommand {
         )
         try await group.run()
         try await eventLoopGroup.shutdownGracefully()
+    }
+
+    /// Says at startup which auth is on; warns when it is off. Never logs keys.
+    private func logAuth(_ edge: EdgeConfiguration, logger: Logger) {
+        let publishAddress = edge.publishPort == nil ? "the main port" : "the publish port (--publish-port)"
+        if let publisher = edge.auth.publisher {
+            logger.info("publisher auth is on", metadata: ["herald.auth.jwt_key": "\(publisher.verifier?.key.kind ?? "none")"])
+        } else {
+            logger.warning("publisher auth is off: anyone who can reach POST /publish on \(publishAddress) can publish; set --publisher-jwt-key or --publisher-api-key")
+        }
+        if let subscriber = edge.auth.subscriber {
+            logger.info("subscriber auth is on", metadata: [
+                "herald.auth.jwt_key": "\(subscriber.verifier.key.kind)",
+                "herald.auth.public_topics": "\(subscriber.publicTopics.map(\.description).joined(separator: ","))",
+            ])
+        } else {
+            logger.warning("subscriber auth is off: every topic is public; set --subscriber-jwt-key to require tokens")
+        }
     }
 }

@@ -72,6 +72,32 @@ struct ServeOptions: ParsableArguments {
 
     @Option(help: "Time a client has to send a complete request, and the most a keep-alive connection idles. [env: HERALD_REQUEST_TIMEOUT] (default: 10s)")
     var requestTimeout: String?
+    @Option(help: "Address of the separate publish listener. [env: HERALD_PUBLISH_HOST] (default: the --host value)")
+    var publishHost: String?
+
+    @Option(help: "When set, POST /publish is served only on this port (an internal address), not on --port. [env: HERALD_PUBLISH_PORT] (default: none)")
+    var publishPort: Int?
+
+    @Option(name: .customLong("publisher-jwt-key"), help: "Publisher JWT key: an HMAC secret (HS256), or a path to a PEM RSA (RS256) or EC P-256 (ES256) public key; publishing needs a token then. [env: HERALD_PUBLISHER_JWT_KEY] (default: none)")
+    var publisherJWTKey: String?
+
+    @Option(name: .customLong("publisher-api-key"), help: "Static API key a publisher may send as Authorization: Bearer; it allows every topic. [env: HERALD_PUBLISHER_API_KEY] (default: none)")
+    var publisherAPIKey: String?
+
+    @Option(name: .customLong("subscriber-jwt-key"), help: "Subscriber JWT key: an HMAC secret (HS256), or a path to a PEM RSA or EC P-256 public key; private topics need a token then. [env: HERALD_SUBSCRIBER_JWT_KEY] (default: none)")
+    var subscriberJWTKey: String?
+
+    @Option(name: .customLong("public-topics"), help: "Comma-separated topic patterns anyone may read when subscriber auth is on, e.g. news/*,status. [env: HERALD_PUBLIC_TOPICS] (default: none)")
+    var publicTopics: String?
+
+    @Option(name: .customLong("auth-cookie"), help: "Cookie a browser sends the subscriber token in. [env: HERALD_AUTH_COOKIE] (default: herald_token)")
+    var authCookie: String?
+
+    @Option(name: .customLong("jwt-audience"), help: "When set, tokens must name this audience in aud. [env: HERALD_JWT_AUDIENCE] (default: none)")
+    var jwtAudience: String?
+
+    @Option(name: .customLong("jwt-issuer"), help: "When set, tokens must have this iss. [env: HERALD_JWT_ISSUER] (default: none)")
+    var jwtIssuer: String?
 
     @Option(help: "Event loop threads. [env: HERALD_THREADS] (default: number of cores)")
     var threads: Int?

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HeraldAuth
 import HeraldCore
 import HeraldHTTP
 import HeraldRedis
@@ -54,6 +55,9 @@ struct ServeSettings {
         if let window = try reader.duration(options.idempotencyWindow, "idempotency-window", "HERALD_IDEMPOTENCY_WINDOW", allowZero: false) {
             retention.idempotencyWindow = .nanoseconds(window.nanoseconds)
         }
+        edge.publishHost = reader.value(options.publishHost, "publish-host", "HERALD_PUBLISH_HOST")
+        edge.publishPort = try reader.int(options.publishPort, "publish-port", "HERALD_PUBLISH_PORT", range: 0...65535)
+        edge.auth = try AuthSettings.read(options, reader)
         threads = try reader.int(options.threads, "threads", "HERALD_THREADS", range: 1...1024) ?? threads
         if let level = reader.value(options.logLevel, "log-level", "HERALD_LOG_LEVEL") {
             guard let parsed = Logger.Level(rawValue: level.lowercased()) else {

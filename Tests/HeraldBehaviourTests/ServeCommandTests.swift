@@ -41,6 +41,20 @@ struct ServeCommandTests {
         #expect(variableOutput.contains("HERALD_HEARTBEAT"))
     }
 
+    @Test("a key file that is not a usable PEM public key, or a short HMAC secret, stops startup naming flag and variable")
+    func invalidKey() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("herald-bad-\(UUID().uuidString).pem").path
+        try "-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----\n".write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let (byFlag, flagOutput) = try run(["serve", "--subscriber-jwt-key", path])
+        #expect(byFlag != .exited(0) && byFlag != nil)
+        #expect(flagOutput.contains("--subscriber-jwt-key / HERALD_SUBSCRIBER_JWT_KEY"))
+        let (byVariable, variableOutput) = try run(["serve"], environment: ["HERALD_PUBLISHER_JWT_KEY": "short"])
+        #expect(byVariable != .exited(0) && byVariable != nil)
+        #expect(variableOutput.contains("HERALD_PUBLISHER_JWT_KEY") && variableOutput.contains("32"))
+        #expect(!variableOutput.contains("short\""), "the secret is not echoed")
+    }
+
     @Test("serve says which backend it uses, serves streams, and exits 0 on SIGTERM after closing them")
     func gracefulStop() async throws {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("herald-\(UUID().uuidString).log").path
@@ -55,7 +69,9 @@ struct ServeCommandTests {
             if port == nil { try await Task.sleep(for: .milliseconds(20)) }
         }
         let listening = try #require(port)
-        #expect(try String(contentsOfFile: log, encoding: .utf8).contains("using the in-memory backend"))
+        let startup = try String(contentsOfFile: log, encoding: .utf8)
+        #expect(startup.contains("using the in-memory backend"))
+        #expect(startup.contains("publisher auth is off") && startup.contains("subscriber auth is off"))
         let stream = try await HeraldHTTPClient.openEventStream(port: listening, path: "/events?topic=bye")
         #expect(stream.status == 200)
         kill(pid, SIGTERM)

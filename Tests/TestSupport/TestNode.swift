@@ -27,6 +27,8 @@ public enum TestBackend: Sendable, CustomStringConvertible {
 /// helpers to publish and subscribe through real HTTP. Stop it with `stop()`.
 public final class TestNode: Sendable {
     public let port: Int
+    /// The separate publish listener's port, when `EdgeConfiguration.publishPort` is set.
+    public let publishPort: Int?
     public let fanOut: FanOut
     public let broker: any Broker
     private let serviceGroup: ServiceGroup
@@ -69,7 +71,8 @@ public final class TestNode: Sendable {
         let serviceGroup = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) }, logger: logger))
         let running = Task { try await serviceGroup.run() }
         let address = try await server.listeningAddress()
-        let node = TestNode(port: address.port ?? 0, fanOut: fanOut, broker: broker, serviceGroup: serviceGroup, running: running, eventLoopGroup: eventLoopGroup)
+        let publishAddress = try await server.publishListeningAddress()
+        let node = TestNode(port: address.port ?? 0, publishPort: publishAddress?.port, fanOut: fanOut, broker: broker, serviceGroup: serviceGroup, running: running, eventLoopGroup: eventLoopGroup)
         if brokerOverride == nil { try await node.waitUntilReady() }
         return node
     }
@@ -93,8 +96,9 @@ public final class TestNode: Sendable {
         }
     }
 
-    private init(port: Int, fanOut: FanOut, broker: any Broker, serviceGroup: ServiceGroup, running: Task<Void, any Error>, eventLoopGroup: MultiThreadedEventLoopGroup) {
+    private init(port: Int, publishPort: Int?, fanOut: FanOut, broker: any Broker, serviceGroup: ServiceGroup, running: Task<Void, any Error>, eventLoopGroup: MultiThreadedEventLoopGroup) {
         self.port = port
+        self.publishPort = publishPort
         self.fanOut = fanOut
         self.broker = broker
         self.serviceGroup = serviceGroup
@@ -124,10 +128,10 @@ public final class TestNode: Sendable {
         try await HeraldHTTPClient.request(port: port, method: .GET, path: path, headers: headers)
     }
 
-    public func post(_ path: String = "/publish", contentType: String?, body: String, headers: [(String, String)] = []) async throws -> HTTPClientResponse {
+    public func post(_ path: String = "/publish", contentType: String?, body: String, headers: [(String, String)] = [], port: Int? = nil) async throws -> HTTPClientResponse {
         var allHeaders = headers
         if let contentType { allHeaders.append(("content-type", contentType)) }
-        return try await HeraldHTTPClient.request(port: port, method: .POST, path: path, headers: allHeaders, body: ByteBuffer(string: body))
+        return try await HeraldHTTPClient.request(port: port ?? self.port, method: .POST, path: path, headers: allHeaders, body: ByteBuffer(string: body))
     }
 
     /// Publishes one event as JSON and returns the id from the reply; fails on any status but 200.

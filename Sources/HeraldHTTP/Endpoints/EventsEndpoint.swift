@@ -8,8 +8,8 @@ import NIOHTTP1
 enum EventsEndpoint {
     /// Reads the topics and the resume cursor. The `Last-Event-ID` header (what a browser sends when it
     /// reconnects) wins over the `lastEventId` query parameter (the position a page was rendered at),
-    /// because a reconnecting EventSource repeats the original URL.
-    static func parse(head: HTTPRequestHead, configuration: EdgeConfiguration) throws -> StreamRequest {
+    /// because a reconnecting EventSource repeats the original URL. Also returns the `access_token` parameter.
+    static func parse(head: HTTPRequestHead, configuration: EdgeConfiguration) throws -> (StreamRequest, accessToken: String?) {
         let query = head.uri.split(separator: "?", maxSplits: 1).dropFirst().first.map(String.init) ?? ""
         let parameters: [(name: String, value: String)]
         do {
@@ -28,15 +28,18 @@ enum EventsEndpoint {
         let header = head.headers.first(name: "last-event-id").flatMap { $0.isEmpty ? nil : $0 }
         let parameter = parameters.last(where: { $0.name == "lastEventId" }).flatMap { $0.value.isEmpty ? nil : $0.value }
         let cursor = try (header ?? parameter).map { text throws(HeraldError) in try Cursor(encoded: text.trimmingSpaces) }
-        return StreamRequest(topics: topics, cursor: cursor)
+        let accessToken = parameters.last(where: { $0.name == "access_token" })?.value
+        return (StreamRequest(topics: topics, cursor: cursor), accessToken)
     }
 
     /// Moves the connection to an `SSEConnectionHandler`, registers the session (buffering live events) and
     /// starts its catch-up. The response head and the `retry:` prelude go out with the session's first bytes,
     /// once live delivery is active and the starting position is known: an event published after a client
     /// saw the response head is therefore always delivered to it, even on a fresh stream.
+    /// With `openFor`, the stream ends after that long (its token expired) with a `herald.token-expired` event.
     static func start(
         _ request: StreamRequest,
+        openFor: Duration? = nil,
         head: HTTPRequestHead,
         context: ChannelHandlerContext,
         app: EdgeApplication,
@@ -62,6 +65,12 @@ enum EventsEndpoint {
         let session = StreamSession(topics: request.topics, loop: loop, output: output, logger: app.logger)
         output.session = session
         app.fanOut.register(session)
+        if let openFor {
+            // why: one timer per expiring stream only; anonymous and token-less streams schedule nothing.
+            output.expiry = loop.assumeIsolated().scheduleTask(in: TimeAmount(openFor)) {
+                session.expire(message: "the access token expired; refresh it and reconnect")
+            }
+        }
 
         let bound = NIOLoopBound(session, eventLoop: loop)
         let opener = app.opener

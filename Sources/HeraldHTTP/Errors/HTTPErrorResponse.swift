@@ -1,3 +1,4 @@
+import HeraldAuth
 import HeraldCore
 import HeraldWire
 import NIOHTTP1
@@ -29,6 +30,10 @@ struct HTTPErrorResponse: Error {
             self.init(status: Self.status(of: error.code), code: error.code.description, message: error.message)
             // why: a short hint; a backend that is down usually comes back (or the LB moves traffic) within seconds.
             if error.code == .backendUnavailable { headers.append(("retry-after", "2")) }
+        case let error as AuthError:
+            self.init(status: Self.status(of: error.code), code: error.code.description, message: error.message)
+            // why: RFC 6750 — a 401 names the scheme the client must use.
+            if error.code == .unauthorized { headers.append(("www-authenticate", "Bearer realm=\"herald\"")) }
         case let error as PublishBodyError:
             self.init(status: .badRequest, code: error.code.description, message: error.message)
         default:
@@ -41,6 +46,14 @@ struct HTTPErrorResponse: Error {
         case .backendUnavailable: .serviceUnavailable
         case .backendFailure: .badGateway
         default: .badRequest
+        }
+    }
+
+    private static func status(of code: AuthError.Code) -> HTTPResponseStatus {
+        switch code {
+        case .unauthorized: .unauthorized
+        case .forbiddenTopic: .forbidden
+        default: .internalServerError
         }
     }
 

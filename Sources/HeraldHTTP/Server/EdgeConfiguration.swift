@@ -1,3 +1,4 @@
+import HeraldAuth
 import NIOCore
 
 /// Settings of the HTTP edge. Defaults are the documented defaults of `herald serve` (docs/configuration.md).
@@ -38,6 +39,13 @@ public struct EdgeConfiguration: Sendable {
     public var maxEventSize = 64 << 10
     /// Cross-origin access for browsers; nil sends no CORS headers (same-origin pages only).
     public var cors: CORSPolicy?
+    /// Publisher and subscriber auth; both off by default (anyone may publish, every topic is public).
+    public var auth = Authorizer()
+    /// Address of the separate publish listener (see `publishPort`); nil means the same as `host`.
+    public var publishHost: String?
+    /// When set, `POST /publish` is served only on this port (with `/healthz` and `/readyz`), not on `port`:
+    /// the publish API can then stay on an internal network. 0 picks a free port (tests).
+    public var publishPort: Int?
 
     public init() {}
 

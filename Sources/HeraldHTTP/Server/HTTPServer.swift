@@ -5,7 +5,8 @@ import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
 
-/// Herald's HTTP edge as a `Service`: the publish API, event streams and health endpoints on one port.
+/// Herald's HTTP edge as a `Service`: the publish API, event streams and health endpoints on one port, or the
+/// publish API on a second (internal) port when `publishPort` is set; both listeners share the event loops.
 ///
 /// Graceful shutdown first reports the node not ready (`/readyz` 503) while it keeps serving for
 /// `drainGrace`, so that load balancers stop sending new clients; then it stops listening, refuses new
@@ -15,11 +16,13 @@ public final class HTTPServer: Service, Sendable {
     private let app: EdgeApplication
     private let eventLoopGroup: any EventLoopGroup
     private let listening: EventLoopPromise<SocketAddress>
+    private let publishListening: EventLoopPromise<SocketAddress?>
 
     public init(configuration: EdgeConfiguration, broker: any Broker, fanOut: FanOut, eventLoopGroup: any EventLoopGroup, logger: Logger) {
         self.app = EdgeApplication(broker: broker, fanOut: fanOut, configuration: configuration, logger: logger)
         self.eventLoopGroup = eventLoopGroup
         self.listening = eventLoopGroup.any().makePromise(of: SocketAddress.self)
+        self.publishListening = eventLoopGroup.any().makePromise(of: SocketAddress?.self)
     }
 
     /// The address the server listens on, once it does (useful with port 0).
@@ -27,31 +30,40 @@ public final class HTTPServer: Service, Sendable {
         try await listening.futureResult.get()
     }
 
+    /// The address of the separate publish listener once it listens, or nil when there is none.
+    public func publishListeningAddress() async throws -> SocketAddress? {
+        try await publishListening.futureResult.get()
+    }
+
     public func run() async throws {
         let app = self.app
+        let separate = app.configuration.publishPort != nil
         let channel: any Channel
+        let publishChannel: (any Channel)?
         do {
-            channel = try await ServerBootstrap(group: eventLoopGroup)
-                .serverChannelOption(.backlog, value: 1024)
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-                // why: a stream whose peer stopped reading becomes unwritable past 256 KiB queued; the
-                // SSE handler then counts further bytes against the slow-client limit.
-                .childChannelOption(.writeBufferWaterMark, value: .init(low: 64 << 10, high: 256 << 10))
-                .childChannelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try Self.configure(channel, app: app)
-                    }
-                }
-                .bind(host: app.configuration.host, port: app.configuration.port)
-                .get()
+            channel = try await bind(host: app.configuration.host, port: app.configuration.port, listener: separate ? .streams : .combined)
         } catch {
             listening.fail(error)
+            publishListening.fail(error)
             throw error
         }
         if let address = channel.localAddress {
             app.logger.info("listening", metadata: ["herald.address": "\(address)"])
             listening.succeed(address)
+        }
+        if let port = app.configuration.publishPort {
+            do {
+                publishChannel = try await bind(host: app.configuration.publishHost ?? app.configuration.host, port: port, listener: .publish)
+            } catch {
+                publishListening.fail(error)
+                try? await channel.close()
+                throw error
+            }
+            app.logger.info("publish api listening", metadata: ["herald.address": "\(publishChannel?.localAddress.map { "\($0)" } ?? "?")"])
+            publishListening.succeed(publishChannel?.localAddress)
+        } else {
+            publishChannel = nil
+            publishListening.succeed(nil)
         }
         try? await gracefulShutdown()
         app.enter(.draining)
@@ -62,13 +74,32 @@ public final class HTTPServer: Service, Sendable {
         app.enter(.closing)
         app.logger.info("shutting down: closing streams", metadata: ["herald.drain.window": "\(app.configuration.drainWindow)"])
         try? await channel.close()
+        try? await publishChannel?.close()
         await app.fanOut.closeAll(spreadOver: app.configuration.drainWindow)
         await app.publishesFinished()
         await app.closeAllConnections()
         app.logger.info("stopped")
     }
 
-    private static func configure(_ channel: any Channel, app: EdgeApplication) throws {
+    private func bind(host: String, port: Int, listener: RequestRouter.Listener) async throws -> any Channel {
+        let app = self.app
+        return try await ServerBootstrap(group: eventLoopGroup)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            // why: a stream whose peer stopped reading becomes unwritable past 256 KiB queued; the
+            // SSE handler then counts further bytes against the slow-client limit.
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: 64 << 10, high: 256 << 10))
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try Self.configure(channel, app: app, listener: listener)
+                }
+            }
+            .bind(host: host, port: port)
+            .get()
+    }
+
+    private static func configure(_ channel: any Channel, app: EdgeApplication, listener: RequestRouter.Listener) throws {
         let limits = app.configuration.requestLimits
         let decoder = ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: RequestLimitsHandler.decoderLimits(limits)))
         let encoder = HTTPResponseEncoder()
@@ -83,7 +114,7 @@ public final class HTTPServer: Service, Sendable {
             app.logger.info("connection refused", metadata: ["herald.refusal": "\(refusal.code)"])
             try pipeline.addHandler(RefusingResponder(refusal: refusal))
         } else {
-            try pipeline.addHandler(RequestRouter(app: app, httpHandlers: httpHandlers))
+            try pipeline.addHandler(RequestRouter(app: app, listener: listener, httpHandlers: httpHandlers))
         }
     }
 }

@@ -6,9 +6,20 @@ import NIOHTTP1
 ///
 /// Routes: `POST /publish`, `GET /events` (which hands the connection to `SSEConnectionHandler`),
 /// `GET /healthz`, `GET /readyz`. Every error is a JSON body from `HTTPErrorResponse`.
+/// With auth configured, publishes and private streams are checked (`EdgeConfiguration.auth`) before they run.
 final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
+
+    /// Which listener the connection came in on.
+    enum Listener: Sendable {
+        /// Serves every route (no separate publish listener).
+        case combined
+        /// The main listener when publishing has its own: no `POST /publish`.
+        case streams
+        /// The separate publish listener: `POST /publish`, `/healthz`, `/readyz` only.
+        case publish
+    }
 
     private enum Route { case publish, events, health, ready }
     private enum State {
@@ -23,12 +34,14 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private let app: EdgeApplication
+    private let listener: Listener
     /// The HTTP handlers to remove when the connection becomes an event stream.
     private let httpHandlers: [any RemovableChannelHandler]
     private var state = State.idle
 
-    init(app: EdgeApplication, httpHandlers: [any RemovableChannelHandler]) {
+    init(app: EdgeApplication, listener: Listener, httpHandlers: [any RemovableChannelHandler]) {
         self.app = app
+        self.listener = listener
         self.httpHandlers = httpHandlers
     }
 
@@ -36,7 +49,7 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
         switch (unwrapInboundIn(data), state) {
         case (.head(let head), .idle):
             do {
-                let route = try Self.route(head)
+                let route = try Self.route(head, listener: listener)
                 if route == .publish, let length = head.headers.first(name: "content-length").flatMap(Int.init), length > app.configuration.maxBodySize {
                     respondAndClose(context: context, error: tooLarge())
                     return
@@ -80,25 +93,63 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
                 return "{\"status\":\"ready\",\"backend\":\(JSONText.quoted(broker.name))}"
             }, head: head, context: context)
         case .publish:
-            do {
-                let request = try PublishEndpoint.parse(head: head, body: body, configuration: app.configuration)
-                if let limiter = app.publishRateLimiter, let address = context.channel.remoteAddress?.ipAddress {
-                    try limiter.admit(request.events.count, from: address)
+            let limiter = app.publishRateLimiter
+            let address = context.channel.remoteAddress?.ipAddress
+            guard let publisher = app.configuration.auth.publisher else {
+                do {
+                    let request = try PublishEndpoint.parse(head: head, body: body, configuration: app.configuration)
+                    if let limiter, let address { try limiter.admit(request.events.count, from: address) }
+                    let app = app
+                    respond(after: { request.reply(try await app.publishing { try await app.broker.publish(request.events) }) }, head: head, context: context)
+                } catch {
+                    respond(context: context, error: error, keepAlive: head.isKeepAlive)
                 }
-                let app = app
-                respond(after: { request.reply(try await app.publishing { try await app.broker.publish(request.events) }) }, head: head, context: context)
-            } catch {
-                respond(context: context, error: error, keepAlive: head.isKeepAlive)
+                return
             }
+            let bearer = BearerCredentials.authorizationHeader(head.headers)
+            let app = app
+            respond(after: {
+                let grant = try await publisher.authenticate(bearer: bearer)
+                let request = try PublishEndpoint.parse(head: head, body: body, configuration: app.configuration)
+                try grant.authorize(request.events.map(\.topic))
+                if let limiter, let address { try limiter.admit(request.events.count, from: address) }
+                return request.reply(try await app.publishing { try await app.broker.publish(request.events) })
+            }, head: head, context: context)
         case .events:
             do {
                 guard app.currentPhase != .closing else { throw EdgeError(.shuttingDown, "this node is shutting down; reconnect to another node") }
-                let request = try EventsEndpoint.parse(head: head, configuration: app.configuration)
-                state = .streaming
-                try EventsEndpoint.start(request, head: head, context: context, app: app, handlersToRemove: httpHandlers + [self])
+                let (request, accessToken) = try EventsEndpoint.parse(head: head, configuration: app.configuration)
+                guard let subscriber = app.configuration.auth.subscriber else {
+                    return startStream(request, openFor: nil, head: head, context: context)
+                }
+                let credentials = BearerCredentials.subscriber(headers: head.headers, accessToken: accessToken, cookieName: app.configuration.auth.cookieName)
+                if credentials.token == nil, subscriber.allowsAnonymously(request.topics) {
+                    return startStream(request, openFor: nil, head: head, context: context)
+                }
+                let checked = context.eventLoop.makePromise(of: Duration?.self)
+                checked.completeWithTask {
+                    try await subscriber.authorize(token: credentials.token, source: credentials.source, topics: request.topics)
+                }
+                checked.futureResult.assumeIsolated().whenComplete { result in
+                    switch result {
+                    case .success(let openFor): self.startStream(request, openFor: openFor, head: head, context: context)
+                    case .failure(let error): self.respond(context: context, error: error, keepAlive: head.isKeepAlive)
+                    }
+                }
             } catch {
                 respond(context: context, error: error, keepAlive: head.isKeepAlive)
             }
+        }
+    }
+
+    /// Turns the connection into an event stream (ending after `openFor`, if set).
+    private func startStream(_ request: StreamRequest, openFor: Duration?, head: HTTPRequestHead, context: ChannelHandlerContext) {
+        guard context.channel.isActive else { return }
+        do {
+            state = .streaming
+            try EventsEndpoint.start(request, openFor: openFor, head: head, context: context, app: app, handlersToRemove: httpHandlers + [self])
+        } catch {
+            respond(context: context, error: error, keepAlive: head.isKeepAlive)
         }
     }
 
@@ -117,7 +168,7 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    private static func route(_ head: HTTPRequestHead) throws -> Route {
+    private static func route(_ head: HTTPRequestHead, listener: Listener) throws -> Route {
         let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? "/"
         let (route, method): (Route, HTTPMethod) = switch path {
         case "/publish": (.publish, .POST)
@@ -129,7 +180,14 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
         guard head.method == method else {
             throw EdgeError(.methodNotAllowed, "\(path) accepts \(method.rawValue) only", allowedMethods: [method.rawValue])
         }
-        return route
+        switch (route, listener) {
+        case (.publish, .streams):
+            throw EdgeError(.notFound, "publishing is not served on this address; POST /publish to the internal publish address (--publish-port)")
+        case (.events, .publish):
+            throw EdgeError(.notFound, "this is the internal publish address; open event streams on the main address")
+        default:
+            return route
+        }
     }
 
     private func tooLarge() -> EdgeError {

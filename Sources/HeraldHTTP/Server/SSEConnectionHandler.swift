@@ -13,6 +13,8 @@ final class SSEConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
 
     var session: StreamSession?
     var catchUp: Task<Void, Never>?
+    /// Ends the stream when its token expires; cancelled when the connection closes.
+    var expiry: Scheduled<Void>?
     private var context: ChannelHandlerContext?
     private let chunked: Bool
     /// The response head and prelude, until written in front of the first chunk.
@@ -46,6 +48,8 @@ final class SSEConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
     func channelInactive(context: ChannelHandlerContext) {
         catchUp?.cancel()
         catchUp = nil
+        expiry?.cancel()
+        expiry = nil
         session?.connectionClosed()
         session = nil
         context.fireChannelInactive()

@@ -1,0 +1,21 @@
+import NIOCore
+
+extension StreamSession {
+    /// The event type that ends a stream whose credential expired.
+    public static let tokenExpiredEventType = "herald.token-expired"
+
+    /// Ends the stream because its credential expired: writes a `herald.token-expired` event carrying
+    /// `{"message": …}` and closes. The event has no `id:`, so the client's Last-Event-ID stays at the last real
+    /// event and a reconnect with a fresh token resumes exactly; a reconnect with the expired token gets 401.
+    public func expire(message: String) {
+        loop.preconditionInEventLoop()
+        guard !isClosed else { return }
+        let data = "{\"message\":\(JSONText.quoted(message))}"
+        write(WireChunk {
+            SSEEncoder.appendFields(type: Self.tokenExpiredEventType, data: ByteBuffer(string: data), to: &$0)
+            $0.writeStaticString("\n")
+        })
+        flushIfNeeded()
+        close()
+    }
+}
