@@ -64,7 +64,7 @@ public final class RawConnection: Sendable {
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             var bytes = unwrapInboundIn(data)
-            received.withLock { $0.writeBuffer(&bytes) }
+            received.withLock { _ = $0.writeBuffer(&bytes) }
         }
 
         var text: String { received.withLock { String(buffer: $0) } }
