@@ -34,20 +34,23 @@ struct Schemathesis {
     /// Conformance suites must run, never skip, under `CI=true`.
     static var isRequired: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
 
-    /// `schemathesis --config-file <configuration> run docs/openapi.yaml --url <baseURL> <arguments>`,
-    /// waited for at most `timeLimit`; the output (stdout and stderr) goes to `logPath`.
-    static func run(baseURL: String, arguments: [String], logPath: String, timeLimit: Duration) async throws -> Run {
+    /// `schemathesis --config-file <configuration> run docs/openapi.yaml --url <baseURL> <arguments>` in
+    /// `directory`, waited for at most `timeLimit`; the output (stdout and stderr) goes to `directory/schemathesis.log`.
+    static func run(baseURL: String, arguments: [String], directory: String, timeLimit: Duration) async throws -> Run {
         guard let executable else {
             throw Failure(description: "schemathesis is not installed; run scripts/install-deps.sh (it installs it into .build/venv-schemathesis)")
         }
         var environment = ProcessInfo.processInfo.environment
         // why: a terminal width keeps schemathesis from wrapping its report at 80 columns in a captured log.
         environment["COLUMNS"] = "160"
+        let logPath = directory + "/schemathesis.log"
+        // why: schemathesis keeps a crash cache in `.schemathesis/` of its working directory; `env -C` runs it in
+        // the test's scratch directory, not in the repository.
         let command = [
-            "schemathesis", "--config-file", configuration, "--no-color",
+            "env", "-C", directory, executable, "--config-file", configuration, "--no-color",
             "run", document, "--url", baseURL,
         ] + arguments
-        let pid = try await ChildProcess.spawnInTurn(executable, command, logPath: logPath, environment: environment)
+        let pid = try await ChildProcess.spawnInTurn("/usr/bin/env", command, logPath: logPath, environment: environment)
         defer { if ChildProcess.state(pid) == .running { ChildProcess.terminate(pid) } }
         let deadline = ContinuousClock.now + timeLimit
         var state = ChildProcess.state(pid)
