@@ -49,6 +49,17 @@ struct APIConformanceTests {
         try await Self.check(nodeArguments: ["--redis-url", redis.url, "--key-prefix", "conformance-\(UUID().uuidString.prefix(8))"])
     }
 
+    @Test("schemathesis finds no server error and no undocumented response on a node with publisher and subscriber auth")
+    func authConfigured() async throws {
+        // Schemathesis sends no valid credential: every publish gets 401, and a stream opens only while it
+        // sends no token (every topic is public here) — a token that is sent is verified, and refused.
+        try await Self.check(nodeArguments: [
+            "--publisher-api-key", "conformance-publisher-key",
+            "--subscriber-jwt-key", "conformance-subscriber-secret-of-32-bytes-or-more",
+            "--public-topics", "*",
+        ])
+    }
+
     /// Starts a node with `nodeArguments`, runs schemathesis against it, and expects exit status 0.
     static func check(nodeArguments: [String]) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("herald-conformance-\(UUID().uuidString)").path
