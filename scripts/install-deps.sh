@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs what Herald's build and tests need from Debian when it is missing: hiredis (build), redis-server
 # (run and test), PyYAML for /usr/bin/python3 (the deployment file tests), haproxy and nginx (load balancer
-# tests) and chromium (browser tests). Installs nothing when all of it is there.
+# tests) and chromium (browser tests), and schemathesis from PyPI (the API conformance test) in a venv at
+# .build/venv-schemathesis. Installs nothing when all of it is there.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 has() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]; }
 missing=()
 pkg-config --exists hiredis 2>/dev/null || missing+=(libhiredis-dev pkg-config)
@@ -12,10 +14,23 @@ has redis-cli || missing+=(redis-tools)
 has haproxy || missing+=(haproxy)
 has nginx || missing+=(nginx-light)
 has chromium || missing+=(chromium)
+# why: Debian's python3 builds a venv only with python3-venv (ensurepip); pyenv's has it built in.
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# why: a venv, because Debian's pip refuses to install next to the system Python (PEP 668); pinned, because
+# a new schemathesis may add checks, and the test must fail only when Herald or docs/openapi.yaml change.
+schemathesis_version=4.32.5
+venv=.build/venv-schemathesis
+if [ "$("$venv/bin/schemathesis" --version 2>/dev/null)" != "schemathesis, version $schemathesis_version" ]; then
+  echo "installing: schemathesis $schemathesis_version in $venv"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$schemathesis_version"
 fi

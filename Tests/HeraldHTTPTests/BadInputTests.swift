@@ -106,6 +106,17 @@ struct BadInputTests {
         }
     }
 
+    @Test("an empty Idempotency-Key header is refused on a batch too, and nothing is stored")
+    func emptyIdempotencyKeyHeaderOnBatch() async throws {
+        try await TestNode.with(.memory) { node in
+            let stream = try await node.stream(["t"])
+            let response = try await node.post(contentType: "application/json", body: #"[{"topic":"t","data":"x"}]"#, headers: [("Idempotency-Key", "")])
+            expectError(response, status: 400, code: "invalid_idempotency_key", hint: "1 to 200")
+            try await node.publish("t", "after")
+            #expect(try await stream.nextEvent(timeout: .seconds(5))?.data == "after")
+        }
+    }
+
     @Test("an unavailable backend is a 503 with Retry-After, for publish and readiness")
     func backendUnavailable() async throws {
         try await TestNode.with(.memory, brokerOverride: { UnavailableBroker() }) { node in

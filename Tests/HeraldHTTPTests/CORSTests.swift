@@ -81,4 +81,19 @@ struct CORSTests {
             #expect(response.header("access-control-allow-origin") == nil)
         }
     }
+
+    @Test("a preflight for an unknown path is a 404, and for another method a 405 with Allow, as without CORS")
+    func preflightOutsideTheRoutes() async throws {
+        try await withNode([Self.app]) { node in
+            let unknown = try await HeraldHTTPClient.request(port: node.port, method: .OPTIONS, path: "/nowhere", headers: [
+                ("origin", Self.app), ("access-control-request-method", "GET"),
+            ])
+            expectError(unknown, status: 404, code: "not_found", hint: "/publish")
+            let wrongMethod = try await HeraldHTTPClient.request(port: node.port, method: .OPTIONS, path: "/events", headers: [
+                ("origin", Self.app), ("access-control-request-method", "POST"),
+            ])
+            expectError(wrongMethod, status: 405, code: "method_not_allowed", hint: "POST")
+            #expect(wrongMethod.header("allow") == "GET")
+        }
+    }
 }

@@ -40,8 +40,11 @@ public struct CORSPolicy: Sendable, Equatable {
         case "/events", "/healthz", "/readyz": "GET"
         default: nil
         }
-        guard let allowed, allowed == method.uppercased() else {
-            return .failure(EdgeError(.methodNotAllowed, "\(path) does not accept \(method) from a browser", allowedMethods: allowed.map { [$0] } ?? []))
+        guard let allowed else {
+            return .failure(EdgeError(.notFound, "no route for \(path); Herald serves POST /publish, GET /events, GET /healthz and GET /readyz"))
+        }
+        guard allowed == method.uppercased() else {
+            return .failure(EdgeError(.methodNotAllowed, "\(path) does not accept \(method) from a browser", allowedMethods: [allowed]))
         }
         return .success(responseHeaders(origin: origin) + [
             ("access-control-allow-methods", allowed),

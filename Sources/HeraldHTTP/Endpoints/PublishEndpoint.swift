@@ -34,6 +34,8 @@ enum PublishEndpoint {
         }
         // why: a header names the whole request; a batch's items need distinct keys, so item i gets `<key>:<i>`.
         let headerKey = head.headers.first(name: "idempotency-key")
+        // why: the header itself must be a valid key; a batch would otherwise turn an empty one into ":0", ":1"….
+        if let headerKey { try IdempotencyKey.validate(headerKey) }
         var events: [NewEvent] = []
         events.reserveCapacity(batch.messages.count)
         for (index, message) in batch.messages.enumerated() {
