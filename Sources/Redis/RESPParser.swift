@@ -10,11 +10,15 @@ import NIOCore
 /// Not thread-safe and deliberately not `Sendable`: it is owned by one
 /// `RedisChannelHandler` and used only on that handler's event loop. After a
 /// protocol error the reader is poisoned and every later call throws.
-final class RESPParser {
+///
+/// Public so that other readers of RESP2 bytes (the fuzz targets in `Fuzz/`, a
+/// replay of captured traffic) decode exactly as a connection does.
+public final class RESPParser {
     private let reader: UnsafeMutablePointer<redisReader>
     private let allocator: ByteBufferAllocator
 
-    init(allocator: ByteBufferAllocator = ByteBufferAllocator()) {
+    /// A parser with an empty buffer; bulk strings are copied into buffers from `allocator`.
+    public init(allocator: ByteBufferAllocator = ByteBufferAllocator()) {
         // why: redisReaderCreate only fails when malloc fails; there is no recovery from that.
         guard let reader = redisReaderCreate() else {
             fatalError("redisReaderCreate failed: out of memory")
@@ -28,7 +32,7 @@ final class RESPParser {
     }
 
     /// Hands `buffer`'s readable bytes to the parser (they are copied).
-    func feed(_ buffer: ByteBuffer) throws(RedisError) {
+    public func feed(_ buffer: ByteBuffer) throws(RedisError) {
         let status = buffer.withUnsafeReadableBytes { bytes -> Int32 in
             guard let base = bytes.baseAddress, bytes.count > 0 else {
                 return REDIS_OK
@@ -41,7 +45,7 @@ final class RESPParser {
     }
 
     /// The next complete reply, or `nil` when more bytes are needed.
-    func next() throws(RedisError) -> RESPValue? {
+    public func next() throws(RedisError) -> RESPValue? {
         var raw: UnsafeMutableRawPointer?
         guard redisReaderGetReply(self.reader, &raw) == REDIS_OK else {
             throw self.protocolError()
