@@ -8,6 +8,11 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "herald", targets: ["herald"]),
+        // why: the fuzz package in Fuzz/ depends on these by path; products are the only way in from outside.
+        .library(name: "HeraldCore", targets: ["HeraldCore"]),
+        .library(name: "HeraldWire", targets: ["HeraldWire"]),
+        .library(name: "HeraldRedis", targets: ["HeraldRedis"]),
+        .library(name: "Redis", targets: ["Redis"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),

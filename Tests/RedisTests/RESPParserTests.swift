@@ -89,6 +89,21 @@ struct RESPParserTests {
         #expect(throws: RedisError.self) { try parser.next() }
     }
 
+    @Test("An array header above the element limit is a protocol error, before anything is allocated for it")
+    func hugeArrayHeaderIsProtocolError() throws {
+        // Found by Fuzz/FuzzRedisReply: hiredis used to calloc 5 GB for this header alone.
+        let parser = RESPParser()
+        try parser.feed(ByteBuffer(string: "*637588000\r\n"))
+        let error = #expect(throws: RedisError.self) { try parser.next() }
+        #expect(error?.code == .protocolError)
+        #expect(error?.message.contains("637588000") == true)
+
+        let atLimit = RESPParser()
+        try atLimit.feed(ByteBuffer(string: "*\(RESPParser.maximumArrayElements)\r\n:1\r\n"))
+        #expect(try atLimit.next() == nil)
+        #expect(try self.parseAll("*2\r\n*1\r\n:1\r\n*0\r\n") == [.array([.array([.integer(1)]), .array([])])])
+    }
+
     @Test("RESP3 frames are rejected as protocol errors")
     func resp3IsRejected() throws {
         #expect(throws: RedisError.self) { try self.parseAll("%1\r\n+a\r\n+b\r\n") }
