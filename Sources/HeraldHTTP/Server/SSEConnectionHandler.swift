@@ -1,6 +1,7 @@
 import HeraldCore
 import Logging
 import NIOCore
+import Synchronization
 
 /// Owns the socket of an event stream: writes the response head with the session's first bytes, then the
 /// session's bytes straight to the socket (no HTTP encoder on the hot path), and notices a departed client at once.
@@ -8,6 +9,9 @@ import NIOCore
 /// It sits first in the pipeline, so inbound bytes (a client may not send any) are dropped here, and the
 /// connection closing — the peer's FIN, a reset, or our own close — ends the session immediately.
 final class SSEConnectionHandler: ChannelInboundHandler, RemovableChannelHandler, StreamOutput {
+    /// Streams cut for not reading since the process started, for the log line of each cut.
+    static let slowReadersCut = Atomic<Int>(0)
+
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
@@ -73,7 +77,10 @@ final class SSEConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
         if let backlog = replayBacklog, !context.channel.isWritable, let queued = queuedBytes(context) {
             replayBacklog = min(backlog, queued)
             guard queued + bytes.readableBytes <= bufferLimit + min(backlog, queued) else {
-                logger.info("closing stream of a client that does not read", metadata: ["herald.bytes.queued": "\(queued)"])
+                let total = Self.slowReadersCut.add(1, ordering: .relaxed).newValue
+                logger.info("closing stream of a client that does not read", metadata: [
+                    "herald.bytes.queued": "\(queued)", "herald.slow_readers.cut": "\(total)",
+                ])
                 close()
                 return
             }
