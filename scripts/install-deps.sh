@@ -3,19 +3,25 @@
 # (run and test), PyYAML for /usr/bin/python3 (the deployment file tests), haproxy and nginx (load balancer
 # tests) and chromium (browser tests), and schemathesis from PyPI (the API conformance test) in a venv at
 # .build/venv-schemathesis. Installs nothing when all of it is there.
+#   scripts/install-deps.sh           # everything the tests need
+#   scripts/install-deps.sh --serve   # only what building and serving need: hiredis and redis-server
 set -euo pipefail
 cd "$(dirname "$0")/.."
+serve_only=false
+[ "${1:-}" = --serve ] && serve_only=true
 has() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]; }
 missing=()
 pkg-config --exists hiredis 2>/dev/null || missing+=(libhiredis-dev pkg-config)
 has redis-server || missing+=(redis-server)
 has redis-cli || missing+=(redis-tools)
-/usr/bin/python3 -c 'import yaml' >/dev/null 2>&1 || missing+=(python3-yaml)
-has haproxy || missing+=(haproxy)
-has nginx || missing+=(nginx-light)
-has chromium || missing+=(chromium)
-# why: Debian's python3 builds a venv only with python3-venv (ensurepip); pyenv's has it built in.
-python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
+if ! $serve_only; then
+  /usr/bin/python3 -c 'import yaml' >/dev/null 2>&1 || missing+=(python3-yaml)
+  has haproxy || missing+=(haproxy)
+  has nginx || missing+=(nginx-light)
+  has chromium || missing+=(chromium)
+  # why: Debian's python3 builds a venv only with python3-venv (ensurepip); pyenv's has it built in.
+  python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   sudo=""
@@ -26,6 +32,7 @@ fi
 
 # why: a venv, because Debian's pip refuses to install next to the system Python (PEP 668); pinned, because
 # a new schemathesis may add checks, and the test must fail only when Herald or docs/openapi.yaml change.
+$serve_only && exit 0
 schemathesis_version=4.32.5
 venv=.build/venv-schemathesis
 if [ "$("$venv/bin/schemathesis" --version 2>/dev/null)" != "schemathesis, version $schemathesis_version" ]; then

@@ -4,7 +4,7 @@
 # Extra arguments go to `herald serve` (see `herald serve --help`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+scripts/install-deps.sh --serve
 if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
   redis-server --bind 127.0.0.1 --port 6379 --daemonize yes --save "" --appendonly no >/dev/null
   echo "started redis-server on 127.0.0.1:6379"
