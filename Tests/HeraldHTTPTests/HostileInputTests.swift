@@ -7,7 +7,7 @@ import Testing
 /// are delivered to everyone else.
 @Suite("Hostile input", .timeLimit(.minutes(1)))
 struct HostileInputTests {
-    @Test("CR or NUL inside a header value is refused with 400 and the node serves the next client", arguments: ["a\rb", "a\u{0}b"])
+    @Test("CR, LF or NUL inside a header value is refused with 400 and the node serves the next client", arguments: ["a\rb", "a\nb", "a\u{0}b"])
     func controlCharactersInHeaders(value: String) async throws {
         try await TestNode.with(.memory) { node in
             let connection = try await RawConnection.connect(port: node.port)
