@@ -101,15 +101,17 @@ public final class HTTPServer: Service, Sendable {
 
     private static func configure(_ channel: any Channel, app: EdgeApplication, listener: RequestRouter.Listener) throws {
         let limits = app.configuration.requestLimits
-        let decoder = ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: RequestLimitsHandler.decoderLimits(limits)))
-        let encoder = HTTPResponseEncoder()
+        // The HTTP/1.1 handlers in pipeline order; all of them leave when the connection becomes an event stream.
         var httpHandlers: [any RemovableChannelHandler & ChannelHandler] = [
-            decoder, encoder, RequestDeadlineHandler(timeout: limits.requestTimeout), HTTPServerPipelineHandler(), RequestLimitsHandler(limits: limits),
+            HTTPResponseEncoder(),
+            ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: RequestLimitsHandler.decoderLimits(limits))),
+            RequestDeadlineHandler(timeout: limits.requestTimeout),
+            HTTPServerPipelineHandler(),
+            RequestLimitsHandler(limits: limits),
         ]
         if let cors = app.configuration.cors { httpHandlers.append(CORSHandler(policy: cors)) }
         let pipeline = channel.pipeline.syncOperations
-        try pipeline.addHandler(encoder)
-        for handler in httpHandlers where handler !== encoder { try pipeline.addHandler(handler) }
+        for handler in httpHandlers { try pipeline.addHandler(handler) }
         if let refusal = app.admit(channel) {
             app.logger.info("connection refused", metadata: ["herald.refusal": "\(refusal.code)"])
             try pipeline.addHandler(RefusingResponder(refusal: refusal))

@@ -41,16 +41,11 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
     public var offset: Int
     public var message: String
 
-    /// Creates an error; the message is `problem` followed by " at byte N". When `problem` carries advice
-    /// after "; " ("trailing comma before ']'; remove the last ','"), the location goes before the advice.
+    /// Creates an error whose message is `problem` with its location (see `LocatedMessage`).
     public init(_ code: Code, at offset: Int, _ problem: String) {
         self.code = code
         self.offset = offset
-        if let split = problem.firstRange(of: "; ") {
-            self.message = "\(problem[..<split.lowerBound]) at byte \(offset)\(problem[split.lowerBound...])"
-        } else {
-            self.message = "\(problem) at byte \(offset)"
-        }
+        self.message = LocatedMessage.text(problem, at: offset)
     }
 
     public var description: String { "\(code): \(message)" }

@@ -1,3 +1,4 @@
+import HeraldCore
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -36,7 +37,7 @@ struct PublisherConnection: Sendable {
 
     /// Publishes one event (`{"topic":…,"data":…}`) and returns the response status code.
     func publish(topic: String, data: String) async throws -> UInt {
-        let json = "{\"topic\":\"\(topic)\",\"data\":\"\(Self.escaped(data))\"}"
+        let json = "{\"topic\":\(JSONText.quoted(topic)),\"data\":\(JSONText.quoted(data))}"
         var headers = HTTPHeaders()
         headers.add(name: "Host", value: hostHeader)
         headers.add(name: "Content-Type", value: "application/json")
@@ -51,21 +52,5 @@ struct PublisherConnection: Sendable {
     /// Closes the connection.
     func close() async {
         try? await channel.close()
-    }
-
-    /// `text` as the inside of a JSON string: the benchmark payload has quotes and nothing else to escape,
-    /// but backslashes and control characters are handled too.
-    private static func escaped(_ text: String) -> String {
-        var result = ""
-        result.reserveCapacity(text.utf8.count + 16)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case _ where scalar.value < 0x20: result += "\\u00" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16)
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result
     }
 }
