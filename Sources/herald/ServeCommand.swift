@@ -25,7 +25,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "herald")
         let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: settings.threads)
-        let fanOut = FanOut(eventLoopGroup: eventLoopGroup, heartbeatInterval: settings.heartbeatInterval)
+        let fanOut = FanOut(
+            eventLoopGroup: eventLoopGroup, heartbeatInterval: settings.heartbeatInterval, coalescingWindow: settings.coalescingWindow
+        )
 
         var services: [any Service] = []
         let broker: any Broker

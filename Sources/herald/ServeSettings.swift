@@ -19,6 +19,7 @@ struct ServeSettings {
     var retention = RetentionPolicy()
     var redis: RedisBrokerConfiguration?
     var heartbeatInterval: TimeAmount = .seconds(15)
+    var coalescingWindow: TimeAmount = .zero
     var threads = System.coreCount
     var logLevel = Logger.Level.info
 
@@ -48,6 +49,10 @@ struct ServeSettings {
             edge.cors = CORSPolicy(origins: list)
         }
         heartbeatInterval = try reader.duration(options.heartbeat, "heartbeat", "HERALD_HEARTBEAT", allowZero: false) ?? heartbeatInterval
+        coalescingWindow = try reader.duration(options.coalescingWindow, "coalescing-window", "HERALD_COALESCING_WINDOW") ?? coalescingWindow
+        guard coalescingWindow <= .seconds(1) else {
+            throw ValidationError("--coalescing-window / HERALD_COALESCING_WINDOW: at most 1s; it delays every live event by up to this much (a few ms is typical)")
+        }
         retention.maxLength = try reader.int(options.historyLength, "history-length", "HERALD_HISTORY_LENGTH", range: 1...10_000_000) ?? retention.maxLength
         if let maxAge = try reader.duration(options.historyMaxAge, "history-max-age", "HERALD_HISTORY_MAX_AGE"), maxAge.nanoseconds > 0 {
             retention.maxAge = .nanoseconds(maxAge.nanoseconds)

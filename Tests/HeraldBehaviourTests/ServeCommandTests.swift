@@ -39,6 +39,9 @@ struct ServeCommandTests {
         let (byVariable, variableOutput) = try run(["serve"], environment: ["HERALD_HEARTBEAT": "soon"])
         #expect(byVariable != .exited(0) && byVariable != nil)
         #expect(variableOutput.contains("HERALD_HEARTBEAT"))
+        let (tooLong, tooLongOutput) = try run(["serve", "--coalescing-window", "2s"])
+        #expect(tooLong != .exited(0) && tooLong != nil)
+        #expect(tooLongOutput.contains("--coalescing-window / HERALD_COALESCING_WINDOW: at most 1s"))
     }
 
     @Test("a key file that is not a usable PEM public key, or a short HMAC secret, stops startup naming flag and variable")

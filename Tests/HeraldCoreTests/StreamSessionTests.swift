@@ -29,7 +29,11 @@ struct StreamSessionTests {
     let other = try! Topic("u")
 
     init() {
-        fanOut = FanOut(eventLoopGroup: loop, heartbeatInterval: .seconds(15))
+        self.init(coalescingWindow: .zero)
+    }
+
+    init(coalescingWindow: TimeAmount) {
+        fanOut = FanOut(eventLoopGroup: loop, heartbeatInterval: .seconds(15), coalescingWindow: coalescingWindow)
         broker = MemoryBroker(fanOut: fanOut, retention: RetentionPolicy(maxLength: 100))
     }
 

@@ -16,8 +16,8 @@ extension FanOut {
     /// reconnect when its catch-up ends (the client resumes exactly from its cursor).
     public func holdLive() {
         let generation = holdGeneration.add(1, ordering: .relaxed).newValue
-        for bound in registries {
-            bound.eventLoop.execute { bound.value.hold(generation: generation) }
+        for mailbox in mailboxes {
+            mailbox.post(.hold(generation: generation))
         }
     }
 
@@ -33,7 +33,7 @@ extension FanOut {
     public func heal(_ topics: Set<Topic>, from reader: any TopicHistoryReading, readPatience: Duration = .seconds(10), logger: Logger) async {
         let generation = holdGeneration.load(ordering: .relaxed)
         var starts: [Topic: TopicPosition] = [:]
-        for bound in registries {
+        for bound in mailboxes.map(\.registry) {
             let positions = (try? await bound.eventLoop.submit { bound.value.oldestLivePositions(in: topics) }.get()) ?? [:]
             starts.merge(positions) { Self.older($0, $1) }
         }
@@ -63,10 +63,8 @@ extension FanOut {
         }
         let frames = backfill.sorted(by: { $0.key < $1.key }).flatMap { $0.value.map { LiveFrame($0, allocator: allocator) } }
         let unhealed = unreadable
-        for bound in registries {
-            bound.eventLoop.execute {
-                bound.value.releaseHold(generation: generation, backfill: frames, closingSubscribersOf: unhealed)
-            }
+        for mailbox in mailboxes {
+            mailbox.post(.releaseHold(generation: generation, backfill: frames, unhealed: unhealed))
         }
     }
 

@@ -6,22 +6,26 @@ import Synchronization
 /// local session of its topic by that session's own event loop.
 ///
 /// Brokers call `dispatch` with events in publish order (one call per batch of events read from the
-/// backend); each event loop receives the batch in one task and writes it with one flush per session.
+/// backend). Each event loop takes every batch that arrived since its last pass in one go and writes it with
+/// one flush per session (see `LoopMailbox`), so a busy node sends several events per socket write.
 /// Nothing on this path does per-subscriber backend work, allocation of event bytes, or task hops.
 public final class FanOut: Sendable {
-    let registries: [NIOLoopBoundBox<LoopRegistry>]
+    let mailboxes: [LoopMailbox]
     let allocator = ByteBufferAllocator()
     /// Counts `holdLive()` calls; a heal releases only the hold it was started for.
     let holdGeneration = Atomic<UInt64>(0)
 
-    /// - Parameter heartbeatInterval: an idle stream gets a `: ping` comment about this often
-    ///   (at most twice this long apart), so proxies keep it open and dead peers are found.
-    public init(eventLoopGroup: any EventLoopGroup, heartbeatInterval: TimeAmount) {
-        var registries: [NIOLoopBoundBox<LoopRegistry>] = []
-        for loop in eventLoopGroup.makeIterator() {
-            registries.append(.makeBoxSendingValue(LoopRegistry(loop: loop, heartbeatInterval: heartbeatInterval), eventLoop: loop))
+    /// - Parameters:
+    ///   - heartbeatInterval: an idle stream gets a `: ping` comment about this often
+    ///     (at most twice this long apart), so proxies keep it open and dead peers are found.
+    ///   - coalescingWindow: how long a loop waits after an event arrives before writing, to gather more
+    ///     events into the same socket writes. Zero (the default) writes at once and coalesces only what
+    ///     arrived while the loop was busy.
+    public init(eventLoopGroup: any EventLoopGroup, heartbeatInterval: TimeAmount, coalescingWindow: TimeAmount = .zero) {
+        mailboxes = eventLoopGroup.makeIterator().map { loop in
+            let registry = NIOLoopBoundBox.makeBoxSendingValue(LoopRegistry(loop: loop, heartbeatInterval: heartbeatInterval), eventLoop: loop)
+            return LoopMailbox(registry: registry, window: coalescingWindow)
         }
-        self.registries = registries
     }
 
     /// Registers a new (catching-up) session with its event loop's registry. Call on `session.loop`.
@@ -33,15 +37,15 @@ public final class FanOut: Sendable {
     public func dispatch(_ events: [StoredEvent]) {
         guard !events.isEmpty else { return }
         let frames = events.map { LiveFrame($0, allocator: allocator) }
-        for bound in registries {
-            bound.eventLoop.execute { bound.value.deliver(frames) }
+        for mailbox in mailboxes {
+            mailbox.post(.frames(frames))
         }
     }
 
     /// The number of open sessions on this node.
     public func sessionCount() async -> Int {
         var total = 0
-        for bound in registries {
+        for bound in mailboxes.map(\.registry) {
             total += (try? await bound.eventLoop.submit { bound.value.sessionCount }.get()) ?? 0
         }
         return total
@@ -50,7 +54,7 @@ public final class FanOut: Sendable {
     /// Closes every session, each at a random moment within `window`, and returns when all are gone.
     /// why: spreading closes over a window keeps all clients of a stopping node from reconnecting at once.
     public func closeAll(spreadOver window: TimeAmount) async {
-        for bound in registries {
+        for bound in mailboxes.map(\.registry) {
             let closed = bound.eventLoop.flatSubmit { bound.value.closeAll(spreadOver: window) }
             try? await closed.get()
         }
@@ -60,14 +64,14 @@ public final class FanOut: Sendable {
     /// their clients resume exactly from their cursors.
     public func closeSessions(subscribedTo topics: Set<Topic>, spreadOver window: TimeAmount) {
         guard !topics.isEmpty else { return }
-        for bound in registries {
+        for bound in mailboxes.map(\.registry) {
             bound.eventLoop.execute { bound.value.closeSessions(subscribedTo: topics, spreadOver: window) }
         }
     }
 
     private func registry(for loop: any EventLoop) -> LoopRegistry {
-        for bound in registries where bound.eventLoop === loop {
-            return bound.value
+        for mailbox in mailboxes where mailbox.eventLoop === loop {
+            return mailbox.registry.value
         }
         preconditionFailure("session's event loop is not part of the fan-out's event loop group")
     }

@@ -70,12 +70,23 @@ final class LoopRegistry {
         }
     }
 
-    func deliver(_ frames: [LiveFrame]) {
-        guard held == nil else { return holdBack(frames) }
-        write(frames)
+    /// Handles what the loop's mailbox gathered since the last pass, in order, then flushes each session
+    /// written to once.
+    func handle(_ messages: [LoopMailbox.Message]) {
+        for message in messages {
+            switch message {
+            case .frames(let frames):
+                if held == nil { write(frames) } else { holdBack(frames) }
+            case .hold(let generation):
+                hold(generation: generation)
+            case .releaseHold(let generation, let backfill, let unhealed):
+                releaseHold(generation: generation, backfill: backfill, closingSubscribersOf: unhealed)
+            }
+        }
+        flushPending()
     }
 
-    /// Writes `frames` to their topics' sessions, then flushes each touched session once.
+    /// Writes `frames` to their topics' sessions; the caller flushes.
     private func write(_ frames: [LiveFrame]) {
         for frame in frames {
             guard let members = byTopic[frame.topic] else { continue }
@@ -85,12 +96,11 @@ final class LoopRegistry {
                 member.session.receive(frame, topicIndex: member.topicIndex, memo: &memo)
             }
         }
-        flushPending()
     }
 
     // MARK: Healing a lost live feed (see `FanOut+Healing.swift`)
 
-    func hold(generation: UInt64) {
+    private func hold(generation: UInt64) {
         holdGeneration = generation
         if held == nil { held = [] }
         for session in sessions where session.isCatchingUp {
@@ -122,9 +132,10 @@ final class LoopRegistry {
         return oldest
     }
 
-    /// Ends the hold of `generation`: writes `backfill`, then the held frames, and delivers live again.
+    /// Ends the hold of `generation`: writes `backfill`, then the held frames, and delivers live again; the
+    /// caller flushes.
     /// Sessions on `unhealed` topics (or every session, if the hold overflowed) close within a second.
-    func releaseHold(generation: UInt64, backfill: [LiveFrame], closingSubscribersOf unhealed: Set<Topic>) {
+    private func releaseHold(generation: UInt64, backfill: [LiveFrame], closingSubscribersOf unhealed: Set<Topic>) {
         guard generation == holdGeneration else { return }
         let pending = held ?? []
         held = nil

@@ -1,0 +1,53 @@
+import NIOCore
+import Testing
+@testable import HeraldCore
+
+/// Live events that reach an event loop while it is busy (or within the coalescing window) go out together:
+/// one pass, one flush per connection, in order.
+@Suite("Write coalescing in the fan-out")
+struct WriteCoalescingTests {
+    @Test("events that arrive while the loop is busy are written in one pass with one flush")
+    func coalescesWhileBusy() async throws {
+        let sessions = StreamSessionTests()
+        let opened = try await sessions.open(StreamRequest(topics: [sessions.topic], cursor: nil))
+        let flushesBefore = try await opened.read { $1.flushes }
+        // Dispatched from a task running on the loop: the loop is busy, as when it writes a previous pass.
+        let (fanOut, topic) = (sessions.fanOut, sessions.topic)
+        try await sessions.loop.executeInContext {
+            for (ordinal, value) in ["a", "b", "c"].enumerated() {
+                let position = TopicPosition(epoch: 7, id: StreamID(milliseconds: 1, ordinal: UInt64(ordinal + 1)))
+                fanOut.dispatch([StoredEvent(topic: topic, position: position, type: nil, data: ByteBuffer(string: value))])
+            }
+        }
+        #expect(try await opened.dataLines == ["a", "b", "c"])
+        #expect(try await opened.read { $1.flushes } == flushesBefore + 1)
+    }
+
+    @Test("with a coalescing window, nothing is written before the window ends, then everything at once")
+    func windowDelaysTheWrite() async throws {
+        let sessions = StreamSessionTests(coalescingWindow: .milliseconds(10))
+        let opened = try await sessions.open(StreamRequest(topics: [sessions.topic], cursor: nil))
+        let flushesBefore = try await opened.read { $1.flushes }
+        _ = try await sessions.publish(sessions.topic, ["a"])
+        await sessions.loop.advanceTime(by: .milliseconds(5))
+        _ = try await sessions.publish(sessions.topic, ["b"])
+        #expect(try await opened.dataLines == [])
+        await sessions.loop.advanceTime(by: .milliseconds(5))
+        #expect(try await opened.dataLines == ["a", "b"])
+        #expect(try await opened.read { $1.flushes } == flushesBefore + 1)
+        _ = try await sessions.publish(sessions.topic, ["c"])
+        await sessions.loop.advanceTime(by: .milliseconds(10))
+        #expect(try await opened.dataLines == ["a", "b", "c"])
+        #expect(try await opened.read { $1.flushes } == flushesBefore + 2)
+    }
+
+    @Test("a hold posted between two batches applies to the second only")
+    func holdKeepsItsPlaceInLine() async throws {
+        let sessions = StreamSessionTests()
+        let opened = try await sessions.open(StreamRequest(topics: [sessions.topic], cursor: nil))
+        _ = try await sessions.publish(sessions.topic, ["before"])
+        sessions.fanOut.holdLive()
+        _ = try await sessions.publish(sessions.topic, ["held"])
+        #expect(try await opened.dataLines == ["before"])
+    }
+}
