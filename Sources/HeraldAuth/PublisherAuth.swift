@@ -32,13 +32,20 @@ public struct PublisherAuth: Sendable {
         guard let bearer, !bearer.isEmpty else {
             throw AuthError(.unauthorized, "publishing needs a credential: send Authorization: Bearer <token or API key>")
         }
-        if let apiKey, Self.constantTimeEquals(Array(bearer.utf8), apiKey) {
-            return Grant(patterns: nil)
+        if let grant = apiKeyGrant(bearer: bearer) {
+            return grant
         }
         guard let verifier else {
             throw AuthError(.unauthorized, "the API key in the Authorization header is not valid")
         }
         return Grant(patterns: try await verifier.verify(bearer).publish)
+    }
+
+    /// The grant of `bearer` when it is the API key; nil otherwise (no credential, or a JWT to verify with
+    /// `authenticate(bearer:)`). Lets the edge admit API-key publishers without waiting.
+    public func apiKeyGrant(bearer: String?) -> Grant? {
+        guard let apiKey, let bearer, Self.constantTimeEquals(Array(bearer.utf8), apiKey) else { return nil }
+        return Grant(patterns: nil)
     }
 
     /// Compares in time that depends on the lengths only, not on where the bytes differ.

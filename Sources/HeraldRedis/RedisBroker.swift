@@ -54,6 +54,10 @@ public final class RedisBroker: Broker {
         try await store.publish(events)
     }
 
+    public func publish(_ events: [NewEvent], on eventLoop: any EventLoop) -> EventLoopFuture<[TopicPosition]> {
+        store.publish(events, on: eventLoop)
+    }
+
     public func history(of topic: Topic, after: StreamID?, limit: Int) async throws -> TopicHistory {
         try await store.history(of: topic, after: after, limit: limit)
     }

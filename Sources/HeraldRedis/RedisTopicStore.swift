@@ -19,22 +19,47 @@ final class RedisTopicStore: TopicHistoryReading {
 
     /// Runs the publish script for each event, pipelined, and returns each event's position.
     func publish(_ events: [NewEvent]) async throws -> [TopicPosition] {
+        try Self.positions(try await runScript(RedisBroker.Script.publish) { self.publishCommands(events, sha: $0) })
+    }
+
+    /// `publish(_:)` from an event loop: once the script is loaded, the commands go out on the command
+    /// connection of `eventLoop` and the positions come back there, with no task and no thread hop. The
+    /// first publish, and one that finds the script gone from Redis, take the task path, which (re)loads it.
+    func publish(_ events: [NewEvent], on eventLoop: any EventLoop) -> EventLoopFuture<[TopicPosition]> {
+        let source = RedisBroker.Script.publish
+        guard let sha = scriptHashes.withLock({ $0[source] }) else {
+            return eventLoop.makeFutureWithTask { try await self.publish(events) }
+        }
+        return client.send(publishCommands(events, sha: sha), preferring: eventLoop)
+            .flatMapError { eventLoop.makeFailedFuture(RedisBroker.translate($0)) }
+            .flatMap { replies in
+                guard replies.contains(where: Self.isError) else {
+                    return eventLoop.makeCompletedFuture { try Self.positions(replies) }
+                }
+                return eventLoop.makeFutureWithTask {
+                    try Self.positions(try await self.finishScript(source, replies: replies) { self.publishCommands(events, sha: $0) })
+                }
+            }
+    }
+
+    private func publishCommands(_ events: [NewEvent], sha: String) -> [RedisCommand] {
         let retention = configuration.retention
         let maxAge = retention.maxAge.map { $0 / .milliseconds(1) } ?? 0
         let metaTTL = max(Int64(maxAge), Int64(configuration.metaTimeToLive / .milliseconds(1)))
         let window = String(max(Int64(retention.idempotencyWindow / .milliseconds(1)), 1))
-        let replies = try await runScript(RedisBroker.Script.publish) { sha in
-            events.map { event in
-                let keys = RedisBroker.Keys(prefix: configuration.keyPrefix, topic: event.topic)
-                let keyArguments: [RedisArgument] = [.string(keys.stream), .string(keys.meta), .string(keys.channel)]
-                    + (event.idempotencyKey.map { [.string(keys.idempotency($0))] } ?? [])
-                return RedisCommand("EVALSHA", [.string(sha), .string(String(keyArguments.count))] + keyArguments + [
-                    .string(String(retention.maxLength)), .string(String(Int64(maxAge))), .string(String(metaTTL)),
-                    .string(event.type ?? ""), .bytes(event.data), .string(window),
-                ])
-            }
+        return events.map { event in
+            let keys = RedisBroker.Keys(prefix: configuration.keyPrefix, topic: event.topic)
+            let keyArguments: [RedisArgument] = [.string(keys.stream), .string(keys.meta), .string(keys.channel)]
+                + (event.idempotencyKey.map { [.string(keys.idempotency($0))] } ?? [])
+            return RedisCommand("EVALSHA", [.string(sha), .string(String(keyArguments.count))] + keyArguments + [
+                .string(String(retention.maxLength)), .string(String(Int64(maxAge))), .string(String(metaTTL)),
+                .string(event.type ?? ""), .bytes(event.data), .string(window),
+            ])
         }
-        return try replies.map { reply in
+    }
+
+    private static func positions(_ replies: [RESPValue]) throws -> [TopicPosition] {
+        try replies.map { reply in
             guard let parts = reply.array, parts.count == 2,
                   let epoch = parts[0].string.flatMap(UInt32.init), let id = parts[1].string.flatMap(StreamID.init)
             else { throw RedisBroker.unexpected(reply, "publish") }
@@ -75,16 +100,26 @@ final class RedisTopicStore: TopicHistoryReading {
     /// after `NOSCRIPT`, resending the commands that were refused.
     private func runScript(_ source: String, _ make: (String) -> [RedisCommand]) async throws -> [RESPValue] {
         do {
-            var sha = try await scriptHash(source, reload: false)
-            var replies = try await client.send(make(sha))
+            let replies = try await client.send(make(try await scriptHash(source, reload: false)))
+            return try await finishScript(source, replies: replies, make)
+        } catch {
+            throw RedisBroker.translate(error)
+        }
+    }
+
+    /// Completes a script run from its first `replies`: resends what `NOSCRIPT` refused after reloading
+    /// the script, and throws for an error reply.
+    private func finishScript(_ source: String, replies: [RESPValue], _ make: (String) -> [RedisCommand]) async throws -> [RESPValue] {
+        do {
+            var replies = replies
             if let first = replies.firstIndex(where: Self.isNoScript) {
                 guard replies[first...].allSatisfy(Self.isNoScript) else {
                     throw HeraldError(.backendFailure, "Redis lost its scripts in the middle of a batch; events before item \(first) were stored, retry the rest")
                 }
-                sha = try await scriptHash(source, reload: true)
+                let sha = try await scriptHash(source, reload: true)
                 replies.replaceSubrange(first..., with: try await client.send(Array(make(sha)[first...])))
             }
-            if let error = replies.first(where: { if case .error = $0 { return true } else { return false } }) {
+            if let error = replies.first(where: Self.isError) {
                 throw RedisBroker.unexpected(error, "script")
             }
             return replies
@@ -99,6 +134,11 @@ final class RedisTopicStore: TopicHistoryReading {
         guard let sha = reply.string, reply.serverError == nil else { throw RedisBroker.unexpected(reply, "SCRIPT LOAD") }
         scriptHashes.withLock { $0[source] = sha }
         return sha
+    }
+
+    private static func isError(_ reply: RESPValue) -> Bool {
+        if case .error = reply { return true }
+        return false
     }
 
     private static func isNoScript(_ reply: RESPValue) -> Bool {

@@ -52,6 +52,17 @@ public final class RedisClient: Service, Sendable {
         try await self.liveConnection().send(commands)
     }
 
+    /// Sends commands as one pipeline, preferring a connection that lives on `eventLoop`; the result
+    /// completes on `eventLoop`. For callers on an event loop: with one connection per loop (connection
+    /// *i* lives on loop *i*), the command is written and its reply read without leaving the loop.
+    public func send(_ commands: [RedisCommand], preferring eventLoop: any EventLoop) -> EventLoopFuture<[RESPValue]> {
+        do {
+            return try self.liveConnection(preferring: eventLoop).sendFuture(commands).hop(to: eventLoop)
+        } catch {
+            return eventLoop.makeFailedFuture(error)
+        }
+    }
+
     /// Returns once a connection is open, or throws ``RedisError/Code/timeout`` after `timeout`.
     public func waitUntilConnected(timeout: Duration) async throws {
         let eventLoop = self.eventLoopGroup.any()
@@ -112,9 +123,12 @@ public final class RedisClient: Service, Sendable {
         self.logger.debug("redis client stopped")
     }
 
-    private func liveConnection() throws(RedisError) -> RedisConnection {
+    private func liveConnection(preferring eventLoop: (any EventLoop)? = nil) throws(RedisError) -> RedisConnection {
         let start = self.nextConnection.wrappingAdd(1, ordering: .relaxed).oldValue
         let connection: RedisConnection? = self.state.withLock { state in
+            if let eventLoop, let local = state.connections.first(where: { $0?.channel.eventLoop === eventLoop && $0?.isActive == true }) {
+                return local
+            }
             let count = state.connections.count
             for offset in 0..<count {
                 let slot = (start &+ offset) % count
@@ -131,6 +145,7 @@ public final class RedisClient: Service, Sendable {
     }
 
     private func maintainConnection(slot: Int) async {
+        let loops = Array(self.eventLoopGroup.makeIterator())
         let backoff = RedisBackoff(configuration: self.configuration)
         var logger = self.logger
         logger[metadataKey: RedisMetadataKey.poolSlot] = "\(slot)"
@@ -139,7 +154,8 @@ public final class RedisClient: Service, Sendable {
             do {
                 let connection = try await RedisConnection.connect(
                     configuration: self.configuration,
-                    eventLoop: self.eventLoopGroup.next(),
+                    // why: connection i on loop i, so that `send(_:preferring:)` finds one on the caller's loop.
+                    eventLoop: loops[slot % loops.count],
                     logger: self.logger
                 )
                 attempt = 0

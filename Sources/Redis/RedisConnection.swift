@@ -64,7 +64,7 @@ public final class RedisConnection: Sendable {
                             pushHandler: pushHandler,
                             logger: handlerLogger
                         )
-                        try channel.pipeline.syncOperations.addHandler(handler)
+                        try channel.pipeline.syncOperations.addHandlers(handler, FlushCoalescingHandler())
                     }
                 }
                 .connect(host: configuration.host, port: configuration.port)

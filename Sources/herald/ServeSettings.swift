@@ -74,6 +74,8 @@ struct ServeSettings {
             do {
                 var redis = RedisBrokerConfiguration(connection: try RedisConfiguration(url: url), retention: retention)
                 redis.keyPrefix = reader.value(options.keyPrefix, "key-prefix", "HERALD_KEY_PREFIX") ?? redis.keyPrefix
+                // why: one command connection per event loop lets a publish go to Redis and back without a thread hop.
+                redis.connection.commandConnectionCount = max(threads, 2)
                 self.redis = redis
             } catch {
                 throw ValidationError("--redis-url / HERALD_REDIS_URL: \(error)")

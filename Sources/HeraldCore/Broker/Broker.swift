@@ -1,3 +1,5 @@
+import NIOCore
+
 /// A place events are stored and fanned out from: Redis for many nodes, memory for one.
 ///
 /// Every implementation gives the same guarantees, which the behavioural test suite checks for both:
@@ -16,11 +18,22 @@ public protocol Broker: TopicHistoryReading {
     /// not stored again: its original position is returned.
     func publish(_ events: [NewEvent]) async throws -> [TopicPosition]
 
+    /// `publish(_:)` for a caller on `eventLoop`, completing there. The edge publishes through it so that
+    /// a publish needs no Swift task; a broker that can do the work without leaving the loop implements it,
+    /// the default runs `publish(_:)` in a task.
+    func publish(_ events: [NewEvent], on eventLoop: any EventLoop) -> EventLoopFuture<[TopicPosition]>
+
     /// Makes sure live events of `topics` reach this node's fan-out, and returns once they do.
     /// Live delivery lasts until the returned subscription is cancelled.
     func subscribe(to topics: [Topic]) async throws -> BrokerSubscription
 
     /// Throws `backend_unavailable` unless the backend can serve requests now.
     func checkReady() async throws
+}
+
+extension Broker {
+    public func publish(_ events: [NewEvent], on eventLoop: any EventLoop) -> EventLoopFuture<[TopicPosition]> {
+        eventLoop.makeFutureWithTask { try await self.publish(events) }
+    }
 }
 

@@ -21,6 +21,14 @@ public final class MemoryBroker: Broker {
     }
 
     public func publish(_ events: [NewEvent]) async throws -> [TopicPosition] {
+        publishNow(events)
+    }
+
+    public func publish(_ events: [NewEvent], on eventLoop: any EventLoop) -> EventLoopFuture<[TopicPosition]> {
+        eventLoop.makeSucceededFuture(publishNow(events))
+    }
+
+    private func publishNow(_ events: [NewEvent]) -> [TopicPosition] {
         logs.withLock { logs in
             let now = clock()
             var stored: [StoredEvent] = []

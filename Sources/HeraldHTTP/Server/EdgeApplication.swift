@@ -47,17 +47,31 @@ final class EdgeApplication: Sendable {
 
     /// Runs a publish, counted so that shutdown can wait for the publishes in flight.
     func publishing<T: Sendable>(_ work: () async throws -> T) async throws -> T {
-        publishes.withLock { $0.count += 1 }
-        defer {
-            let waiters = publishes.withLock { inFlight -> [CheckedContinuation<Void, Never>] in
-                inFlight.count -= 1
-                guard inFlight.count == 0 else { return [] }
-                defer { inFlight.waiters = [] }
-                return inFlight.waiters
-            }
-            waiters.forEach { $0.resume() }
-        }
+        publishStarted()
+        defer { publishEnded() }
         return try await work()
+    }
+
+    /// `publishing(_:)` for a publish that runs as a future.
+    func publishing<T: Sendable>(_ work: () -> EventLoopFuture<T>) -> EventLoopFuture<T> {
+        publishStarted()
+        let result = work()
+        result.whenComplete { _ in self.publishEnded() }
+        return result
+    }
+
+    private func publishStarted() {
+        publishes.withLock { $0.count += 1 }
+    }
+
+    private func publishEnded() {
+        let waiters = publishes.withLock { inFlight -> [CheckedContinuation<Void, Never>] in
+            inFlight.count -= 1
+            guard inFlight.count == 0 else { return [] }
+            defer { inFlight.waiters = [] }
+            return inFlight.waiters
+        }
+        waiters.forEach { $0.resume() }
     }
 
     /// Returns once no publish is in flight.

@@ -95,18 +95,20 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
         case .publish:
             let limiter = app.publishRateLimiter
             let address = context.channel.remoteAddress?.ipAddress
-            guard let publisher = app.configuration.auth.publisher else {
+            let bearer = BearerCredentials.authorizationHeader(head.headers)
+            guard let publisher = app.configuration.auth.publisher, publisher.apiKeyGrant(bearer: bearer) == nil else {
+                // Open publishing or the API key: parsed, stored and answered on this event loop, with no task.
                 do {
                     let request = try PublishEndpoint.parse(head: head, body: body, configuration: app.configuration)
                     if let limiter, let address { try limiter.admit(request.events.count, from: address) }
-                    let app = app
-                    respond(after: { request.reply(try await app.publishing { try await app.broker.publish(request.events) }) }, head: head, context: context)
+                    let (app, loop) = (app, context.eventLoop)
+                    let stored = app.publishing { app.broker.publish(request.events, on: loop) }
+                    respond(after: stored.map { request.reply($0) }, head: head, context: context)
                 } catch {
                     respond(context: context, error: error, keepAlive: head.isKeepAlive)
                 }
                 return
             }
-            let bearer = BearerCredentials.authorizationHeader(head.headers)
             let app = app
             respond(after: {
                 let grant = try await publisher.authenticate(bearer: bearer)
@@ -153,12 +155,17 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    /// Runs `work` (backend calls) in a task tied to this request, then answers 200 with the JSON it returns,
-    /// or the error it throws. The pipelining handler holds further requests of the connection meanwhile.
+    /// Runs `work` (backend calls) in a task tied to this request, then answers as `respond(after:)` does.
     private func respond(after work: @escaping @Sendable () async throws -> String, head: HTTPRequestHead, context: ChannelHandlerContext) {
         let promise = context.eventLoop.makePromise(of: String.self)
         promise.completeWithTask(work)
-        promise.futureResult.assumeIsolated().whenComplete { result in
+        respond(after: promise.futureResult, head: head, context: context)
+    }
+
+    /// Answers 200 with the JSON `result` completes with, or the error it fails with. The pipelining handler
+    /// holds further requests of the connection meanwhile.
+    private func respond(after result: EventLoopFuture<String>, head: HTTPRequestHead, context: ChannelHandlerContext) {
+        result.hop(to: context.eventLoop).assumeIsolated().whenComplete { result in
             switch result {
             case .success(let json):
                 self.respond(context: context, status: .ok, json: json, keepAlive: head.isKeepAlive)
