@@ -40,10 +40,14 @@ public final class TestNode: Sendable {
         retention: RetentionPolicy = RetentionPolicy(),
         heartbeat: TimeAmount = .seconds(15),
         brokerOverride: (@Sendable () -> any Broker)? = nil,
+        logger: Logger? = nil,
         configure: (inout EdgeConfiguration) -> Void = { _ in }
     ) async throws -> TestNode {
-        var logger = Logger(label: "herald.test")
-        logger.logLevel = .warning
+        let logger = logger ?? {
+            var logger = Logger(label: "herald.test")
+            logger.logLevel = .warning
+            return logger
+        }()
         let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         let fanOut = FanOut(eventLoopGroup: eventLoopGroup, heartbeatInterval: heartbeat)
         var services: [any Service] = []
@@ -82,10 +86,11 @@ public final class TestNode: Sendable {
         _ backend: TestBackend,
         heartbeat: TimeAmount = .seconds(15),
         brokerOverride: (@Sendable () -> any Broker)? = nil,
+        logger: Logger? = nil,
         configure: (inout EdgeConfiguration) -> Void = { _ in },
         _ body: (TestNode) async throws -> T
     ) async throws -> T {
-        let node = try await start(backend, heartbeat: heartbeat, brokerOverride: brokerOverride, configure: configure)
+        let node = try await start(backend, heartbeat: heartbeat, brokerOverride: brokerOverride, logger: logger, configure: configure)
         do {
             let result = try await body(node)
             try await node.stop()

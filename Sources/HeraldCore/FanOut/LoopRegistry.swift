@@ -118,14 +118,14 @@ final class LoopRegistry {
         held!.append(contentsOf: frames)
     }
 
-    /// Where the live sessions of each of `topics` stand, the oldest per topic (sessions still catching
-    /// up are left out: they read their own history).
+    /// Where the live sessions of each of `topics` stand (replaying ones: once their replay is written),
+    /// the oldest per topic (sessions still catching up are left out: they read their own history).
     func oldestLivePositions(in topics: Set<Topic>) -> [Topic: TopicPosition] {
         var oldest: [Topic: TopicPosition] = [:]
         for topic in topics {
             guard let members = byTopic[topic] else { continue }
-            for member in members.list where member.session.isLive {
-                let position = member.session.positions[member.topicIndex]
+            for member in members.list {
+                guard let position = member.session.livePosition(ofTopic: member.topicIndex) else { continue }
                 oldest[topic] = oldest[topic].map { FanOut.older($0, position) } ?? position
             }
         }

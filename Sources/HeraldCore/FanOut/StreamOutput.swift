@@ -6,11 +6,23 @@ public protocol StreamOutput: AnyObject {
     func flush()
     /// Closes the connection; the edge then calls `StreamSession.connectionClosed()`.
     func close()
+    /// Whether the connection takes more bytes now (its queue is below its high-water mark). A session
+    /// paces its replay by it; when it turns true again, the edge calls `StreamSession.outputBecameWritable()`.
+    var isWritable: Bool { get }
+    /// Bytes written and not yet taken by the client's socket. A replay that waits is cut only if this did
+    /// not go down for a while (the client read nothing).
+    var queuedByteCount: Int { get }
+    /// Closes the connection of a client that does not read (see `StreamSession+Replay.swift`), saying so
+    /// in the edge's log.
+    func closeSlowReader()
     /// The catch-up (reset notice, replayed history, buffered live events) has been written: from here on
     /// the output may hold the client to its slow-reader limit.
     func catchUpWritten()
 }
 
 extension StreamOutput {
+    public var isWritable: Bool { true }
+    public var queuedByteCount: Int { 0 }
+    public func closeSlowReader() { close() }
     public func catchUpWritten() {}
 }

@@ -4,9 +4,10 @@ import NIOCore
 /// The state of one SSE connection: its topics, where it stands in each, and the hand-off from catch-up to live.
 ///
 /// A session is created registered and *catching up*: live events for its topics are buffered while the
-/// node reads the missed history. `finishCatchUp` writes the reset notice (if any), the missed events, then
-/// the buffered live events that are newer than what was replayed, and turns the session *live*. From then
-/// on live events are written as they arrive. Deduplication is by ordinal: an event at or before the
+/// node reads the missed history. `finishCatchUp` starts the *replay*: the reset notice (if any), the missed
+/// events, then the buffered live events that are newer than what was replayed, paced by the connection
+/// (see `StreamSession+Replay.swift`); live events go on being buffered meanwhile. Once all is written the
+/// session is *live*: live events are written as they arrive. Deduplication is by ordinal: an event at or before the
 /// session's position in its topic is dropped; an event further ahead than the next ordinal means something
 /// was missed on the live path, and the session closes so that the client resumes exactly from its cursor.
 ///
@@ -15,16 +16,28 @@ public final class StreamSession {
     public let topics: [Topic]
     let topicKeys: [UInt32]
     /// Where the client stands in each topic; the connection's cursor.
-    private(set) var positions: [TopicPosition]
+    var positions: [TopicPosition]
     let loop: any EventLoop
     let output: any StreamOutput
     let logger: Logger
 
-    private enum Phase { case catchingUp, live, closed }
-    private var phase = Phase.catchingUp
-    private var buffered: [(topicIndex: Int, frame: LiveFrame)] = []
+    enum Phase { case catchingUp, replaying, live, closed }
+    var phase = Phase.catchingUp
+    /// Live events received before the session went live, oldest first, and their encoded size.
+    var buffered = CircularBuffer<(topicIndex: Int, frame: LiveFrame)>()
+    var bufferedBytes = 0
+    /// Set once `buffered` passed `bufferedLiveLimit`: the stream is closing, nothing more is buffered.
+    var bufferOverflowed = false
+    /// Most bytes of live events buffered before going live; beyond it the stream closes (the client resumes).
+    let bufferedLiveLimit: Int
+    /// How long a replay may wait for the connection to take more bytes before the stream is cut.
+    let replayStallLimit: TimeAmount?
+    /// The replay in progress: the plan, the next event to write, where each topic stands once it is written.
+    var replay: (plan: CatchUpPlan, next: Int, end: [TopicPosition])?
+    var isPumpingReplay = false
+    var replayStallTimer: Scheduled<Void>?
     private var subscription: BrokerSubscription?
-    private var hasSentID = false
+    var hasSentID = false
 
     // Bookkeeping of the loop registry: slot of this session in each topic's member list, and in the session list.
     var memberSlots: [Int]
@@ -36,7 +49,16 @@ public final class StreamSession {
     var catchUpIsStale = false
 
     /// Creates a catching-up session. `topics` must be sorted and unique (`StreamRequest` guarantees it).
-    public init(topics: [Topic], loop: any EventLoop, output: any StreamOutput, logger: Logger) {
+    /// - Parameters:
+    ///   - bufferedLiveLimit: bytes of live events held while catching up and replaying; past it, the stream
+    ///     closes and its client resumes from its cursor. why: a client that takes its replay slowly while
+    ///     its topics are busy must not make the node hold an unbounded backlog for it.
+    ///   - replayStallLimit: how long a replay may wait for a connection that takes no more bytes before the
+    ///     stream is cut; nil waits as long as the connection stays open.
+    public init(
+        topics: [Topic], loop: any EventLoop, output: any StreamOutput, logger: Logger,
+        bufferedLiveLimit: Int = .max, replayStallLimit: TimeAmount? = nil
+    ) {
         precondition(!topics.isEmpty && zip(topics, topics.dropFirst()).allSatisfy { $0 < $1 }, "topics sorted and unique")
         self.topics = topics
         self.topicKeys = topics.map(\.cursorKey)
@@ -45,6 +67,8 @@ public final class StreamSession {
         self.loop = loop
         self.output = output
         self.logger = logger
+        self.bufferedLiveLimit = bufferedLiveLimit
+        self.replayStallLimit = replayStallLimit
     }
 
     /// True once the connection is gone or the session was closed.
@@ -55,11 +79,12 @@ public final class StreamSession {
     /// The connection's current cursor, as sent in `id:` fields.
     public var cursor: Cursor { Cursor(topics: topics, positions: positions) }
 
-    /// Ends catch-up: writes `plan`, then the buffered live events it does not already contain, and goes live.
+    /// Ends catch-up: writes the reset notice of `plan`, then replays its events and the buffered live
+    /// events it does not already contain, as fast as the connection takes them, and goes live.
     /// If the session closed meanwhile, the subscription is cancelled at once.
     public func finishCatchUp(_ plan: CatchUpPlan, subscription: BrokerSubscription) {
         loop.preconditionInEventLoop()
-        guard phase == .catchingUp else {
+        guard phase == .catchingUp, !bufferOverflowed else {
             subscription.cancel()
             return
         }
@@ -73,28 +98,7 @@ public final class StreamSession {
             write(WireChunk { plan.writeResetEvent(id: cursor.encoded, to: &$0) })
             hasSentID = true
         }
-        for replayed in plan.events {
-            positions[replayed.topicIndex] = replayed.event.position
-            let id = cursor.encoded
-            write(WireChunk { SSEEncoder.appendEvent(type: replayed.event.type, data: replayed.event.data, id: id, to: &$0) })
-            hasSentID = true
-        }
-        phase = .live
-        let pending = buffered
-        buffered = []
-        var memo = CursorChunkMemo()
-        for item in pending where phase == .live {
-            receive(item.frame, topicIndex: item.topicIndex, memo: &memo)
-        }
-        guard phase == .live else { return }
-        output.catchUpWritten()
-        if !hasSentID {
-            // why: an id without data updates the browser's Last-Event-ID without dispatching an event, so a
-            // connection that drops before its first event still resumes from here instead of from "now".
-            write(WireChunk { SSEEncoder.appendIDAndEnd(cursor.encoded, to: &$0) })
-            hasSentID = true
-        }
-        flushIfNeeded()
+        startReplay(plan)
     }
 
     /// Ends catch-up with an error: tells the client in a `herald.error` event and closes the stream, so
@@ -114,31 +118,36 @@ public final class StreamSession {
         switch phase {
         case .closed:
             return
-        case .catchingUp:
-            buffered.append((topicIndex, frame))
+        case .catchingUp, .replaying:
+            hold(frame, topicIndex: topicIndex)
         case .live:
-            let current = positions[topicIndex]
-            let next = frame.position
-            if next.epoch == current.epoch {
-                guard next.id.ordinal > current.id.ordinal else { return }
-                guard next.id.ordinal == current.id.ordinal + 1 else { return closeAfterLiveGap(topicIndex, expected: current, got: next) }
-            } else if next.id.ordinal != 1 {
-                return closeAfterLiveGap(topicIndex, expected: current, got: next)
-            }
-            positions[topicIndex] = next
-            hasSentID = true
-            if topics.count == 1 {
-                write(frame.complete)
-            } else {
-                write(frame.fields)
-                write(memo.idChunk(keys: topicKeys, positions: positions))
-            }
+            writeLive(frame, topicIndex: topicIndex, memo: &memo)
+        }
+    }
+
+    /// Writes one live event unless the session has it already; closes the stream on a gap.
+    func writeLive(_ frame: LiveFrame, topicIndex: Int, memo: inout CursorChunkMemo) {
+        let current = positions[topicIndex]
+        let next = frame.position
+        if next.epoch == current.epoch {
+            guard next.id.ordinal > current.id.ordinal else { return }
+            guard next.id.ordinal == current.id.ordinal + 1 else { return closeAfterLiveGap(topicIndex, expected: current, got: next) }
+        } else if next.id.ordinal != 1 {
+            return closeAfterLiveGap(topicIndex, expected: current, got: next)
+        }
+        positions[topicIndex] = next
+        hasSentID = true
+        if topics.count == 1 {
+            write(frame.complete)
+        } else {
+            write(frame.fields)
+            write(memo.idChunk(keys: topicKeys, positions: positions))
         }
     }
 
     /// Writes a heartbeat comment if nothing was written since the last heartbeat tick.
     func heartbeat(_ ping: WireChunk) {
-        guard phase == .live || phase == .catchingUp else { return }
+        guard phase != .closed else { return }
         if !wroteSinceHeartbeat {
             write(ping)
         }
@@ -157,6 +166,9 @@ public final class StreamSession {
         guard phase != .closed else { return }
         phase = .closed
         buffered = []
+        replay = nil
+        replayStallTimer?.cancel()
+        replayStallTimer = nil
         registry?.remove(self)
         subscription?.cancel()
         subscription = nil

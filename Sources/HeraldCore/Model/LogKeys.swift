@@ -10,4 +10,5 @@ enum LogKeys {
     static let topicCount = "herald.topics"
     static let eventCount = "herald.events"
     static let unreadableTopicCount = "herald.topics.unreadable"
+    static let bufferedLiveLimit = "herald.buffered_live.limit"
 }

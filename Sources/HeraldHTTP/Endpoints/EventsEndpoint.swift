@@ -62,7 +62,10 @@ enum EventsEndpoint {
         for handler in handlersToRemove { pipeline.removeHandler(handler, promise: nil) }
 
         let loop = context.eventLoop
-        let session = StreamSession(topics: request.topics, loop: loop, output: output, logger: app.logger)
+        let session = StreamSession(
+            topics: request.topics, loop: loop, output: output, logger: app.logger,
+            bufferedLiveLimit: app.configuration.slowClientBufferLimit, replayStallLimit: app.configuration.replayStallLimit
+        )
         output.session = session
         app.fanOut.register(session)
         if let openFor {

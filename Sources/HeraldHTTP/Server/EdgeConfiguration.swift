@@ -24,6 +24,10 @@ public struct EdgeConfiguration: Sendable {
     /// Bytes queued for a client that does not read before its stream is closed.
     /// why: a stuck client must not hold unbounded memory; it resumes exactly from its cursor when it comes back.
     public var slowClientBufferLimit: Int = 4 << 20
+    /// A stream whose client takes no byte of its replay (history sent on resume) for this long is closed.
+    /// why: its replay is held in memory until written; a client that reads at all, however slowly, is not
+    /// cut by it (one whose buffered live events pass `slowClientBufferLimit` meanwhile is cut at once).
+    public var replayStallLimit: TimeAmount = .seconds(30)
     /// Limits on what one request may send, and how slowly.
     public var requestLimits = RequestLimits()
     /// Most open connections (streams and requests) on this node; beyond it, `503` with `Retry-After`.

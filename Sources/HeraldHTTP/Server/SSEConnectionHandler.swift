@@ -8,6 +8,8 @@ import Synchronization
 ///
 /// It sits first in the pipeline, so inbound bytes (a client may not send any) are dropped here, and the
 /// connection closing — the peer's FIN, a reset, or our own close — ends the session immediately.
+/// Its writability paces the session's replay; once live, a client with more than `bufferLimit` bytes
+/// queued is cut (it resumes from its cursor when it reads again).
 final class SSEConnectionHandler: ChannelInboundHandler, RemovableChannelHandler, StreamOutput {
     /// Streams cut for not reading since the process started, for the log line of each cut.
     static let slowReadersCut = Atomic<Int>(0)
@@ -24,11 +26,9 @@ final class SSEConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
     /// The response head and prelude, until written in front of the first chunk.
     private var responseHead: ByteBuffer?
     private let bufferLimit: Int
-    /// What the catch-up left queued, lowered to the least queued since: a client is cut once more than
-    /// `bufferLimit` bytes beyond it are queued. Nil during catch-up, which is never cut.
-    /// why: a replay of a long history can queue far more than the limit at once (it is bounded by
-    /// retention and already in memory); a client that reads drains it, and a stuck one still gets cut.
-    private var replayBacklog: Int?
+    /// Set once the catch-up is written. why: before that the session writes only while the socket is
+    /// writable, so the queue stays near the high-water mark; the byte limit is for live delivery.
+    private var isLive = false
     private let logger: Logger
     private var closing = false
 
@@ -59,6 +59,11 @@ final class SSEConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
         context.fireChannelInactive()
     }
 
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { session?.outputBecameWritable() }
+        context.fireChannelWritabilityChanged()
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         context.close(promise: nil)
     }
@@ -74,22 +79,32 @@ final class SSEConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
         let bytes = chunked ? chunk.chunked : chunk.payload
         // why: only a connection past its high-water mark can be behind; there, what counts is what is queued
         // now (a slow but steady reader drains it), not everything written while it stayed unwritable.
-        if let backlog = replayBacklog, !context.channel.isWritable, let queued = queuedBytes(context) {
-            replayBacklog = min(backlog, queued)
-            guard queued + bytes.readableBytes <= bufferLimit + min(backlog, queued) else {
-                let total = Self.slowReadersCut.add(1, ordering: .relaxed).newValue
-                logger.info("closing stream of a client that does not read", metadata: [
-                    "herald.bytes.queued": "\(queued)", "herald.slow_readers.cut": "\(total)",
-                ])
-                close()
-                return
-            }
+        if isLive, !context.channel.isWritable, let queued = queuedBytes(context), queued + bytes.readableBytes > bufferLimit {
+            return closeSlowReader()
         }
         context.write(wrapOutboundOut(bytes), promise: nil)
     }
 
+    var isWritable: Bool {
+        context?.channel.isWritable ?? true
+    }
+
+    var queuedByteCount: Int {
+        context.flatMap { queuedBytes($0) } ?? 0
+    }
+
     func catchUpWritten() {
-        replayBacklog = context.flatMap { queuedBytes($0) } ?? 0
+        isLive = true
+    }
+
+    func closeSlowReader() {
+        guard let context, !closing else { return }
+        let total = Self.slowReadersCut.add(1, ordering: .relaxed).newValue
+        logger.info("closing stream of a client that does not read", metadata: [
+            "herald.bytes.queued": "\(queuedBytes(context) ?? -1)", "herald.slow_readers.cut": "\(total)",
+            "herald.stream.live": "\(isLive)",
+        ])
+        close()
     }
 
     private func queuedBytes(_ context: ChannelHandlerContext) -> Int? {
