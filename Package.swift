@@ -142,7 +142,12 @@ let package = Package(
         ),
         .testTarget(
             name: "HeraldBenchTests",
-            dependencies: ["HeraldBench", "HeraldClient", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: [
+                "HeraldBench",
+                "HeraldClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "RedisTests",

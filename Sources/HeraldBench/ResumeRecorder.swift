@@ -3,7 +3,7 @@ import NIOCore
 
 /// What the resumed streams of one event loop (or, merged, of all of them) received in a resume storm.
 struct ResumeStats: Sendable {
-    /// Subscribers that received exactly their expected events, in order.
+    /// Subscribers that received exactly their expected events, in order, and nothing else.
     var completed = 0
     /// Subscribers that received their last expected event, broken or not.
     var reachedLast = 0
@@ -94,9 +94,10 @@ final class ResumeRecorder {
         if counters.firstStreamError == nil, let error { counters.firstStreamError = error }
     }
 
-    /// The figures so far; `missing` counts what armed slots have not received yet.
+    /// The figures so far; `completed` and `missing` are counted from the slots as they are now.
     var stats: ResumeStats {
         var stats = counters
+        stats.completed = slots.reduce(0) { $0 + ($1.completed && !$1.broken ? 1 : 0) }
         stats.missing = slots.reduce(0) { total, slot in
             slot.armed ? total + (slot.last - slot.first + 1) - slot.received : total
         }
@@ -110,7 +111,6 @@ final class ResumeRecorder {
         let now = NIODeadline.now()
         counters.lastCompletion = max(counters.lastCompletion ?? now, now)
         guard !slots[subscriber].broken else { return }
-        counters.completed += 1
         counters.resumeTime.record(microseconds: (now - slots[subscriber].started).nanoseconds / 1000)
     }
 
