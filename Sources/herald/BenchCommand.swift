@@ -39,7 +39,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(name: .customLong("closed-loop"), help: "Each publisher connection sends its next request as soon as the previous one is answered, with no schedule; the report's publish rate is then the throughput.")
     var closedLoop = false
 
-    @Option(help: "Events per publish request (Herald's JSON array body); herald only.")
+    @Option(help: ArgumentHelp("Events per publish request (Herald's JSON array body); herald only.", valueName: "n"))
     var batch = 1
 
     @Option(help: "Seconds of publishing.")
@@ -51,7 +51,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Bytes of event data (padded JSON carrying sequence and timestamp).")
     var payload = 100
 
-    @Option(name: .customLong("server-pid"), help: "PID of the herald server, to sample its CPU and RSS from /proc.")
+    @Option(name: .customLong("server-pid"), help: "PID of the server (herald, or nchan's nginx worker), to sample its CPU and RSS from /proc.")
     var serverPID: Int32?
 
     @Option(name: .customLong("redis-pid"), help: "PID of redis-server, to sample its CPU from /proc.")
@@ -60,10 +60,10 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Connections opened per second (default: as fast as 256 parallel attempts allow).")
     var ramp: Int?
 
-    @Option(name: .customLong("stalled-fraction"), help: "Share of subscribers (0 to 0.5) that stop reading once connected: every k-th one, k = round(1 / fraction). They are left out of delivery, latency and loss figures; the report counts how many the server cut.")
+    @Option(name: .customLong("stalled-fraction"), help: ArgumentHelp("Share of subscribers (0 to 0.5) that stop reading once connected: every k-th one, k = round(1 / fraction). They are left out of delivery, latency and loss figures; the report counts how many the server cut.", valueName: "fraction"))
     var stalledFraction = 0.0
 
-    @Option(name: .customLong("resume-storm"), help: "After publishing and the drain, close every stream and reconnect every healthy subscriber at once (1024 in flight) with Last-Event-ID = the id of the event BACK before its last; each must get exactly the BACK following events.")
+    @Option(name: .customLong("resume-storm"), help: ArgumentHelp("After publishing and the drain, close every stream and reconnect every healthy subscriber at once (1024 in flight) with Last-Event-ID = the id of the event BACK before its last; each must get exactly the BACK following events. Needs BACK ≤ the server's history length.", valueName: "back"))
     var resumeStorm: Int?
 
     @Option(help: "Seconds to wait after connecting before the idle RSS sample.")
