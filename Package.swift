@@ -88,10 +88,20 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        // `herald bench`: the load generator's phases, publishers, subscribers and report; no Herald server code.
+        .target(
+            name: "HeraldBench",
+            dependencies: [
+                "HeraldClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "herald",
             dependencies: [
                 "HeraldAuth",
+                "HeraldBench",
                 "HeraldCore",
                 "HeraldHTTP",
                 "HeraldRedis",
@@ -128,6 +138,15 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "HeraldBenchTests",
+            dependencies: [
+                "HeraldBench",
+                "HeraldClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
         .testTarget(

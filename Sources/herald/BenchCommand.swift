@@ -1,25 +1,31 @@
 import ArgumentParser
+import HeraldBench
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// `herald bench`: load a running node with SSE subscribers and an open-loop publisher, and report
-/// throughput, delivery latency, loss and the server's CPU and memory.
+/// `herald bench`: load a running node (Herald or nchan) with SSE subscribers and open- or closed-loop
+/// publishers, and report throughput, delivery latency, loss, slow readers, resume storms and the server's
+/// CPU and memory.
 ///
 /// Loopback only: `--url` must name localhost or an address in 127.0.0.0/8.
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Benchmark a running Herald node on this machine: fan-out throughput, latency, loss, CPU and memory.",
+        abstract: "Benchmark a running Herald (or nchan) node on this machine: fan-out throughput, latency, loss, CPU and memory.",
         discussion: """
             Subscriber i listens to topic bench-<i mod topics>. Each event's data carries a per-topic sequence \
             number and its publish time (wall clock), so every subscriber measures publish→receive latency and \
-            checks gaps, duplicates and order. With --rate 0 nothing is published: an idle-memory run.
+            checks gaps, duplicates and order. With --rate 0 (and no --closed-loop) nothing is published: an \
+            idle-memory run. With --subscribers 0 --closed-loop the run measures publish throughput alone.
             """
     )
 
     @Option(help: "The node to load: http://127.0.0.1:PORT (loopback only).")
     var url: String
+
+    @Option(help: "What the node is: herald (GET /events?topic=T, POST /publish JSON) or nchan (GET /sub?topic=T, POST /pub?topic=T with the data as body).")
+    var server: BenchServer = .herald
 
     @Option(help: "Number of SSE subscribers.")
     var subscribers = 1000
@@ -27,19 +33,25 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Number of topics; subscriber i subscribes to bench-<i mod topics>.")
     var topics = 1
 
-    @Option(help: "Events published per second in total; 0 publishes nothing (idle run).")
+    @Option(help: "Events published per second in total (open loop); 0 publishes nothing (idle run). Ignored with --closed-loop.")
     var rate: Double = 100
+
+    @Flag(name: .customLong("closed-loop"), help: "Each publisher connection sends its next request as soon as the previous one is answered, with no schedule; the report's publish rate is then the throughput.")
+    var closedLoop = false
+
+    @Option(help: ArgumentHelp("Events per publish request (Herald's JSON array body); herald only.", valueName: "n"))
+    var batch = 1
 
     @Option(help: "Seconds of publishing.")
     var duration = 20
 
-    @Option(help: "Keep-alive publisher connections, one request in flight each; topic t goes through connection t mod publishers.")
+    @Option(help: "Keep-alive publisher connections, one request in flight each, spread over the client's event loops; topic t goes through connection t mod publishers.")
     var publishers = 1
 
     @Option(help: "Bytes of event data (padded JSON carrying sequence and timestamp).")
     var payload = 100
 
-    @Option(name: .customLong("server-pid"), help: "PID of the herald server, to sample its CPU and RSS from /proc.")
+    @Option(name: .customLong("server-pid"), help: "PID of the server (herald, or nchan's nginx worker), to sample its CPU and RSS from /proc.")
     var serverPID: Int32?
 
     @Option(name: .customLong("redis-pid"), help: "PID of redis-server, to sample its CPU from /proc.")
@@ -48,10 +60,16 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Connections opened per second (default: as fast as 256 parallel attempts allow).")
     var ramp: Int?
 
+    @Option(name: .customLong("stalled-fraction"), help: ArgumentHelp("Share of subscribers (0 to 0.5) that stop reading once connected: every k-th one, k = round(1 / fraction). They are left out of delivery, latency and loss figures; the report counts how many the server cut.", valueName: "fraction"))
+    var stalledFraction = 0.0
+
+    @Option(name: .customLong("resume-storm"), help: ArgumentHelp("After publishing and the drain, close every stream and reconnect every healthy subscriber at once (1024 in flight) with Last-Event-ID = the id of the event BACK before its last; each must get exactly the BACK following events. Needs BACK ≤ the server's history length.", valueName: "back"))
+    var resumeStorm: Int?
+
     @Option(help: "Seconds to wait after connecting before the idle RSS sample.")
     var settle = 5
 
-    @Option(help: "Most seconds to wait after publishing for outstanding deliveries.")
+    @Option(help: "Most seconds to wait after publishing for outstanding deliveries, and then for stalled streams to show they were cut.")
     var drain = 5
 
     @Flag(help: "Print the report as JSON.")
@@ -67,25 +85,42 @@ struct BenchCommand: AsyncParsableCommand {
         guard payload >= 1 else { throw ValidationError("--payload must be at least 1 byte") }
         guard ramp.map({ $0 > 0 }) ?? true else { throw ValidationError("--ramp must be at least 1 connection per second") }
         guard settle >= 0, drain >= 0 else { throw ValidationError("--settle and --drain must be 0 or more") }
+        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+        guard batch == 1 || server.supportsBatches else {
+            throw ValidationError("--batch \(batch): nchan takes one event per request; use --batch 1 with --server nchan")
+        }
+        guard (0...0.5).contains(stalledFraction) else { throw ValidationError("--stalled-fraction must be between 0 and 0.5") }
+        if let resumeStorm {
+            guard resumeStorm >= 1 else { throw ValidationError("--resume-storm must be at least 1 event back") }
+            guard duration > 0, closedLoop || rate > 0 else {
+                throw ValidationError("--resume-storm needs events to resume from: give --duration and --rate (or --closed-loop)")
+            }
+        }
     }
 
     func run() async throws {
         let target = try target()
         let settings = BenchReport.Settings(
-            url: url, subscribers: subscribers, topics: topics, rate: rate, durationSeconds: duration,
-            publishers: publishers, payloadBytes: payload, rampPerSecond: ramp, serverPID: serverPID, redisPID: redisPID,
-            startedAtUnixSeconds: BenchPayload.wallClockNanoseconds() / 1_000_000_000,
-            loadAverageBefore: ProcessSampler.loadAverage()
+            url: url, server: server, closedLoop: closedLoop, batch: batch, stalledFraction: stalledFraction,
+            resumeStormBack: resumeStorm, subscribers: subscribers, topics: topics, rate: rate, durationSeconds: duration,
+            publishers: publishers, payloadBytes: payload, rampPerSecond: ramp, serverPID: serverPID, redisPID: redisPID
         )
-        let runner = BenchRunner(
+        var runner = BenchRunner(
             target: target, subscribers: subscribers, topics: topics, rate: rate, duration: duration,
-            publishers: publishers, payloadSize: payload, rampPerSecond: ramp, serverPID: serverPID, redisPID: redisPID,
-            settle: .seconds(settle), drain: .seconds(drain),
+            publishers: publishers, payloadSize: payload, settle: .seconds(settle), drain: .seconds(drain),
             log: { message in
                 let line = "bench: \(message)\n"
                 _ = line.withCString { write(STDERR_FILENO, $0, strlen($0)) }
             }
         )
+        runner.server = server
+        runner.closedLoop = closedLoop
+        runner.batch = batch
+        runner.rampPerSecond = ramp
+        runner.stalledFraction = stalledFraction
+        runner.resumeStorm = resumeStorm
+        runner.serverPID = serverPID
+        runner.redisPID = redisPID
         let report = try await runner.run(settings: settings)
         print(json ? try report.json() : report.text())
     }
@@ -98,3 +133,5 @@ struct BenchCommand: AsyncParsableCommand {
         }
     }
 }
+
+extension BenchServer: ExpressibleByArgument {}

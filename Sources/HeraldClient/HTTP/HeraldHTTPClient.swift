@@ -65,7 +65,7 @@ public enum HeraldHTTPClient {
         return SSEStream(status: Int(head.status.code), headers: responseHeaders, channel: channel, queue: queue)
     }
 
-    /// Connects, sends the event-stream `GET` and waits for the response head; shared with ``SSELoadConnection``.
+    /// Connects, sends the event-stream `GET` and waits for the response head.
     static func openResponse(
         host: String, port: Int, path: String, headers: [(String, String)], timeout: Duration,
         eventLoop: any EventLoop, sink: SSEResponseSink

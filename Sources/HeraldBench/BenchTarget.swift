@@ -2,13 +2,13 @@
 ///
 /// Guarantees: only `http://` URLs whose host is `localhost` or an IPv4 literal in 127.0.0.0/8 are
 /// accepted, and no name is ever resolved, so a benchmark can never load another machine.
-struct BenchTarget: Sendable, Equatable {
+package struct BenchTarget: Sendable, Equatable {
     /// The IPv4 literal to connect to (`localhost` becomes 127.0.0.1).
     var host: String
     var port: Int
 
     /// Parses `http://HOST:PORT` (a trailing `/` is allowed; any other path is refused).
-    init(url: String) throws {
+    package init(url: String) throws {
         guard url.hasPrefix("http://") else {
             throw BenchError("--url \(url): only http:// is supported; write e.g. http://127.0.0.1:8080")
         }

@@ -1,3 +1,5 @@
+import HeraldClient
+
 /// What the subscribers of one event loop (or, merged, of all of them) received.
 ///
 /// Sequence checks are per subscriber against its topic's sequence, which starts at 1: a jump forward
@@ -43,16 +45,22 @@ struct DeliveryStats: Sendable {
 
 /// The receive path of the subscribers on one event loop: touched only on that loop, so it needs no lock.
 ///
-/// Guarantees: ``receive(_:subscriber:)`` allocates nothing (the histogram and the per-subscriber
-/// sequence slots are allocated up front).
+/// Guarantees: ``receive(_:subscriber:)`` allocates nothing (the histogram, the per-subscriber sequence
+/// slots and the id ring are allocated up front; see ``IDRing`` for its one exception).
 final class DeliveryRecorder {
     private(set) var stats: DeliveryStats
     private var lastSequence: [UInt64]
+    /// The last ids of each subscriber, kept only for a resume storm.
+    private(set) var ring: IDRing?
+    /// Streams of stalled subscribers that ended (the server cut them, or they failed).
+    private(set) var stalledEnded = 0
 
-    /// A recorder for `subscribers` streams, with a per-second timeline of `seconds` slots.
-    init(subscribers: Int, seconds: Int) {
+    /// A recorder for `subscribers` streams, with a per-second timeline of `seconds` slots, keeping the last
+    /// `idDepth` ids of each when given.
+    init(subscribers: Int, seconds: Int, idDepth: Int?) {
         stats = DeliveryStats(seconds: seconds)
         lastSequence = Array(repeating: 0, count: subscribers)
+        ring = idDepth.map { IDRing(subscribers: subscribers, depth: $0) }
     }
 
     /// Starts the per-second timeline at `origin` (wall clock, ns).
@@ -61,24 +69,25 @@ final class DeliveryRecorder {
     }
 
     /// Records one event received by the subscriber in slot `subscriber`.
-    func receive(_ data: String, subscriber: Int) {
+    func receive(_ event: SSELoadEvent, subscriber: Int) {
         let now = BenchPayload.wallClockNanoseconds()
         stats.delivered += 1
         let second = now > stats.origin ? Int((now - stats.origin) / 1_000_000_000) : 0
         stats.perSecond[min(second, stats.perSecond.count - 1)] += 1
-        guard let payload = BenchPayload.decode(data) else {
+        guard let sequence = event.sequence, let timestamp = event.timestamp else {
             stats.malformed += 1
             return
         }
-        stats.latency.record(microseconds: (Int64(bitPattern: now) - Int64(bitPattern: payload.timestamp)) / 1000)
+        stats.latency.record(microseconds: (Int64(bitPattern: now) - Int64(bitPattern: timestamp)) / 1000)
         let last = lastSequence[subscriber]
-        if payload.sequence == last {
+        if sequence == last {
             stats.duplicates += 1
-        } else if payload.sequence < last {
+        } else if sequence < last {
             stats.outOfOrder += 1
         } else {
-            stats.gaps += payload.sequence - last - 1
-            lastSequence[subscriber] = payload.sequence
+            stats.gaps += sequence - last - 1
+            lastSequence[subscriber] = sequence
+            ring?.record(subscriber: subscriber, sequence: sequence, id: event.id ?? [])
         }
     }
 
@@ -86,5 +95,10 @@ final class DeliveryRecorder {
     func streamEnded(error: String?) {
         stats.streamsEnded += 1
         if stats.firstStreamError == nil, let error { stats.firstStreamError = error }
+    }
+
+    /// Records that the stream of a stalled subscriber ended.
+    func stalledStreamEnded() {
+        stalledEnded += 1
     }
 }
