@@ -431,8 +431,9 @@ def slow(runs, verdicts):
         bounded = None if grown is None or not n_stalled else grown <= n_stalled * buffer_kib
         verdicts.add("slow", "healthy p99 within 25 %% (or 5 ms) of the run without stalled readers; RSS growth ≤ stalled × %s KiB"
                      % num(buffer_kib),
-                     "p99 %s → %s ms; RSS peak +%s MiB; %s of %s stalled cut"
-                     % (ms(b99), ms(s99), mib(grown), num(stalled.stalled_cut), num(stalled.stalled or None)),
+                     "p99 %s → %s ms; RSS peak %s MiB; %s of %s stalled cut"
+                     % (ms(b99), ms(s99), "-" if grown is None else "%+.1f" % (grown / 1024.0),
+                        num(stalled.stalled_cut), num(stalled.stalled or None)),
                      None if same is None or bounded is None else same and bounded)
     return "### slow: 10 % of the subscribers never read (1 topic, 100 events/s of 1,000 bytes)\n\n" + side_by_side(points, columns)
 
