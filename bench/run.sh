@@ -5,7 +5,7 @@
 #
 #   bench/run.sh                               # build, install what is missing, every scenario, both servers
 #   SCENARIOS="fan1k memory" bench/run.sh      # a subset
-#   QUICK=1 bench/run.sh                       # a one-minute smoke run: small sizes, 2 s of publishing
+#   QUICK=1 bench/run.sh                       # a smoke run of 1–2 minutes: small sizes, 2 s of publishing
 #   bench/run.sh --publish-plots               # also copy the plots to docs/img/
 #
 # Scenarios (bench/README.md says what each measures): fan1k fan10k topics10k memory publish slow storm,
@@ -32,10 +32,12 @@ for arg in "$@"; do
         *) echo "bench/run.sh: unknown argument $arg (try --help)" >&2; exit 2 ;;
     esac
 done
+# why: a quick run waits at most 1 s for late deliveries (and for stalled streams to show they were cut), and
+# not between runs; its figures are for checking the harness, not for reading.
 if [ "$QUICK" = 1 ]; then
-    DURATION=${DURATION:-2}; SETTLE=1
+    DURATION=${DURATION:-2}; SETTLE=1; COMMON=(--drain 1); PAUSE=0
 else
-    DURATION=${DURATION:-8}; SETTLE=2
+    DURATION=${DURATION:-8}; SETTLE=2; COMMON=(); PAUSE=1
 fi
 
 log() { printf '[%(%T)T] %s\n' -1 "$*" >&2; }
@@ -180,7 +182,7 @@ RUN_SEQ=0
 # run_point SCENARIO POINT SERVER BENCH-ARGS...: one `herald bench` run against a fresh redis and server.
 run_point() {
     local scenario=$1 point=$2 server=$3; shift 3
-    local args=("$@")
+    local args=("$@" "${COMMON[@]}")
     [ "$server" = nchan ] && args+=(--server nchan)
     RUN_SEQ=$((RUN_SEQ + 1))
     local name; name=$(printf '%02d-%s-%s.%s' "$RUN_SEQ" "$scenario" "$point" "$server")
@@ -223,7 +225,7 @@ run_point() {
     write_meta "$OUT/$name.meta.json" "$scenario" "$point" "$server" "$status" "" "$serve_args" "${args[@]}"
     [ "$status" = ok ] && log "$name: $(python3 "$HERE/report.py" --one "$OUT/$name.json" 2>&1)"
     # why: let the closed sockets' TIME_WAITs and the last writes settle before the next server starts.
-    sleep 1
+    sleep "$PAUSE"
 }
 
 # both SCENARIO POINT BENCH-ARGS...: the same run against each server in $SERVERS.
