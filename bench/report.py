@@ -276,9 +276,12 @@ def lat2(run):
 
 
 def delivered(run):
+    """Loss among the events the server acknowledged, and the publishes it refused (they are not expected)."""
     if run.lossless is None:
         return "-"
-    return "all" if run.lossless else "missing %s, gaps %s" % (num(run.r("delivery.missing")), num(run.r("delivery.gaps")))
+    text = "all" if run.lossless else "missing %s, gaps %s" % (num(run.r("delivery.missing")), num(run.r("delivery.gaps")))
+    refused = run.r("publish.failed") or 0
+    return text + ("; %s publishes failed" % num(refused) if refused else "")
 
 
 FAN_COLUMNS = [
@@ -293,7 +296,7 @@ FAN_COLUMNS = [
 def holds(run, p99):
     """Published ≥ 95 % of the target rate, lost nothing, p99 within the bound."""
     return (run is not None and run.ok and run.lossless and run.published is not None
-            and run.published >= HELD * run.target and run.latency("p99") is not None and run.latency("p99") <= p99)
+            and not run.r("publish.failed") and run.published >= HELD * run.target and run.latency("p99") is not None and run.latency("p99") <= p99)
 
 
 def best(points, server, p99, value):
@@ -480,8 +483,9 @@ def heal(runs, verdicts):
         ("p50 / p99 / max ms", lambda r: r, lambda r: " / ".join(ms(r.latency(q)) for q in ("p50", "p99", "max")), False),
     ]
     h = next((s.get("herald") for s in points.values()), None)
-    verdicts.add("heal", "nothing lost when redis kills the pub/sub connections mid-run",
-                 delivered(h) if h and h.ok else "not run", h.lossless if h and h.ok else None)
+    verdicts.add("heal", "nothing lost or refused when redis kills the pub/sub connections mid-run",
+                 delivered(h) if h and h.ok else "not run",
+                 h.lossless and not h.r("publish.failed") if h and h.ok else None)
     return ("### heal: 10,000 topics at 2,000 events/s, redis pub/sub connections killed halfway\n\n"
             + side_by_side(points, columns))
 
