@@ -130,7 +130,11 @@ class Run:
 
     @property
     def rss_before(self):
-        return self.samples[0]["server"]["rssKiB"] if self.samples else None
+        """RSS before the first connect; none when the sampler's first sample came too late for that."""
+        connecting = self._t("connecting")
+        if not self.samples or connecting is None or self.samples[0]["t"] > connecting:
+            return None
+        return self.samples[0]["server"]["rssKiB"]
 
     @property
     def rss_idle(self):
