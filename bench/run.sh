@@ -1,0 +1,344 @@
+#!/usr/bin/env bash
+# Herald against nchan on the same scenarios with the same load generator (`herald bench`), each run on a
+# freshly started server and redis; raw results in bench-results/<UTC time>/, then the side-by-side table
+# (summary.md, bench/report.py) and the plots (*.png, bench/plot.py). About ten minutes in all.
+#
+#   bench/run.sh                               # build, install what is missing, every scenario, both servers
+#   SCENARIOS="fan1k memory" bench/run.sh      # a subset
+#   QUICK=1 bench/run.sh                       # a smoke run of 1–2 minutes: small sizes, 2 s of publishing
+#   bench/run.sh --publish-plots               # also copy the plots to docs/img/
+#
+# Scenarios (bench/README.md says what each measures): fan1k fan10k topics10k memory publish slow storm,
+# and heal (not in the default set: redis pub/sub connections killed mid-run).
+# Environment: SERVERS ("herald nchan"), DURATION (8, seconds of publishing), OUT (the results folder),
+# BENCH_BIN (the load generator, default: the herald just built), BENCH_TIMEOUT (240 s per run).
+# Everything listens on 127.0.0.1; every process is started here and stopped by its PID on exit.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+HERE=$ROOT/bench
+SCENARIOS=${SCENARIOS:-"fan1k fan10k topics10k memory publish slow storm"}
+SERVERS=${SERVERS:-"herald nchan"}
+QUICK=${QUICK:-0}
+OUT=${OUT:-$ROOT/bench-results/$(date -u +%Y%m%dT%H%M%SZ)}
+# why: a run that hangs (a stuck connect, a server that never drains) must not stall the whole series.
+BENCH_TIMEOUT=${BENCH_TIMEOUT:-240}
+PUBLISH_PLOTS=false
+for arg in "$@"; do
+    case $arg in
+        --publish-plots) PUBLISH_PLOTS=true ;;
+        -h | --help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "bench/run.sh: unknown argument $arg (try --help)" >&2; exit 2 ;;
+    esac
+done
+# why: a quick run waits at most 1 s for late deliveries (and for stalled streams to show they were cut), and
+# not between runs; its figures are for checking the harness, not for reading.
+if [ "$QUICK" = 1 ]; then
+    DURATION=${DURATION:-2}; SETTLE=1; COMMON=(--drain 1); PAUSE=0
+else
+    DURATION=${DURATION:-8}; SETTLE=2; COMMON=(); PAUSE=1
+fi
+
+log() { printf '[%(%T)T] %s\n' -1 "$*" >&2; }
+die() { log "$*"; exit 1; }
+
+# why: 18,000 idle streams need as many fds in the load generator and in the server; 20000 is the hard limit here.
+ulimit -n 20000 || die "cannot raise the open-file limit to 20000 (hard limit: $(ulimit -Hn))"
+
+WORK=$(mktemp -d /tmp/herald-bench.XXXXXX)
+REDIS_PID="" SERVER_KIND="" SERVER_PID="" NCHAN_PREFIX="" SAMPLER_PID="" BENCH_PID="" FAULT_PID=""
+
+stop_pid() {
+    local pid=$1 _
+    [ -n "$pid" ] || return 0
+    kill -TERM "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+    # why: herald drains its streams within --drain-window (1s here); 15 s is far past that.
+    for _ in $(seq 150); do
+        kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+        sleep 0.1
+    done
+    log "pid $pid did not stop within 15 s of SIGTERM; sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
+stop_run() {
+    stop_pid "$BENCH_PID"; BENCH_PID=""
+    stop_pid "$FAULT_PID"; FAULT_PID=""
+    stop_pid "$SAMPLER_PID"; SAMPLER_PID=""
+    case $SERVER_KIND in
+        herald) stop_pid "$SERVER_PID" ;;
+        nchan) "$HERE/nchan/stop.sh" "$NCHAN_PREFIX" ;;
+    esac
+    SERVER_KIND="" SERVER_PID=""
+    stop_pid "$REDIS_PID"; REDIS_PID=""
+}
+
+cleanup() {
+    stop_run
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+start_redis() {
+    local port _; port=$(free_port)
+    mkdir -p "$WORK/redis"
+    redis-server --bind 127.0.0.1 --port "$port" --save "" --appendonly no --daemonize no \
+        --dir "$WORK/redis" --maxclients 10000 >"$WORK/redis.log" 2>&1 &
+    REDIS_PID=$!
+    # why: redis answers PING within milliseconds; 10 s polled every 0.1 s is a bound, not a wait.
+    for _ in $(seq 100); do
+        [ "$(redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null)" = PONG ] && { REDIS_PORT=$port; return 0; }
+        sleep 0.1
+    done
+    cat "$WORK/redis.log" >&2
+    die "redis-server did not answer PING within 10 s"
+}
+
+start_herald() {
+    local name=$1 _
+    local port; port=$(free_port)
+    # why: --drain-grace 0s and --drain-window 1s: a benchmark node has no load balancer to leave, and the
+    # next run should not wait out the production grace.
+    "$BIN" serve --host 127.0.0.1 --port "$port" --redis-url "redis://127.0.0.1:$REDIS_PORT" \
+        --log-level warning --drain-grace 0s --drain-window 1s ${HERALD_SERVE_ARGS:-} \
+        >"$OUT/$name.server.log" 2>&1 &
+    SERVER_KIND=herald SERVER_PID=$! SERVER_PIDS=$!
+    SERVER_URL=http://127.0.0.1:$port
+    for _ in $(seq 100); do
+        curl -fsS "$SERVER_URL/readyz" >/dev/null 2>&1 && return 0
+        kill -0 "$SERVER_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    cat "$OUT/$name.server.log" >&2
+    die "herald did not become ready within 10 s"
+}
+
+start_nchan() {
+    local name=$1
+    local port; port=$(free_port)
+    NCHAN_PREFIX=$WORK/nchan-$name
+    SERVER_PID=$("$HERE/nchan/start.sh" "$NCHAN_PREFIX" "$port" "$REDIS_PORT" 2 2>"$WORK/nchan-start.log") \
+        || { cat "$WORK/nchan-start.log" >&2; die "nchan did not start"; }
+    SERVER_KIND=nchan
+    # why: nchan's work and memory are in its workers; the master only supervises them.
+    SERVER_PIDS=$(pgrep -d, -P "$SERVER_PID")
+    SERVER_URL=http://127.0.0.1:$port
+}
+
+# Prints the flags among "$@" that this load generator does not know (they land with branch loadgen).
+unknown_flags() {
+    local arg
+    for arg in "$@"; do
+        case $arg in
+            --*) grep -qE -- "[[:space:]]$arg([[:space:],=]|\$)" <<<"$BENCH_HELP" || printf '%s ' "$arg" ;;
+        esac
+    done
+}
+
+# Waits (at most 3 s) until the sampler's file $1 has more than $2 lines: its first sample must precede the
+# bench's connects, and its last must follow the publish window.
+await_sample() {
+    local _
+    for _ in $(seq 30); do
+        [ "$(wc -l <"$1")" -gt "$2" ] && return 0
+        kill -0 "$SAMPLER_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    log "no new sample in $1 within 3 s"
+}
+
+# Prefixes each line with the Unix time, so that report.py can find the bench's phases in the samples.
+stamp() {
+    local line
+    while IFS= read -r line; do printf '%s %s\n' "$EPOCHREALTIME" "$line"; done
+}
+
+# Kills the server's redis pub/sub connections (CLIENT KILL TYPE pubsub) $2 seconds after the bench logged
+# in $1 that it started publishing: the node must heal without a gap.
+kill_pubsub_midway() {
+    local _
+    for _ in $(seq 600); do grep -q 'bench: publishing' "$1" 2>/dev/null && break; sleep 0.1; done
+    sleep "$2"
+    log "killed $(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" client kill type pubsub) redis pub/sub connection(s)"
+}
+
+write_meta() {
+    python3 - "$@" <<'EOF'
+import json, sys
+path, scenario, point, server, status, note, serve_args, *args = sys.argv[1:]
+json.dump({"scenario": scenario, "point": point, "server": server, "status": status, "note": note or None,
+           "serveArgs": serve_args.split(), "benchArgs": args}, open(path, "w"), indent=1)
+EOF
+}
+
+RUN_SEQ=0
+# run_point SCENARIO POINT SERVER BENCH-ARGS...: one `herald bench` run against a fresh redis and server.
+run_point() {
+    local scenario=$1 point=$2 server=$3; shift 3
+    local args=("$@" "${COMMON[@]}")
+    [ "$server" = nchan ] && args+=(--server nchan)
+    RUN_SEQ=$((RUN_SEQ + 1))
+    local name; name=$(printf '%02d-%s-%s.%s' "$RUN_SEQ" "$scenario" "$point" "$server")
+    local missing; missing=$(unknown_flags "${args[@]}")
+    if [ -n "$missing" ]; then
+        log "$name: skipped: herald bench has no ${missing% } yet (branch loadgen)"
+        write_meta "$OUT/$name.meta.json" "$scenario" "$point" "$server" skipped \
+            "herald bench has no ${missing% } yet (branch loadgen)" "" "${args[@]}"
+        return 0
+    fi
+    log "$name: ${args[*]}   (load $(cut -d' ' -f1-3 /proc/loadavg))"
+    start_redis
+    "start_$server" "$name"
+    local pids=(--redis-pid "$REDIS_PID")
+    [ "$server" = herald ] && pids+=(--server-pid "$SERVER_PID")
+    python3 "$HERE/sample.py" --server "$SERVER_PIDS" --redis "$REDIS_PID" --max-seconds "$BENCH_TIMEOUT" \
+        >"$OUT/$name.samples.jsonl" &
+    SAMPLER_PID=$!
+    await_sample "$OUT/$name.samples.jsonl" 0
+    local status=ok
+    timeout -k 5 "$BENCH_TIMEOUT" "$BENCH_BIN" bench --url "$SERVER_URL" "${pids[@]}" "${args[@]}" --json \
+        >"$OUT/$name.json" 2> >(stamp >"$OUT/$name.log") &
+    BENCH_PID=$!
+    if [ -n "${KILL_PUBSUB_AFTER:-}" ]; then
+        kill_pubsub_midway "$OUT/$name.log" "$KILL_PUBSUB_AFTER" &
+        FAULT_PID=$!
+    fi
+    wait "$BENCH_PID" || status=failed
+    BENCH_PID=""
+    await_sample "$OUT/$name.samples.jsonl" "$(wc -l <"$OUT/$name.samples.jsonl")"
+    stop_pid "$FAULT_PID"; FAULT_PID=""
+    if [ "$status" = failed ]; then
+        log "$name: herald bench failed; last lines of $OUT/$name.log:"
+        tail -3 "$OUT/$name.log" >&2
+    fi
+    [ "$server" = nchan ] && cp "$NCHAN_PREFIX/logs/error.log" "$OUT/$name.server.log" 2>/dev/null || true
+    stop_run
+    local serve_args=""
+    [ "$server" = herald ] && serve_args=${HERALD_SERVE_ARGS:-}
+    write_meta "$OUT/$name.meta.json" "$scenario" "$point" "$server" "$status" "" "$serve_args" "${args[@]}"
+    [ "$status" = ok ] && log "$name: $(python3 "$HERE/report.py" --one "$OUT/$name.json" 2>&1)"
+    # why: let the closed sockets' TIME_WAITs and the last writes settle before the next server starts.
+    sleep "$PAUSE"
+}
+
+# both SCENARIO POINT BENCH-ARGS...: the same run against each server in $SERVERS.
+both() {
+    local scenario=$1 point=$2 server; shift 2
+    for server in $SERVERS; do run_point "$scenario" "$point" "$server" "$@"; done
+}
+
+quick() { [ "$QUICK" = 1 ]; }
+
+scenario_fan1k() {   # one topic, 1,000 subscribers, open-loop publisher at rising rates
+    local subs=1000 rates="100 200 300 400" rate
+    quick && { subs=200; rates=100; }
+    for rate in $rates; do
+        both fan1k "r$rate" --subscribers "$subs" --topics 1 --rate "$rate" --duration "$DURATION" --publishers 1 --settle "$SETTLE"
+    done
+}
+
+scenario_fan10k() {   # one topic, 10,000 subscribers
+    local subs=10000 rates="5 10 20 40" rate
+    quick && { subs=1000; rates=10; }
+    for rate in $rates; do
+        both fan10k "r$rate" --subscribers "$subs" --topics 1 --rate "$rate" --duration "$DURATION" --publishers 1 --settle "$SETTLE"
+    done
+}
+
+scenario_topics10k() {   # 10,000 topics with one subscriber each, 8 publisher connections
+    local subs=10000 rates=${TOPICS_RATES:-"2000 5000"} rate
+    quick && { subs=1000; rates=500; }
+    for rate in $rates; do
+        both topics10k "r$rate" --subscribers "$subs" --topics "$subs" --rate "$rate" --duration "$DURATION" --publishers 8 --settle "$SETTLE"
+    done
+}
+
+scenario_memory() {   # idle subscribers on one shared topic: RSS per connection
+    # why: 18,000, not 100,000: the hard fd limit of 20,000 per process binds the load generator and herald.
+    local counts="1000 5000 10000 18000" n
+    quick && counts=1000
+    for n in $counts; do
+        both memory "c$n" --subscribers "$n" --topics 1 --rate 0 --duration 0 --settle "$((SETTLE + 2))"
+    done
+}
+
+scenario_publish() {   # no subscribers, 8 closed-loop publishers: publishes/s
+    local common=(--subscribers 0 --topics 8 --publishers 8 --closed-loop --duration "$DURATION" --settle 0)
+    both publish single "${common[@]}"
+    # why: --batch sends 100 events per request to herald's batch endpoint; nchan has no batch publish.
+    run_point publish batch100 herald "${common[@]}" --batch 100
+}
+
+scenario_slow() {   # 10 % of the subscribers never read: the others' latency and the server's memory
+    local subs=1000
+    quick && subs=200
+    # why: 1,000-byte events and a 256 KiB slow-client buffer, so that the stalled streams fill their kernel
+    # buffers and reach herald's limit within the 8 s of publishing (at the 4 MiB default it takes ~40 s).
+    local common=(--subscribers "$subs" --topics 1 --rate 100 --duration "$DURATION" --publishers 1 --payload 1000 --settle "$SETTLE")
+    HERALD_SERVE_ARGS="--slow-client-buffer 256KiB"
+    both slow healthy "${common[@]}"
+    both slow stalled "${common[@]}" --stalled-fraction 0.1
+    HERALD_SERVE_ARGS=""
+}
+
+scenario_storm() {   # every subscriber reconnects at once with a Last-Event-ID 100 events back
+    local subs=10000 topics=100 rate=600 seconds=17 back=100
+    # why: 600 events/s × 17 s = 102 events per topic, at 60k deliveries/s, below fan-out saturation here.
+    quick && { subs=1000 topics=10 rate=100 seconds=2 back=10; }
+    both storm "b$back" --subscribers "$subs" --topics "$topics" --rate "$rate" --duration "$seconds" --publishers 8 \
+        --settle "$SETTLE" --resume-storm "$back"
+}
+
+scenario_heal() {   # not in the default set: topics10k at 2,000/s, redis pub/sub connections killed halfway
+    local subs=10000
+    quick && subs=1000
+    KILL_PUBSUB_AFTER=$((DURATION / 2))
+    both heal r2000 --subscribers "$subs" --topics "$subs" --rate 2000 --duration "$DURATION" --publishers 8 --settle "$SETTLE"
+    KILL_PUBSUB_AFTER=""
+}
+
+for scenario in $SCENARIOS; do
+    declare -F "scenario_$scenario" >/dev/null || die "unknown scenario $scenario (known: fan1k fan10k topics10k memory publish slow storm heal)"
+done
+for server in $SERVERS; do
+    case $server in herald | nchan) ;; *) die "unknown server $server (known: herald nchan)" ;; esac
+done
+
+started=$SECONDS
+mkdir -p "$OUT"
+log "installing what is missing (scripts/install-deps.sh --bench)"
+"$ROOT/scripts/install-deps.sh" --bench >&2
+log "building herald (release)"
+swift build -c release --product herald >&2
+BIN=$(swift build -c release --show-bin-path)/herald
+BENCH_BIN=${BENCH_BIN:-$BIN}
+BENCH_HELP=$("$BENCH_BIN" bench --help 2>&1)
+{
+    echo "date: $(date -u +%FT%TZ)"
+    echo "commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- Sources Package.swift || echo ' (with local changes)')"
+    echo "host: $(uname -srm), $(nproc) cores, $(free -m | awk '/^Mem:/ { print $2 }') MiB, fd limit $(ulimit -n)"
+    echo "load before: $(cat /proc/loadavg)"
+    echo "swift: $(swift --version 2>&1 | head -1)"
+    echo "redis: $(redis-server --version)"
+    echo "nginx: $(nginx -v 2>&1), nchan $(dpkg-query -W -f '${Version}' libnginx-mod-nchan 2>/dev/null || echo '?')"
+    echo "load generator: $BENCH_BIN"
+    echo "settings: SCENARIOS=\"$SCENARIOS\" SERVERS=\"$SERVERS\" QUICK=$QUICK DURATION=$DURATION"
+} >"$OUT/machine.txt"
+log "results in $OUT"
+
+for scenario in $SCENARIOS; do "scenario_$scenario"; done
+
+python3 "$HERE/report.py" "$OUT"
+"$ROOT/.build/venv-bench/bin/python" "$HERE/plot.py" "$OUT" >&2 || log "plot.py failed; the table above is complete"
+if $PUBLISH_PLOTS; then
+    mkdir -p "$ROOT/docs/img"
+    cp "$OUT"/*.png "$ROOT/docs/img/" && log "copied the plots to docs/img/"
+fi
+log "done in $((SECONDS - started)) s; results in $OUT"
