@@ -5,10 +5,14 @@ import NIOCore
 final class RecordingOutput: StreamOutput {
     private(set) var written = ByteBuffer()
     private(set) var flushes = 0
+    private(set) var writes = 0
     private(set) var closed = false
     var session: StreamSession?
 
-    func write(_ chunk: WireChunk) { written.writeImmutableBuffer(chunk.payload) }
+    func write(_ chunk: WireChunk) {
+        writes += 1
+        written.writeImmutableBuffer(chunk.payload)
+    }
     func flush() { flushes += 1 }
     func close() {
         closed = true

@@ -6,11 +6,12 @@ import Testing
 /// one pass, one flush per connection, in order.
 @Suite("Write coalescing in the fan-out")
 struct WriteCoalescingTests {
-    @Test("events that arrive while the loop is busy are written in one pass with one flush")
+    @Test("events that arrive while the loop is busy are written in one pass: one write and one flush per connection")
     func coalescesWhileBusy() async throws {
         let sessions = StreamSessionTests()
         let opened = try await sessions.open(StreamRequest(topics: [sessions.topic], cursor: nil))
-        let flushesBefore = try await opened.read { $1.flushes }
+        let both = try await sessions.open(StreamRequest(topics: [sessions.topic, sessions.other], cursor: nil))
+        let (flushesBefore, writesBefore) = try await opened.read { ($1.flushes, $1.writes) }
         // Dispatched from a task running on the loop: the loop is busy, as when it writes a previous pass.
         let (fanOut, topic) = (sessions.fanOut, sessions.topic)
         try await sessions.loop.executeInContext {
@@ -21,6 +22,11 @@ struct WriteCoalescingTests {
         }
         #expect(try await opened.dataLines == ["a", "b", "c"])
         #expect(try await opened.read { $1.flushes } == flushesBefore + 1)
+        #expect(try await opened.read { $1.writes } == writesBefore + 1)
+        #expect(try await opened.ids.count == 4)
+        // A two-topic stream needs its own id after each event, so it takes them one by one.
+        #expect(try await both.dataLines == ["a", "b", "c"])
+        #expect(try await both.ids.count == 4)
     }
 
     @Test("with a coalescing window, nothing is written before the window ends, then everything at once")

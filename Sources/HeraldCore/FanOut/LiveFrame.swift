@@ -22,3 +22,25 @@ struct LiveFrame: Sendable {
         self.fields = fields
     }
 }
+
+extension LiveFrame {
+    /// True when this frame comes right after `previous` in the same topic and epoch.
+    func follows(_ previous: LiveFrame) -> Bool {
+        topic == previous.topic && position.follows(previous.position)
+    }
+
+    /// The complete one-topic events of `run` (consecutive frames of one topic) as a single chunk, written
+    /// once to every session standing just before the run: one write per connection instead of one per event.
+    static func merged(_ run: ArraySlice<LiveFrame>, allocator: ByteBufferAllocator) -> WireChunk {
+        var payload = allocator.buffer(capacity: run.reduce(0) { $0 + $1.complete.payload.readableBytes })
+        for frame in run { payload.writeImmutableBuffer(frame.complete.payload) }
+        return WireChunk(payload: payload, allocator: allocator)
+    }
+}
+
+extension TopicPosition {
+    /// True when this position is the one right after `previous`: same epoch, next ordinal.
+    func follows(_ previous: TopicPosition) -> Bool {
+        epoch == previous.epoch && id.ordinal == previous.id.ordinal &+ 1
+    }
+}

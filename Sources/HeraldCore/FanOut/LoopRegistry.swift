@@ -10,9 +10,11 @@ final class LoopRegistry {
     }
 
     let loop: any EventLoop
+    private let allocator = ByteBufferAllocator()
     private var byTopic: [Topic: Members] = [:]
     private var sessions: ContiguousArray<StreamSession> = []
     private var needingFlush: [StreamSession] = []
+    private var flushing: [StreamSession] = []
     private var heartbeatTask: Scheduled<Void>?
     private let heartbeatInterval: TimeAmount
     private let ping = WireChunk { SSEEncoder.appendComment("ping", to: &$0) }
@@ -73,27 +75,50 @@ final class LoopRegistry {
     /// Handles what the loop's mailbox gathered since the last pass, in order, then flushes each session
     /// written to once.
     func handle(_ messages: [LoopMailbox.Message]) {
+        var frames: [LiveFrame] = []
         for message in messages {
             switch message {
-            case .frames(let frames):
-                if held == nil { write(frames) } else { holdBack(frames) }
+            case .frames(let batch):
+                frames += batch
+                continue
             case .hold(let generation):
+                deliver(frames)
                 hold(generation: generation)
             case .releaseHold(let generation, let backfill, let unhealed):
+                deliver(frames)
                 releaseHold(generation: generation, backfill: backfill, closingSubscribersOf: unhealed)
             }
+            frames = []
         }
+        deliver(frames)
         flushPending()
+    }
+
+    private func deliver(_ frames: [LiveFrame]) {
+        guard !frames.isEmpty else { return }
+        if held == nil { write(frames) } else { holdBack(frames) }
     }
 
     /// Writes `frames` to their topics' sessions; the caller flushes.
     private func write(_ frames: [LiveFrame]) {
-        for frame in frames {
-            guard let members = byTopic[frame.topic] else { continue }
+        var start = frames.startIndex
+        while start < frames.endIndex {
+            // why: a busy loop gathers several events of a topic in one pass; a run of consecutive ones goes to
+            // each one-topic session as one chunk (one write and one pending-write entry instead of one per event).
+            var end = start + 1
+            while end < frames.endIndex, frames[end].follows(frames[end - 1]) { end += 1 }
+            let run = frames[start..<end]
+            start = end
+            guard let members = byTopic[run[run.startIndex].topic] else { continue }
+            let merged = run.count > 1 ? LiveFrame.merged(run, allocator: allocator) : nil
             var memo = CursorChunkMemo()
             // why: iterating a copy keeps the loop valid if a session closes (and unregisters) while written to.
             for member in members.list {
-                member.session.receive(frame, topicIndex: member.topicIndex, memo: &memo)
+                if let merged {
+                    member.session.receive(run, merged: merged, topicIndex: member.topicIndex, memo: &memo)
+                } else {
+                    member.session.receive(run[run.startIndex], topicIndex: member.topicIndex, memo: &memo)
+                }
             }
         }
     }
@@ -176,9 +201,11 @@ final class LoopRegistry {
     }
 
     private func flushPending() {
-        let pending = needingFlush
-        needingFlush.removeAll(keepingCapacity: true)
-        for session in pending { session.flushIfNeeded() }
+        // why: swapping two arrays that keep their capacity allocates nothing per pass; copying `needingFlush`
+        // and emptying it allocated a new array of every session written to (measured by the micro benchmark).
+        swap(&flushing, &needingFlush)
+        for session in flushing { session.flushIfNeeded() }
+        flushing.removeAll(keepingCapacity: true)
     }
 
     private func scheduleHeartbeat() {
