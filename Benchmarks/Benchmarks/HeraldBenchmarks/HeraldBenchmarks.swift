@@ -3,8 +3,8 @@ import Benchmark
 /// Herald's hot paths, measured in process: SSE encoding, cursor coding, fan-out to in-memory sessions.
 ///
 /// Run with `scripts/microbench.sh` (`swift package benchmark` in this package). Allocation counts come
-/// from the benchmark package's malloc interposer, instructions from the Linux perf counters when the
-/// kernel allows them (`perf_event_paranoid`); see docs/benchmarks.md ("Micro benchmarks").
+/// from the benchmark package's malloc interposer, instructions from the hardware performance counters
+/// when the machine exposes them (the CI VM does not); see docs/benchmarks.md ("Micro benchmarks").
 let benchmarks: @Sendable () -> Void = {
     // why: a whole run stays under a minute on a busy 2-core box; each benchmark stops at whichever
     // limit comes first. Medians are stable well before either.
