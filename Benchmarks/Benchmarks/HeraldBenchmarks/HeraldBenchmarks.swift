@@ -4,7 +4,7 @@ import Benchmark
 ///
 /// Run with `scripts/microbench.sh` (`swift package benchmark` in this package). Allocation counts come
 /// from the benchmark package's malloc interposer, instructions from the hardware performance counters
-/// when the machine exposes them (the CI VM does not); see docs/benchmarks.md ("Micro benchmarks").
+/// when the machine exposes them (the shared 2-vCPU VM does not); see docs/benchmarks.md ("Micro benchmarks").
 let benchmarks: @Sendable () -> Void = {
     // why: a whole run stays under a minute on a busy 2-core box; each benchmark stops at whichever
     // limit comes first. Medians are stable well before either.
