@@ -28,7 +28,7 @@ struct ServeOptions: ParsableArguments {
     @Option(help: "Idle streams get a comment this often. [env: HERALD_HEARTBEAT] (default: 15s)")
     var heartbeat: String?
 
-    @Option(help: "How long live events wait to be written together, e.g. 5ms; 0 writes at once and groups only what arrives while busy. [env: HERALD_COALESCING_WINDOW] (default: 0)")
+    @Option(help: "How long live events wait to be written together, e.g. 5ms; 0 writes at once and groups only what arrives while busy. [env: HERALD_COALESCING_WINDOW] (default: 5ms)")
     var coalescingWindow: String?
 
     @Option(help: "The retry delay sent to browsers for reconnecting. [env: HERALD_RETRY] (default: 2s)")

@@ -44,11 +44,12 @@ extension StreamSession {
     /// Holds a live event until the replay is written; closes the stream when too much is held.
     func hold(_ frame: LiveFrame, topicIndex: Int) {
         guard !bufferOverflowed else { return }
-        buffered.append((topicIndex, frame))
+        if buffered == nil { buffered = CircularBuffer(initialCapacity: 16) }
+        buffered!.append((topicIndex, frame))
         bufferedBytes += frame.complete.payload.readableBytes
         guard bufferedBytes > bufferedLiveLimit else { return }
         bufferOverflowed = true
-        buffered.removeAll()
+        buffered = nil
         bufferedBytes = 0
         guard phase == .replaying else {
             logger.info("closing a stream whose live events piled up while it read its history", metadata: [
@@ -89,12 +90,13 @@ extension StreamSession {
             return
         }
         replay = nil
-        if let item = buffered.popFirst() {
+        if let item = buffered?.popFirst() {
             bufferedBytes -= item.frame.complete.payload.readableBytes
             var memo = CursorChunkMemo()
             writeLive(item.frame, topicIndex: item.topicIndex, memo: &memo)
             return
         }
+        buffered = nil
         goLive()
     }
 
