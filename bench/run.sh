@@ -253,7 +253,7 @@ scenario_fan10k() {   # one topic, 10,000 subscribers
 }
 
 scenario_topics10k() {   # 10,000 topics with one subscriber each, 8 publisher connections
-    local subs=10000 rates=${TOPICS_RATES:-"2000 5000"} rate
+    local subs=10000 rates=${TOPICS_RATES:-"2000 5000 10000"} rate
     quick && { subs=1000; rates=500; }
     for rate in $rates; do
         both topics10k "r$rate" --subscribers "$subs" --topics "$subs" --rate "$rate" --duration "$DURATION" --publishers 8 --settle "$SETTLE"
@@ -289,10 +289,12 @@ scenario_slow() {   # 10 % of the subscribers never read: the others' latency an
 }
 
 scenario_storm() {   # every subscriber reconnects at once with a Last-Event-ID 100 events back
-    local subs=10000 topics=100 rate=600 seconds=17 back=100
-    # why: 600 events/s × 17 s = 102 events per topic, at 60k deliveries/s, below fan-out saturation here.
+    local subs=10000 topics=100 rate=600 seconds=18 back=100 publishers=10
+    # why: 600 events/s × 18 s = 108 events per topic, at 60k deliveries/s, below fan-out saturation here. Ten
+    # publisher connections own ten topics each, so every topic gets the same share; with 8, the topics of
+    # the connections owning 13 got 98 events, fewer than BACK + 1, and their subscribers could not resume.
     quick && { subs=1000 topics=10 rate=100 seconds=2 back=10; }
-    both storm "b$back" --subscribers "$subs" --topics "$topics" --rate "$rate" --duration "$seconds" --publishers 8 \
+    both storm "b$back" --subscribers "$subs" --topics "$topics" --rate "$rate" --duration "$seconds" --publishers "$publishers" \
         --settle "$SETTLE" --resume-storm "$back"
 }
 
