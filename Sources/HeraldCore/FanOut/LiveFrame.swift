@@ -24,9 +24,9 @@ struct LiveFrame: Sendable {
 }
 
 extension LiveFrame {
-    /// True when this frame comes right after `previous` in the same topic and epoch.
+    /// True when this frame is the event right after `previous` in the same topic.
     func follows(_ previous: LiveFrame) -> Bool {
-        topic == previous.topic && position.follows(previous.position)
+        topic == previous.topic && position.isNext(after: previous.position)
     }
 
     /// The complete one-topic events of `run` (consecutive frames of one topic) as a single chunk, written
@@ -35,12 +35,5 @@ extension LiveFrame {
         var payload = allocator.buffer(capacity: run.reduce(0) { $0 + $1.complete.payload.readableBytes })
         for frame in run { payload.writeImmutableBuffer(frame.complete.payload) }
         return WireChunk(payload: payload, allocator: allocator)
-    }
-}
-
-extension TopicPosition {
-    /// True when this position is the one right after `previous`: same epoch, next ordinal.
-    func follows(_ previous: TopicPosition) -> Bool {
-        epoch == previous.epoch && id.ordinal == previous.id.ordinal &+ 1
     }
 }

@@ -76,19 +76,20 @@ final class LoopRegistry {
     /// written to once.
     func handle(_ messages: [LoopMailbox.Message]) {
         var frames: [LiveFrame] = []
+        // why: consecutive batches are written together, so runs of a topic span the batches of the pass.
         for message in messages {
             switch message {
             case .frames(let batch):
                 frames += batch
-                continue
             case .hold(let generation):
                 deliver(frames)
+                frames = []
                 hold(generation: generation)
             case .releaseHold(let generation, let backfill, let unhealed):
                 deliver(frames)
+                frames = []
                 releaseHold(generation: generation, backfill: backfill, closingSubscribersOf: unhealed)
             }
-            frames = []
         }
         deliver(frames)
         flushPending()

@@ -128,16 +128,10 @@ public final class StreamSession {
     }
 
     /// Writes one live event unless the session has it already; closes the stream on a gap.
-    /// True when `next` is the event right after `current`: the next ordinal of the same epoch, or the first
-    /// of a new epoch (the topic's history was lost and started again).
-    static func isNext(_ next: TopicPosition, after current: TopicPosition) -> Bool {
-        next.epoch == current.epoch ? next.id.ordinal == current.id.ordinal &+ 1 : next.id.ordinal == 1
-    }
-
     /// Handles a run of consecutive live events of `topics[topicIndex]`: a live one-topic session standing
     /// just before the run gets `merged` (the whole run in one chunk); any other takes the events one by one.
     func receive(_ run: ArraySlice<LiveFrame>, merged: WireChunk, topicIndex: Int, memo: inout CursorChunkMemo) {
-        guard phase == .live, topics.count == 1, let first = run.first, let last = run.last, Self.isNext(first.position, after: positions[topicIndex]) else {
+        guard phase == .live, topics.count == 1, let first = run.first, let last = run.last, first.position.isNext(after: positions[topicIndex]) else {
             for frame in run { receive(frame, topicIndex: topicIndex, memo: &memo) }
             return
         }
@@ -149,7 +143,7 @@ public final class StreamSession {
     func writeLive(_ frame: LiveFrame, topicIndex: Int, memo: inout CursorChunkMemo) {
         let current = positions[topicIndex]
         let next = frame.position
-        guard Self.isNext(next, after: current) else {
+        guard next.isNext(after: current) else {
             // An event at or before the position is a duplicate; one further ahead means events were missed.
             if next.epoch == current.epoch, next.id.ordinal <= current.id.ordinal { return }
             return closeAfterLiveGap(topicIndex, expected: current, got: next)

@@ -52,4 +52,10 @@ public struct TopicPosition: Hashable, Sendable, CustomStringConvertible {
     public static let none = TopicPosition(epoch: 0, id: .zero)
 
     public var description: String { "\(epoch):\(id)" }
+
+    /// True when this is the event right after `previous`: the next ordinal of the same epoch, or the first
+    /// of a new epoch (the topic's history was lost and started again).
+    func isNext(after previous: TopicPosition) -> Bool {
+        epoch == previous.epoch ? id.ordinal == previous.id.ordinal &+ 1 : id.ordinal == 1
+    }
 }
