@@ -99,12 +99,13 @@ final class RedisTopicStore: TopicHistoryReading {
     /// Sends the commands `make` builds for the script's hash; loads the script first if needed and again
     /// after `NOSCRIPT`, resending the commands that were refused.
     private func runScript(_ source: String, _ make: (String) -> [RedisCommand]) async throws -> [RESPValue] {
+        let replies: [RESPValue]
         do {
-            let replies = try await client.send(make(try await scriptHash(source, reload: false)))
-            return try await finishScript(source, replies: replies, make)
+            replies = try await client.send(make(try await scriptHash(source, reload: false)))
         } catch {
             throw RedisBroker.translate(error)
         }
+        return try await finishScript(source, replies: replies, make)
     }
 
     /// Completes a script run from its first `replies`: resends what `NOSCRIPT` refused after reloading
