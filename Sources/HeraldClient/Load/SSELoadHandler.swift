@@ -22,17 +22,13 @@ final class SSELoadHandler: ChannelDuplexHandler {
     }
 
     private let request: ByteBuffer
-    private let headPromise: EventLoopPromise<Int>
     private let headTimeout: TimeAmount
     private let reading: Bool
     private let onEvent: @Sendable (SSELoadEvent) -> Void
-    private let onEnd: @Sendable (HeraldClientError?) -> Void
     private var scanner: SSELoadScanner
     private var headReader = HTTPResponseHeadReader()
     private var body = Body.head
-    private var timer: Scheduled<Void>?
-    private var ended = false
-    private var closedByClient = false
+    private let ends: StreamResponseEnds<Int>
 
     init(
         request: ByteBuffer, headPromise: EventLoopPromise<Int>, headTimeout: TimeAmount, reading: Bool,
@@ -40,33 +36,29 @@ final class SSELoadHandler: ChannelDuplexHandler {
         onEnd: @escaping @Sendable (HeraldClientError?) -> Void
     ) {
         self.request = request
-        self.headPromise = headPromise
         self.headTimeout = headTimeout
         self.reading = reading
         self.scanner = scanner
         self.onEvent = onEvent
-        self.onEnd = onEnd
+        self.ends = StreamResponseEnds(headPromise: headPromise, onEnd: onEnd)
     }
 
     func channelActive(context: ChannelHandlerContext) {
         let timeout = headTimeout
-        timer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
-            failHead(HeraldClientError(.timedOut, "no response head within \(timeout)"), context: context)
-        }
+        ends.armHeadTimer(context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
+            ends.failHead(HeraldClientError(.timedOut, "no response head within \(timeout)"), context: context)
+        })
         context.writeAndFlush(wrapOutboundOut(request), promise: nil)
         context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let buffer = unwrapInboundIn(data)
-        guard !ended else { return }
+        guard !ends.ended else { return }
         do {
             try buffer.withUnsafeReadableBytes { bytes in try consume(bytes, context: context) }
         } catch {
-            let failure = HeraldClientError(.connectionClosed, "the event stream is not valid HTTP: \(error)")
-            failHead(failure, context: context)
-            finish(failure)
-            context.close(promise: nil)
+            ends.fail(HeraldClientError(.connectionClosed, "the event stream is not valid HTTP: \(error)"), context: context)
         }
     }
 
@@ -75,14 +67,13 @@ final class SSELoadHandler: ChannelDuplexHandler {
         if case .head = body {
             guard let (head, consumed) = try headReader.read(rest) else { return }
             rest = UnsafeRawBufferPointer(rebasing: rest[consumed...])
-            timer?.cancel()
             switch head.framing {
             case .chunked: body = .chunked(ChunkedBodyDecoder())
             case .contentLength(let length): body = .length(length)
             case .untilClose: body = .untilClose
             }
             if !reading { try? context.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: false) }
-            headPromise.succeed(head.status)
+            ends.headArrived(head.status)
         }
         switch body {
         case .head:
@@ -103,44 +94,21 @@ final class SSELoadHandler: ChannelDuplexHandler {
     }
 
     private func endOfResponse(context: ChannelHandlerContext) {
-        finish(nil)
+        ends.finish(nil)
         context.close(promise: nil)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        failHead(HeraldClientError(.connectionClosed, "the server closed the connection before the response head"), context: context)
-        finish(nil)
+        ends.channelInactive(context: context)
         context.fireChannelInactive()
     }
 
     func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
-        closedByClient = true
+        ends.closing()
         context.close(mode: mode, promise: promise)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        guard !closedByClient else {
-            finish(nil)
-            return
-        }
-        let failure = HeraldClientError(.connectionClosed, "the event stream failed", underlying: error)
-        failHead(failure, context: context)
-        finish(failure)
-        context.close(promise: nil)
-    }
-
-    /// Fails the head promise when no head arrived yet; then there is nothing to end.
-    private func failHead(_ error: HeraldClientError, context: ChannelHandlerContext) {
-        timer?.cancel()
-        guard case .head = body, !ended else { return }
-        ended = true
-        headPromise.fail(error)
-        context.close(promise: nil)
-    }
-
-    private func finish(_ error: HeraldClientError?) {
-        guard !ended else { return }
-        ended = true
-        onEnd(error)
+        ends.errorCaught(error, context: context)
     }
 }

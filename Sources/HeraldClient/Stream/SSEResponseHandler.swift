@@ -26,21 +26,17 @@ final class SSEResponseHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundOut = HTTPClientRequestPart
 
     private let requestHead: HTTPRequestHead
-    private let headPromise: EventLoopPromise<HTTPResponseHead>
     private let headTimeout: TimeAmount
     private let sink: SSEResponseSink
     private var parser: SSEParser
-    private var timer: Scheduled<Void>?
-    private var sawHead = false
-    private var ended = false
-    private var closedByClient = false
+    private let ends: StreamResponseEnds<HTTPResponseHead>
 
     init(
         requestHead: HTTPRequestHead, lastEventID: String?, headPromise: EventLoopPromise<HTTPResponseHead>,
         headTimeout: TimeAmount, sink: SSEResponseSink
     ) {
         self.requestHead = requestHead
-        self.headPromise = headPromise
+        self.ends = StreamResponseEnds(headPromise: headPromise, onEnd: sink.end)
         self.headTimeout = headTimeout
         self.sink = sink
         self.parser = SSEParser(lastEventID: lastEventID)
@@ -48,10 +44,9 @@ final class SSEResponseHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         let timeout = headTimeout
-        timer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
-            guard !sawHead else { return }
-            fail(HeraldClientError(.timedOut, "no response head within \(timeout)"), context: context)
-        }
+        ends.armHeadTimer(context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
+            ends.failHead(HeraldClientError(.timedOut, "no response head within \(timeout)"), context: context)
+        })
         context.write(wrapOutboundOut(.head(requestHead)), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         context.fireChannelActive()
@@ -60,57 +55,30 @@ final class SSEResponseHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
-            sawHead = true
-            timer?.cancel()
-            headPromise.succeed(head)
+            ends.headArrived(head)
         case .body(let buffer):
             sink.body?(buffer)
             parser.parse(buffer, sink.item)
             sink.lastEventID?(parser.lastEventID)
         case .end:
-            finish(nil)
+            ends.finish(nil)
             context.close(promise: nil)
         }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        // A close after the head is the normal end of a close-delimited stream (or of our own close()).
-        fail(HeraldClientError(.connectionClosed, "the server closed the connection before the response head"), context: context)
-        finish(nil)
+        ends.channelInactive(context: context)
         context.fireChannelInactive()
     }
 
     func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
         // why: closing mid-response makes the HTTP decoder report an unexpected end; that is not a failure
         // when the client asked for it.
-        closedByClient = true
+        ends.closing()
         context.close(mode: mode, promise: promise)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        guard !closedByClient else {
-            finish(nil)
-            return
-        }
-        let failure = HeraldClientError(.connectionClosed, "the event stream failed", underlying: error)
-        fail(failure, context: context)
-        finish(failure)
-        context.close(promise: nil)
-    }
-
-    /// Fails the head promise if the head has not arrived yet (and then there is nothing to end).
-    private func fail(_ error: HeraldClientError, context: ChannelHandlerContext) {
-        timer?.cancel()
-        guard !sawHead else { return }
-        sawHead = true
-        ended = true
-        headPromise.fail(error)
-        context.close(promise: nil)
-    }
-
-    private func finish(_ error: HeraldClientError?) {
-        guard !ended else { return }
-        ended = true
-        sink.end(error)
+        ends.errorCaught(error, context: context)
     }
 }
