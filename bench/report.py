@@ -4,12 +4,11 @@
     bench/report.py bench-results/<folder>          # prints the Markdown and writes <folder>/summary.md
     bench/report.py --one <folder>/<run>.json       # one line about one run (bench/run.sh prints it)
 
-A run is the files <NN>-<scenario>-<point>.<server>.*: meta.json (what ran, or why it was skipped),
+A run is the files <NN>-<scenario>-<point>.<server>.*: meta.json (what ran, and whether it finished),
 json (`herald bench --json`), samples.jsonl (bench/sample.py: RSS and CPU of the server and redis) and
 log (the bench's stderr, each line prefixed with the Unix time). Server memory and CPU come from the
 samples for both servers, so Herald's one process and nchan's two workers are measured alike.
-The keys settings.batch, publish.requestsPerSecond, stalled and resumeStorm come with the load generator
-of branch loadgen; from an older one those figures show as "-", never as a guess.
+A figure missing from a run's JSON shows as "-", never as a guess.
 """
 import glob
 import json
@@ -249,8 +248,6 @@ def by_point(runs, scenario):
 def cell(run, fn):
     if run is None:
         return "-"
-    if run.status == "skipped":
-        return "skipped"
     if not run.ok:
         return "failed"
     return fn(run)
@@ -512,11 +509,9 @@ def summary(folder):
                  "steady mean without the first and last second; CPU is % of one core over the publish window "
                  "(nchan: both workers).\n")
     parts += [s + "\n" for s in sections]
-    skipped = [r for r in runs if r.status == "skipped"]
     failed = [r for r in runs if r.status == "failed"]
-    if skipped or failed:
+    if failed:
         parts.append("## Not measured\n")
-        parts += ["- %s: skipped: %s" % (r.name, r.meta.get("note")) for r in skipped]
         parts += ["- %s: failed; see %s.log" % (r.name, r.name) for r in failed]
         parts.append("")
     return "\n".join(parts)

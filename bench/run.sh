@@ -132,16 +132,6 @@ start_nchan() {
     SERVER_URL=http://127.0.0.1:$port
 }
 
-# Prints the flags among "$@" that this load generator does not know (they land with branch loadgen).
-unknown_flags() {
-    local arg
-    for arg in "$@"; do
-        case $arg in
-            --*) grep -qE -- "[[:space:]]$arg([[:space:],=]|\$)" <<<"$BENCH_HELP" || printf '%s ' "$arg" ;;
-        esac
-    done
-}
-
 # Waits (at most 3 s) until the sampler's file $1 has more than $2 lines: its first sample must precede the
 # bench's connects, and its last must follow the publish window.
 await_sample() {
@@ -186,13 +176,6 @@ run_point() {
     [ "$server" = nchan ] && args+=(--server nchan)
     RUN_SEQ=$((RUN_SEQ + 1))
     local name; name=$(printf '%02d-%s-%s.%s' "$RUN_SEQ" "$scenario" "$point" "$server")
-    local missing; missing=$(unknown_flags "${args[@]}")
-    if [ -n "$missing" ]; then
-        log "$name: skipped: herald bench has no ${missing% } yet (branch loadgen)"
-        write_meta "$OUT/$name.meta.json" "$scenario" "$point" "$server" skipped \
-            "herald bench has no ${missing% } yet (branch loadgen)" "" "${args[@]}"
-        return 0
-    fi
     log "$name: ${args[*]}   (load $(cut -d' ' -f1-3 /proc/loadavg))"
     start_redis
     "start_$server" "$name"
@@ -321,7 +304,6 @@ log "building herald (release)"
 swift build -c release --product herald >&2
 BIN=$(swift build -c release --show-bin-path)/herald
 BENCH_BIN=${BENCH_BIN:-$BIN}
-BENCH_HELP=$("$BENCH_BIN" bench --help 2>&1)
 {
     echo "date: $(date -u +%FT%TZ)"
     echo "commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- Sources Package.swift || echo ' (with local changes)')"
