@@ -81,14 +81,21 @@ struct LoadBalancerConfigTests {
             balancer.removeFiles()
         }
         var response: HTTPClientResponse?
-        // why: HAProxy first has to see its checks fail (2 x 100 ms in the test template); 5 s is ample.
-        let deadline = ContinuousClock.now + .seconds(5)
+        var lastError: (any Error)?
+        // why: HAProxy first has to see its checks fail (2 x 100 ms in the test template); 10 s is ample. An
+        // attempt is bounded by 2 s and retried: under a full parallel suite one attempt once hung past 5 s
+        // (a fresh CI run, nginx), which a browser would also simply retry.
+        let deadline = ContinuousClock.now + .seconds(10)
         repeat {
-            response = try await HeraldHTTPClient.request(port: balancer.port, path: "/events?topic=t", timeout: .seconds(5))
-            if response?.status == 200 { break }
+            do {
+                response = try await HeraldHTTPClient.request(port: balancer.port, path: "/events?topic=t", timeout: .seconds(2))
+                if response?.status == 200 { break }
+            } catch {
+                lastError = error
+            }
             try await Task.sleep(for: .milliseconds(50))
         } while ContinuousClock.now < deadline
-        let stream = try #require(response)
+        let stream = try #require(response, "\(kind): no response within 10 s (last error: \(String(describing: lastError)))\n\(balancer.logTail())")
         #expect(stream.status == 200, "\(kind): \(stream.status) \(stream.bodyText)\n\(balancer.logTail())")
         #expect(stream.headers.contains { $0.name.lowercased() == "content-type" && $0.value.hasPrefix("text/event-stream") })
         #expect(stream.bodyText.hasPrefix("retry: "))
