@@ -7,17 +7,20 @@ extension RedisBroker {
     /// first LF ends the header and everything after it is data, byte for byte.
     enum Envelope {
         static func decode(_ payload: ByteBuffer, topic: Topic) -> StoredEvent? {
-            guard let newline = payload.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else { return nil }
-            let headerLength = newline - payload.readerIndex
-            guard let header = payload.getString(at: payload.readerIndex, length: headerLength),
-                  let data = payload.getSlice(at: newline + 1, length: payload.readableBytes - headerLength - 1)
+            let bytes = payload.readableBytesView
+            guard let newline = bytes.firstIndex(of: UInt8(ascii: "\n")) else { return nil }
+            let header = bytes[..<newline]
+            guard let epochEnd = header.firstIndex(of: UInt8(ascii: " ")),
+                  let idEnd = header[(epochEnd + 1)...].firstIndex(of: UInt8(ascii: " ")),
+                  let epoch = ASCIIDecimal.parse(header[..<epochEnd]).flatMap(UInt32.init(exactly:)),
+                  let id = StreamID(ascii: header[(epochEnd + 1)..<idEnd]),
+                  let data = payload.getSlice(at: newline + 1, length: bytes.endIndex - newline - 1)
             else { return nil }
-            let parts = header.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
-            guard parts.count == 3, let epoch = UInt32(parts[0]), let id = StreamID(parts[1]) else { return nil }
+            let type = header[(idEnd + 1)...]
             return StoredEvent(
                 topic: topic,
                 position: TopicPosition(epoch: epoch, id: id),
-                type: parts[2].isEmpty ? nil : String(parts[2]),
+                type: type.isEmpty ? nil : String(decoding: type, as: UTF8.self),
                 data: data
             )
         }

@@ -3,52 +3,65 @@ extension RedisBroker {
     /// (reloaded on `NOSCRIPT`, for example after a Redis restart). Every key a script touches is in KEYS,
     /// all in the topic's slot, so a wrong layout fails with CROSSSLOT before anything is written.
     enum Script {
-        /// Appends one event to a topic and publishes it live, atomically; or, when the idempotency key was
-        /// seen within its window, only returns the position stored under it.
+        /// Appends a run of events to one topic and publishes each live, atomically: the events of one
+        /// publish request that follow each other on the same topic go to Redis as one call. An event whose
+        /// idempotency key was seen within its window is not appended again; its stored position is returned.
         ///
-        /// KEYS: 1 stream, 2 meta, 3 live channel, 4 (optional) idempotency key.
+        /// KEYS: 1 stream, 2 meta, 3 live channel, 4… the run's idempotency keys (each at most once).
         /// ARGV: 1 max length (approximate), 2 max age in ms (0 = none), 3 meta time-to-live in ms,
-        ///       4 event type ('' = none), 5 data, 6 idempotency window in ms (used with KEYS[4]).
-        /// Reply: `{epoch, id}`.
+        ///       4 idempotency window in ms; then three per event: type ('' = none), data, and the index in
+        ///       KEYS of its idempotency key ('0' = none).
+        /// Reply: `{epoch, id, epoch, id, …}`, one pair per event in order.
         ///
         /// Ids are `<ms>-<ordinal>`: ms from Redis' clock, never going back within the topic; ordinal = last + 1.
         /// A missing meta hash starts a new epoch (a fresh random-ish 32-bit number, never 0) and a fresh
         /// stream. With a max age, old entries are trimmed and idle keys expire (the meta hash later).
         static let publish = """
-        if KEYS[4] then
-          local seen = redis.call('GET', KEYS[4])
+        local reply = {}
+        local epoch, ordinal, now
+        for i = 5, #ARGV, 3 do
+          local key = tonumber(ARGV[i + 2])
+          local seen = key > 0 and redis.call('GET', KEYS[key])
           if seen then
             local space = string.find(seen, ' ', 1, true)
-            return {string.sub(seen, 1, space - 1), string.sub(seen, space + 1)}
+            reply[#reply + 1] = string.sub(seen, 1, space - 1)
+            reply[#reply + 1] = string.sub(seen, space + 1)
+          else
+            if not epoch then
+              local meta = redis.call('HMGET', KEYS[2], 'epoch', 'n', 'ms')
+              local time = redis.call('TIME')
+              now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+              epoch = meta[1]
+              ordinal = tonumber(meta[2]) or 0
+              local last = tonumber(meta[3]) or 0
+              if not epoch then
+                redis.call('DEL', KEYS[1])
+                epoch = string.format('%d', (tonumber(time[1]) * 1000000 + tonumber(time[2])) % 4294967295 + 1)
+                ordinal = 0
+                last = 0
+              end
+              if now < last then now = last end
+            end
+            ordinal = ordinal + 1
+            local id = string.format('%d-%d', now, ordinal)
+            redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], id, 'e', ARGV[i], 'd', ARGV[i + 1])
+            redis.call('SPUBLISH', KEYS[3], epoch .. ' ' .. id .. ' ' .. ARGV[i] .. '\\n' .. ARGV[i + 1])
+            if key > 0 then redis.call('SET', KEYS[key], epoch .. ' ' .. id, 'PX', ARGV[4]) end
+            reply[#reply + 1] = epoch
+            reply[#reply + 1] = id
           end
         end
-        local meta = redis.call('HMGET', KEYS[2], 'epoch', 'n', 'ms')
-        local time = redis.call('TIME')
-        local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-        local epoch = meta[1]
-        local ordinal = tonumber(meta[2]) or 0
-        local last = tonumber(meta[3]) or 0
-        if not epoch then
-          redis.call('DEL', KEYS[1])
-          epoch = string.format('%d', (tonumber(time[1]) * 1000000 + tonumber(time[2])) % 4294967295 + 1)
-          ordinal = 0
-          last = 0
+        if epoch then
+          redis.call('HSET', KEYS[2], 'epoch', epoch, 'n', ordinal, 'ms', now)
+          local maxAge = tonumber(ARGV[2])
+          if maxAge > 0 then
+            local oldest = now - maxAge
+            if oldest > 0 then redis.call('XTRIM', KEYS[1], 'MINID', '~', string.format('%d', oldest)) end
+            redis.call('PEXPIRE', KEYS[1], maxAge)
+            redis.call('PEXPIRE', KEYS[2], ARGV[3])
+          end
         end
-        ordinal = ordinal + 1
-        if now < last then now = last end
-        local id = string.format('%d-%d', now, ordinal)
-        redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], id, 'e', ARGV[4], 'd', ARGV[5])
-        redis.call('HSET', KEYS[2], 'epoch', epoch, 'n', ordinal, 'ms', now)
-        local maxAge = tonumber(ARGV[2])
-        if maxAge > 0 then
-          local oldest = now - maxAge
-          if oldest > 0 then redis.call('XTRIM', KEYS[1], 'MINID', '~', string.format('%d', oldest)) end
-          redis.call('PEXPIRE', KEYS[1], maxAge)
-          redis.call('PEXPIRE', KEYS[2], ARGV[3])
-        end
-        redis.call('SPUBLISH', KEYS[3], epoch .. ' ' .. id .. ' ' .. ARGV[4] .. '\\n' .. ARGV[5])
-        if KEYS[4] then redis.call('SET', KEYS[4], epoch .. ' ' .. id, 'PX', ARGV[6]) end
-        return {epoch, id}
+        return reply
         """
 
         /// Reads where a topic stands and, optionally, its events after an id, atomically.

@@ -3,7 +3,7 @@ import NIOCore
 import Redis
 import Synchronization
 
-/// Topic histories in Redis: publishing (append + publish live, one script per event) and reading.
+/// Topic histories in Redis: publishing (append + publish live, one script call per run of events on a topic) and reading.
 ///
 /// Scripts run with `EVALSHA`; a script is loaded on first use and again after `NOSCRIPT` (Redis restarted
 /// or flushed its scripts). Both the broker and the healing of a lost live feed read through it.
@@ -17,9 +17,12 @@ final class RedisTopicStore: TopicHistoryReading {
         self.client = client
     }
 
-    /// Runs the publish script for each event, pipelined, and returns each event's position.
+    /// Runs the publish script once per run of consecutive events on one topic, pipelined, and returns
+    /// each event's position.
     func publish(_ events: [NewEvent]) async throws -> [TopicPosition] {
-        try Self.positions(try await runScript(RedisBroker.Script.publish) { self.publishCommands(events, sha: $0) })
+        let runs = Self.runs(of: events)
+        let replies = try await runScript(RedisBroker.Script.publish, firstEvents: runs.map(\.lowerBound)) { self.publishCommands(events, runs: runs, sha: $0) }
+        return try Self.positions(replies, runs: runs)
     }
 
     /// `publish(_:)` from an event loop: once the script is loaded, the commands go out on the command
@@ -30,56 +33,94 @@ final class RedisTopicStore: TopicHistoryReading {
         guard let sha = scriptHashes.withLock({ $0[source] }) else {
             return eventLoop.makeFutureWithTask { try await self.publish(events) }
         }
-        return client.send(publishCommands(events, sha: sha), preferring: eventLoop)
+        let runs = Self.runs(of: events)
+        return client.send(publishCommands(events, runs: runs, sha: sha), preferring: eventLoop)
             .flatMapError { eventLoop.makeFailedFuture(RedisBroker.translate($0)) }
             .flatMap { replies in
                 guard replies.contains(where: Self.isError) else {
-                    return eventLoop.makeCompletedFuture { try Self.positions(replies) }
+                    return eventLoop.makeCompletedFuture { try Self.positions(replies, runs: runs) }
                 }
                 return eventLoop.makeFutureWithTask {
-                    try Self.positions(try await self.finishScript(source, replies: replies) { self.publishCommands(events, sha: $0) })
+                    let replies = try await self.finishScript(source, replies: replies, firstEvents: runs.map(\.lowerBound)) {
+                        self.publishCommands(events, runs: runs, sha: $0)
+                    }
+                    return try Self.positions(replies, runs: runs)
                 }
             }
     }
 
-    private func publishCommands(_ events: [NewEvent], sha: String) -> [RedisCommand] {
+    /// The most events one script call appends: a bound on how long one call keeps Redis busy.
+    static let maxRunLength = 256
+
+    /// Splits `events` into runs of consecutive events on one topic (at most `maxRunLength` each), in order.
+    static func runs(of events: [NewEvent]) -> [Range<Int>] {
+        var runs: [Range<Int>] = []
+        var start = events.startIndex
+        for index in events.indices.dropFirst() where events[index].topic != events[start].topic || index - start == maxRunLength {
+            runs.append(start..<index)
+            start = index
+        }
+        if !events.isEmpty { runs.append(start..<events.endIndex) }
+        return runs
+    }
+
+    private func publishCommands(_ events: [NewEvent], runs: [Range<Int>], sha: String) -> [RedisCommand] {
         let retention = configuration.retention
         let maxAge = retention.maxAge.map { $0 / .milliseconds(1) } ?? 0
         let metaTTL = max(Int64(maxAge), Int64(configuration.metaTimeToLive / .milliseconds(1)))
         let window = String(max(Int64(retention.idempotencyWindow / .milliseconds(1)), 1))
-        return events.map { event in
-            let keys = RedisBroker.Keys(prefix: configuration.keyPrefix, topic: event.topic)
-            let keyArguments: [RedisArgument] = [.string(keys.stream), .string(keys.meta), .string(keys.channel)]
-                + (event.idempotencyKey.map { [.string(keys.idempotency($0))] } ?? [])
-            return RedisCommand("EVALSHA", [.string(sha), .string(String(keyArguments.count))] + keyArguments + [
-                .string(String(retention.maxLength)), .string(String(Int64(maxAge))), .string(String(metaTTL)),
-                .string(event.type ?? ""), .bytes(event.data), .string(window),
-            ])
+        let limits: [RedisArgument] = [.string(String(retention.maxLength)), .string(String(Int64(maxAge))), .string(String(metaTTL)), .string(window)]
+        return runs.map { run in
+            let keys = RedisBroker.Keys(prefix: configuration.keyPrefix, topic: events[run.lowerBound].topic)
+            var keyArguments: [RedisArgument] = [.string(keys.stream), .string(keys.meta), .string(keys.channel)]
+            var keyIndex: [String: Int] = [:]
+            var eventArguments: [RedisArgument] = []
+            eventArguments.reserveCapacity(run.count * 3)
+            for event in events[run] {
+                var index = 0
+                if let key = event.idempotencyKey {
+                    index = keyIndex[key] ?? {
+                        keyArguments.append(.string(keys.idempotency(key)))
+                        keyIndex[key] = keyArguments.count
+                        return keyArguments.count
+                    }()
+                }
+                eventArguments += [.string(event.type ?? ""), .bytes(event.data), .string(String(index))]
+            }
+            return RedisCommand("EVALSHA", [.string(sha), .string(String(keyArguments.count))] + keyArguments + limits + eventArguments)
         }
     }
 
-    private static func positions(_ replies: [RESPValue]) throws -> [TopicPosition] {
-        try replies.map { reply in
-            guard let parts = reply.array, parts.count == 2,
-                  let epoch = parts[0].string.flatMap(UInt32.init), let id = parts[1].string.flatMap(StreamID.init)
-            else { throw RedisBroker.unexpected(reply, "publish") }
-            return TopicPosition(epoch: epoch, id: id)
+    /// The positions from the script's replies, one `{epoch, id, …}` reply per run.
+    private static func positions(_ replies: [RESPValue], runs: [Range<Int>]) throws -> [TopicPosition] {
+        guard replies.count == runs.count else { throw RedisBroker.unexpected(.array(replies), "publish") }
+        var positions: [TopicPosition] = []
+        positions.reserveCapacity(runs.last?.upperBound ?? 0)
+        for (reply, run) in zip(replies, runs) {
+            guard let parts = reply.array, parts.count == 2 * run.count else { throw RedisBroker.unexpected(reply, "publish") }
+            for pair in stride(from: 0, to: parts.count, by: 2) {
+                guard let epoch = parts[pair].epoch, let id = parts[pair + 1].streamID else {
+                    throw RedisBroker.unexpected(reply, "publish")
+                }
+                positions.append(TopicPosition(epoch: epoch, id: id))
+            }
         }
+        return positions
     }
 
     func history(of topic: Topic, after: StreamID?, limit: Int) async throws -> TopicHistory {
         let keys = RedisBroker.Keys(prefix: configuration.keyPrefix, topic: topic)
-        let replies = try await runScript(RedisBroker.Script.read) { sha in
+        let replies = try await runScript(RedisBroker.Script.read, firstEvents: [0]) { sha in
             [RedisCommand("EVALSHA", [.string(sha), .string("2"), .string(keys.stream), .string(keys.meta), .string(after?.description ?? ""), .string(String(max(limit, 1)))])]
         }
         guard let parts = replies.first?.array else { throw RedisBroker.unexpected(replies.first ?? .null, "history") }
         guard !parts.isEmpty else { return .empty }
-        guard parts.count >= 2, let epoch = parts[0].string.flatMap(UInt32.init), let last = parts[1].string.flatMap(StreamID.init) else {
+        guard parts.count >= 2, let epoch = parts[0].epoch, let last = parts[1].streamID else {
             throw RedisBroker.unexpected(.array(parts), "history")
         }
         let entries = parts.count > 2 ? (parts[2].array ?? []) : []
         let events = try entries.map { entry in
-            guard let fields = entry.array, fields.count == 2, let id = fields[0].string.flatMap(StreamID.init), let values = fields[1].array else {
+            guard let fields = entry.array, fields.count == 2, let id = fields[0].streamID, let values = fields[1].array else {
                 throw RedisBroker.unexpected(entry, "history entry")
             }
             var type: String?
@@ -97,25 +138,26 @@ final class RedisTopicStore: TopicHistoryReading {
     }
 
     /// Sends the commands `make` builds for the script's hash; loads the script first if needed and again
-    /// after `NOSCRIPT`, resending the commands that were refused.
-    private func runScript(_ source: String, _ make: (String) -> [RedisCommand]) async throws -> [RESPValue] {
+    /// after `NOSCRIPT`, resending the commands that were refused. Command *i* carries the events from
+    /// item `firstEvents[i]` of the request on (for the error when Redis loses its scripts midway).
+    private func runScript(_ source: String, firstEvents: [Int], _ make: (String) -> [RedisCommand]) async throws -> [RESPValue] {
         let replies: [RESPValue]
         do {
             replies = try await client.send(make(try await scriptHash(source, reload: false)))
         } catch {
             throw RedisBroker.translate(error)
         }
-        return try await finishScript(source, replies: replies, make)
+        return try await finishScript(source, replies: replies, firstEvents: firstEvents, make)
     }
 
     /// Completes a script run from its first `replies`: resends what `NOSCRIPT` refused after reloading
     /// the script, and throws for an error reply.
-    private func finishScript(_ source: String, replies: [RESPValue], _ make: (String) -> [RedisCommand]) async throws -> [RESPValue] {
+    private func finishScript(_ source: String, replies: [RESPValue], firstEvents: [Int], _ make: (String) -> [RedisCommand]) async throws -> [RESPValue] {
         do {
             var replies = replies
             if let first = replies.firstIndex(where: Self.isNoScript) {
                 guard replies[first...].allSatisfy(Self.isNoScript) else {
-                    throw HeraldError(.backendFailure, "Redis lost its scripts in the middle of a batch; events before item \(first) were stored, retry the rest")
+                    throw HeraldError(.backendFailure, "Redis lost its scripts in the middle of a batch; events before item \(firstEvents[first]) were stored, retry the rest")
                 }
                 let sha = try await scriptHash(source, reload: true)
                 replies.replaceSubrange(first..., with: try await client.send(Array(make(sha)[first...])))
@@ -145,5 +187,29 @@ final class RedisTopicStore: TopicHistoryReading {
     private static func isNoScript(_ reply: RESPValue) -> Bool {
         if case .error(let message) = reply { return message.hasPrefix("NOSCRIPT") }
         return false
+    }
+}
+
+private extension RESPValue {
+    /// A reply's text as a topic epoch (decimal, fits 32 bits), read from the bytes without making a String.
+    var epoch: UInt32? {
+        decimalText.flatMap(UInt32.init(exactly:))
+    }
+
+    /// A reply's text as a stream id `<ms>-<ordinal>`, read from the bytes without making a String.
+    var streamID: StreamID? {
+        switch self {
+        case .bulkString(let buffer): StreamID(ascii: buffer.readableBytesView)
+        case .simpleString(let text): StreamID(text)
+        case .error, .integer, .null, .array: nil
+        }
+    }
+
+    private var decimalText: UInt64? {
+        switch self {
+        case .bulkString(let buffer): ASCIIDecimal.parse(buffer.readableBytesView)
+        case .simpleString(let text): ASCIIDecimal.parse(text.utf8)
+        case .error, .integer, .null, .array: nil
+        }
     }
 }

@@ -72,6 +72,10 @@ struct CursorTests {
         #expect(StreamID("1795285128452-17") == StreamID(milliseconds: 1_795_285_128_452, ordinal: 17))
         #expect(StreamID("12") == nil)
         #expect(StreamID("a-b") == nil)
+        for malformed in ["+5-3", "5-+3", "-3", "5-", "18446744073709551616-1", "5-3 ", "5-3-1"] {
+            #expect(StreamID(malformed) == nil, "\(malformed)")
+        }
+        #expect(StreamID("18446744073709551615-0") == StreamID(milliseconds: .max, ordinal: 0))
         #expect(StreamID(milliseconds: 5, ordinal: 2).description == "5-2")
         #expect(StreamID(milliseconds: 5, ordinal: 9) < StreamID(milliseconds: 6, ordinal: 1))
     }

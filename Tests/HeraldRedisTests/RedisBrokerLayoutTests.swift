@@ -103,6 +103,52 @@ struct RedisBrokerLayoutTests {
         }
     }
 
+    @Test("a batch costs one script call per run of consecutive same-topic events (at most 256 each), stored in order")
+    func scriptCallPerRun() async throws {
+        try await withBroker { broker, redis, prefix in
+            _ = try await broker.publish([try event("warm", "up")])  // loads the script
+            let before = try await evalshaCalls(redis)
+            let batch = try (1...300).map { try event("a", "a\($0)") } + [try event("b", "b1"), try event("a", "a301")]
+            let positions = try await broker.publish(batch)
+            // Runs: a 1–256, a 257–300, b 1, a 301.
+            #expect(try await evalshaCalls(redis) - before == 4)
+            #expect(positions.count == batch.count)
+            #expect(positions.filter { $0.epoch == positions[0].epoch }.count == 301)
+            #expect(positions.prefix(300).map(\.id.ordinal) == Array(1...300))
+            #expect(positions[300].id.ordinal == 1 && positions[301].id.ordinal == 301)
+            let history = try await broker.history(of: try Topic("a"), after: .zero, limit: 1000)
+            #expect(history.events.map { String(buffer: $0.data) } == (1...301).map { "a\($0)" })
+            #expect(history.events.map(\.position) == Array(positions.prefix(300)) + [positions[301]])
+            let meta = try await redis.send(RedisCommand("HGET", "\(prefix):{a}:meta", "n")).string
+            #expect(meta == "301")
+        }
+    }
+
+    @Test("within one run, an idempotency key repeated or seen before stores the event once and returns its position")
+    func idempotencyWithinRun() async throws {
+        try await withBroker { broker, redis, prefix in
+            var seenBefore = try event("t", "first")
+            seenBefore.idempotencyKey = "old"
+            let earlier = try await broker.publish([seenBefore])
+            var repeated = try event("t", "twice")
+            repeated.idempotencyKey = "new"
+            let positions = try await broker.publish([try event("t", "plain"), repeated, seenBefore, repeated, try event("t", "last")])
+            #expect(positions[2] == earlier[0])
+            #expect(positions[1] == positions[3])
+            #expect(positions.map(\.id.ordinal) == [2, 3, 1, 3, 4])
+            let stored = try await redis.send(RedisCommand("XRANGE", "\(prefix):{t}:stream", "-", "+")).array ?? []
+            #expect(stored.count == 4)
+        }
+    }
+
+    func evalshaCalls(_ redis: RedisConnection) async throws -> Int {
+        let info = try await redis.send(RedisCommand("INFO", "commandstats")).string ?? ""
+        guard let line = info.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("cmdstat_evalsha:") }),
+              let calls = line.split(separator: ",").first?.split(separator: "=").last.flatMap({ Int($0) })
+        else { return 0 }
+        return calls
+    }
+
     @Test("the live envelope decodes to the stored event, data byte for byte")
     func envelope() throws {
         let topic = try Topic("t")
@@ -113,5 +159,12 @@ struct RedisBrokerLayoutTests {
         #expect(String(buffer: event.data) == "line 1\nline 2 with spaces ")
         #expect(RedisBroker.Envelope.decode(ByteBuffer(string: "42 1795-7 \nplain"), topic: topic)?.type == nil)
         #expect(RedisBroker.Envelope.decode(ByteBuffer(string: "garbage"), topic: topic) == nil)
+        var shifted = ByteBuffer(string: "skip:7 1-2 \nx")
+        shifted.moveReaderIndex(forwardBy: 5)
+        let decoded = try #require(RedisBroker.Envelope.decode(shifted, topic: topic))
+        #expect(decoded.position == TopicPosition(epoch: 7, id: StreamID(milliseconds: 1, ordinal: 2)) && String(buffer: decoded.data) == "x")
+        for malformed in ["+42 1795-7 \nx", "42 +1795-7 \nx", "42 1795--7 \nx", "4294967296 1-1 \nx", "42 1795-7\nx", " 1795-7 \nx"] {
+            #expect(RedisBroker.Envelope.decode(ByteBuffer(string: malformed), topic: topic) == nil, "\(malformed)")
+        }
     }
 }

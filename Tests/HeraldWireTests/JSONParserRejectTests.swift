@@ -69,6 +69,21 @@ struct JSONParserRejectTests {
         #expect(error?.code == .invalidString)
     }
 
+    @Test("a duplicate key is found in objects with many keys too", arguments: [3, 15, 16, 19])
+    func duplicateAmongMany(repeated: Int) {
+        let members = (0..<20).map { "\"k\($0)\":\($0)" } + ["\"k\(repeated)\":0"]
+        let error = rejection("{" + members.joined(separator: ",") + "}")
+        #expect(error?.code == .duplicateKey)
+        #expect(error?.message.hasPrefix("duplicate key \"k\(repeated)\"") == true)
+    }
+
+    @Test("invalid UTF-8 after an escape is rejected")
+    func invalidUTF8AfterEscape() {
+        let error = rejection(Array(#""\n"#.utf8) + [0xFF, UInt8(ascii: "\"")])
+        #expect(error?.code == .invalidString)
+        #expect(error?.offset == 0)
+    }
+
     @Test("nesting 65 levels deep is rejected as too deep", arguments: ["[", "{\"k\":"])
     func tooDeep(opener: String) {
         let error = rejection(String(repeating: opener, count: 65) + "1")

@@ -18,11 +18,18 @@ public struct StreamID: Hashable, Comparable, Sendable, CustomStringConvertible 
     /// The position before any event of a topic.
     public static let zero = StreamID(milliseconds: 0, ordinal: 0)
 
-    /// Parses `"<ms>-<ordinal>"`; returns nil for anything else.
+    /// Parses `"<ms>-<ordinal>"` (digits only, no signs); returns nil for anything else.
+    @inlinable
     public init?(_ text: some StringProtocol) {
-        guard let dash = text.firstIndex(of: "-"),
-              let milliseconds = UInt64(text[text.startIndex..<dash]),
-              let ordinal = UInt64(text[text.index(after: dash)...])
+        self.init(ascii: text.utf8)
+    }
+
+    /// Parses `<ms>-<ordinal>` from ASCII bytes, such as a Redis reply, without making a String.
+    @inlinable
+    public init?<Bytes: Collection<UInt8>>(ascii bytes: Bytes) {
+        guard let dash = bytes.firstIndex(of: UInt8(ascii: "-")),
+              let milliseconds = ASCIIDecimal.parse(bytes[..<dash]),
+              let ordinal = ASCIIDecimal.parse(bytes[bytes.index(after: dash)...])
         else { return nil }
         self.init(milliseconds: milliseconds, ordinal: ordinal)
     }

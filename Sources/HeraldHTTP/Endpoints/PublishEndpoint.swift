@@ -11,8 +11,18 @@ struct PublishRequest: Sendable {
     /// The reply body: `{"id":"…"}`, or `{"ids":[…]}` for a batch. Each id is the cursor a subscriber of
     /// that topic alone sees for the event, usable as `lastEventId` to resume right after it.
     func reply(_ positions: [TopicPosition]) -> String {
-        let ids = zip(events, positions).map { JSONText.quoted(Cursor(topics: [$0.topic], positions: [$1]).encoded) }
-        return isBatch ? "{\"ids\":[\(ids.joined(separator: ","))]}" : "{\"id\":\(ids.first ?? "null")}"
+        var reply = isBatch ? "{\"ids\":[" : "{\"id\":"
+        reply.reserveCapacity(reply.utf8.count + positions.count * 24 + 2)
+        for (index, (event, position)) in zip(events, positions).enumerated() {
+            if index > 0 { reply += "," }
+            // why: a cursor's text is base64url, which needs no JSON escaping.
+            reply += "\""
+            reply += Cursor(topics: [event.topic], positions: [position]).encoded
+            reply += "\""
+        }
+        if positions.isEmpty, !isBatch { reply += "null" }
+        reply += isBatch ? "]}" : "}"
+        return reply
     }
 }
 

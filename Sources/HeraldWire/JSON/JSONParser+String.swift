@@ -6,7 +6,21 @@ extension JSONParser {
     mutating func parseString() throws(JSONParseError) -> String {
         let start = index
         index += 1
-        var decoded: [UInt8] = []
+        // Fast path: a string without escapes is its bytes, validated as UTF-8 once, with no copy to a buffer.
+        while index < bytes.count, bytes[index] >= 0x20, bytes[index] != UInt8(ascii: "\""), bytes[index] != UInt8(ascii: "\\") {
+            index += 1
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "\"") {
+            index += 1
+            guard let text = String(validating: bytes[(start + 1)..<(index - 1)], as: UTF8.self) else {
+                throw JSONParseError(
+                    .invalidString, at: start,
+                    "string starting here is not valid UTF-8; send the body encoded as UTF-8"
+                )
+            }
+            return text
+        }
+        var decoded = Array(bytes[(start + 1)..<index])
         while true {
             guard index < bytes.count else {
                 throw JSONParseError(

@@ -84,7 +84,15 @@ public struct JSONParser {
             }
             let keyOffset = index
             let key = try parseString()
-            guard keys.insert(key).inserted else {
+            // why: publish objects have a handful of keys; a linear check is cheaper than hashing until many.
+            let duplicate: Bool
+            if members.count < 16 {
+                duplicate = members.contains { $0.key == key }
+            } else {
+                if keys.isEmpty { keys = Set(members.lazy.map(\.key)) }
+                duplicate = !keys.insert(key).inserted
+            }
+            guard !duplicate else {
                 throw JSONParseError(
                     .duplicateKey, at: keyOffset,
                     "duplicate key \(JSONValue.string(key).compactText) in object; each key may appear only once"
