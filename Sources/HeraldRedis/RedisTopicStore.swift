@@ -12,9 +12,18 @@ final class RedisTopicStore: TopicHistoryReading {
     private let client: RedisClient
     private let scriptHashes = Mutex<[String: String]>([:])
 
+    /// The publish script's ARGV 1–4 (max length, max age, meta time-to-live, idempotency window), fixed
+    /// by the configuration.
+    private let publishLimits: [RedisArgument]
+
     init(configuration: RedisBrokerConfiguration, client: RedisClient) {
         self.configuration = configuration
         self.client = client
+        let retention = configuration.retention
+        let maxAge = Int64(retention.maxAge.map { $0 / .milliseconds(1) } ?? 0)
+        let metaTTL = max(maxAge, Int64(configuration.metaTimeToLive / .milliseconds(1)))
+        let window = max(Int64(retention.idempotencyWindow / .milliseconds(1)), 1)
+        publishLimits = [Int64(retention.maxLength), maxAge, metaTTL, window].map { RedisArgument.string(String($0)) }
     }
 
     /// Runs the publish script once per run of consecutive events on one topic, pipelined, and returns
@@ -34,19 +43,23 @@ final class RedisTopicStore: TopicHistoryReading {
             return eventLoop.makeFutureWithTask { try await self.publish(events) }
         }
         let runs = Self.runs(of: events)
-        return client.send(publishCommands(events, runs: runs, sha: sha), preferring: eventLoop)
-            .flatMapError { eventLoop.makeFailedFuture(RedisBroker.translate($0)) }
-            .flatMap { replies in
-                guard replies.contains(where: Self.isError) else {
-                    return eventLoop.makeCompletedFuture { try Self.positions(replies, runs: runs) }
-                }
-                return eventLoop.makeFutureWithTask {
+        let stored = eventLoop.makePromise(of: [TopicPosition].self)
+        client.send(publishCommands(events, runs: runs, sha: sha), preferring: eventLoop).whenComplete { result in
+            switch result {
+            case .failure(let error):
+                stored.fail(RedisBroker.translate(error))
+            case .success(let replies) where !replies.contains(where: Self.isError):
+                stored.completeWith(Result { try Self.positions(replies, runs: runs) })
+            case .success(let replies):
+                stored.completeWithTask {
                     let replies = try await self.finishScript(source, replies: replies, firstEvents: runs.map(\.lowerBound)) {
                         self.publishCommands(events, runs: runs, sha: $0)
                     }
                     return try Self.positions(replies, runs: runs)
                 }
             }
+        }
+        return stored.futureResult
     }
 
     /// The most events one script call appends: a bound on how long one call keeps Redis busy.
@@ -65,29 +78,32 @@ final class RedisTopicStore: TopicHistoryReading {
     }
 
     private func publishCommands(_ events: [NewEvent], runs: [Range<Int>], sha: String) -> [RedisCommand] {
-        let retention = configuration.retention
-        let maxAge = retention.maxAge.map { $0 / .milliseconds(1) } ?? 0
-        let metaTTL = max(Int64(maxAge), Int64(configuration.metaTimeToLive / .milliseconds(1)))
-        let window = String(max(Int64(retention.idempotencyWindow / .milliseconds(1)), 1))
-        let limits: [RedisArgument] = [.string(String(retention.maxLength)), .string(String(Int64(maxAge))), .string(String(metaTTL)), .string(window)]
-        return runs.map { run in
+        runs.map { run in
             let keys = RedisBroker.Keys(prefix: configuration.keyPrefix, topic: events[run.lowerBound].topic)
             var keyArguments: [RedisArgument] = [.string(keys.stream), .string(keys.meta), .string(keys.channel)]
             var keyIndex: [String: Int] = [:]
             var eventArguments: [RedisArgument] = []
             eventArguments.reserveCapacity(run.count * 3)
             for event in events[run] {
-                var index = 0
+                var index = "0"
                 if let key = event.idempotencyKey {
-                    index = keyIndex[key] ?? {
+                    let position = keyIndex[key] ?? {
                         keyArguments.append(.string(keys.idempotency(key)))
                         keyIndex[key] = keyArguments.count
                         return keyArguments.count
                     }()
+                    index = String(position)
                 }
-                eventArguments += [.string(event.type ?? ""), .bytes(event.data), .string(String(index))]
+                eventArguments.append(.string(event.type ?? ""))
+                eventArguments.append(.bytes(event.data))
+                eventArguments.append(.string(index))
             }
-            return RedisCommand("EVALSHA", [.string(sha), .string(String(keyArguments.count))] + keyArguments + limits + eventArguments)
+            var arguments: [RedisArgument] = [.string(sha), .string(String(keyArguments.count))]
+            arguments.reserveCapacity(2 + keyArguments.count + publishLimits.count + eventArguments.count)
+            arguments += keyArguments
+            arguments += publishLimits
+            arguments += eventArguments
+            return RedisCommand("EVALSHA", arguments)
         }
     }
 

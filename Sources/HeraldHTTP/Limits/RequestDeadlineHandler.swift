@@ -15,7 +15,11 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     typealias OutboundOut = HTTPServerResponsePart
 
     private let timeout: TimeAmount
-    private var deadline: Scheduled<Void>?
+    /// When the request being waited for must be complete; nil while a request is being answered.
+    private var expiry: NIODeadline?
+    /// The one timer of the connection. It is not moved for every request: when it fires before `expiry`
+    /// (the clock was restarted meanwhile), it is set again for the rest of the time.
+    private var timer: Scheduled<Void>?
     /// Requests received completely and not yet answered.
     private var unanswered = 0
 
@@ -44,12 +48,12 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head:
-            if deadline == nil { arm(context) }
+            if expiry == nil { arm(context) }
         case .body:
             break
         case .end:
             unanswered += 1
-            disarm()
+            expiry = nil
         }
         context.fireChannelRead(data)
     }
@@ -62,11 +66,19 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
         context.write(data, promise: promise)
     }
 
+    /// Starts the clock: the next request must be complete within `timeout` from now.
     private func arm(_ context: ChannelHandlerContext) {
-        disarm()
-        deadline = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
-            deadline = nil
-            guard unanswered == 0 else { return }
+        let expiry = NIODeadline.now() + timeout
+        self.expiry = expiry
+        if timer == nil { schedule(at: expiry, context) }
+    }
+
+    private func schedule(at time: NIODeadline, _ context: ChannelHandlerContext) {
+        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: time) { [self] in
+            timer = nil
+            guard let expiry, unanswered == 0 else { return }
+            guard expiry <= .now() else { return schedule(at: expiry, context) }
+            self.expiry = nil
             let seconds = Double(timeout.nanoseconds) / 1e9
             JSONResponse.write(
                 error: EdgeError(.requestTimeout, "no complete request arrived within \(seconds) s; send the request at once, or reconnect"),
@@ -76,7 +88,8 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     private func disarm() {
-        deadline?.cancel()
-        deadline = nil
+        timer?.cancel()
+        timer = nil
+        expiry = nil
     }
 }
