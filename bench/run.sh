@@ -235,11 +235,11 @@ scenario_fan10k() {   # one topic, 10,000 subscribers
     done
 }
 
-scenario_topics10k() {   # 10,000 topics with one subscriber each, 8 publisher connections
-    local subs=10000 rates=${TOPICS_RATES:-"2000 5000 10000"} rate
+scenario_topics10k() {   # 10,000 topics with one subscriber each, TOPICS_PUBLISHERS publisher connections
+    local subs=10000 rates=${TOPICS_RATES:-"2000 5000 10000"} publishers=${TOPICS_PUBLISHERS:-8} rate
     quick && { subs=1000; rates=500; }
     for rate in $rates; do
-        both topics10k "r$rate" --subscribers "$subs" --topics "$subs" --rate "$rate" --duration "$DURATION" --publishers 8 --settle "$SETTLE"
+        both topics10k "r$rate" --subscribers "$subs" --topics "$subs" --rate "$rate" --duration "$DURATION" --publishers "$publishers" --settle "$SETTLE"
     done
 }
 

@@ -27,10 +27,15 @@ extension RedisBroker {
 
         /// The topic of a live channel name, or nil when the channel is not one of ours.
         static func topic(ofChannel channel: String, prefix: String) -> Topic? {
-            let head = "\(prefix):{"
-            let tail = "}:live"
-            guard channel.hasPrefix(head), channel.hasSuffix(tail), channel.utf8.count > head.utf8.count + tail.utf8.count else { return nil }
-            return try? Topic(String(channel.dropFirst(head.count).dropLast(tail.count)))
+            // why: compared as bytes; String's prefix and suffix checks work on characters, which costs
+            // on every live message.
+            let (bytes, head, tail) = (channel.utf8, prefix.utf8, ":{".utf8)
+            let suffix = "}:live".utf8
+            guard bytes.count > head.count + tail.count + suffix.count,
+                  bytes.starts(with: head), bytes.dropFirst(head.count).starts(with: tail),
+                  bytes.suffix(suffix.count).elementsEqual(suffix)
+            else { return nil }
+            return try? Topic(String(Substring(bytes.dropFirst(head.count + tail.count).dropLast(suffix.count))))
         }
     }
 }

@@ -9,7 +9,7 @@ struct TopicTests {
     }
 
     @Test("empty, long and control-character topics are rejected with a reason", arguments: [
-        ("", "empty"), (String(repeating: "a", count: 257), "257 bytes"), ("a\nb", "U+A"), ("a\u{0}b", "U+0"), ("tab\there", "U+9"), ("del\u{7F}", "U+7F"),
+        ("", "empty"), (String(repeating: "a", count: 257), "257 bytes"), ("a\nb", "U+A"), ("a\u{0}b", "U+0"), ("tab\there", "U+9"), ("del\u{7F}", "U+7F"), ("c1\u{85}x", "U+85"),
     ])
     func rejectsTopics(name: String, reason: String) {
         do {

@@ -47,6 +47,11 @@ struct RedisBrokerLayoutTests {
         #expect(keys.channel == "herald:{orders/42}:live")
         #expect(RedisBroker.Keys.topic(ofChannel: keys.channel, prefix: "herald")?.name == "orders/42")
         #expect(RedisBroker.Keys.topic(ofChannel: "other:{x}:live", prefix: "herald") == nil)
+        let unicode = RedisBroker.Keys(prefix: "herald", topic: try Topic("zürich/€/{1}"))
+        #expect(RedisBroker.Keys.topic(ofChannel: unicode.channel, prefix: "herald")?.name == "zürich/€/{1}")
+        for foreign in ["herald:{}:live", "herald:{x}:stream", "herald{x}:live", "heral:{x}:live", "herald:{x}:liv", "herald:{", ""] {
+            #expect(RedisBroker.Keys.topic(ofChannel: foreign, prefix: "herald") == nil, "\(foreign)")
+        }
     }
 
     @Test("publish stores <ms>-<ordinal> ids, the event fields and the meta hash")

@@ -17,7 +17,10 @@ public struct Topic: Hashable, Comparable, Sendable, CustomStringConvertible {
         guard length <= Self.maximumLength else {
             throw HeraldError(.invalidTopic, "topic is \(length) bytes long; the limit is \(Self.maximumLength) bytes")
         }
-        if let bad = name.unicodeScalars.first(where: { $0.properties.generalCategory == .control }) {
+        // why: the Unicode lookup is only needed when a byte is not printable ASCII; names rarely have one,
+        // and live messages are checked too.
+        if name.utf8.contains(where: { $0 < 0x20 || $0 >= 0x7F }),
+           let bad = name.unicodeScalars.first(where: { $0.properties.generalCategory == .control }) {
             let code = String(bad.value, radix: 16, uppercase: true)
             throw HeraldError(.invalidTopic, "topic contains the control character U+\(code); remove it")
         }
