@@ -305,6 +305,18 @@ def best(points, server, p99, value):
     return max((value(r) for r in held), default=None)
 
 
+def within(run, p99):
+    """Lost nothing, no failed publish, p99 within the bound: the rate it achieved counts, even below the offer."""
+    return (run is not None and run.ok and run.lossless and run.published is not None
+            and not run.r("publish.failed") and run.latency("p99") is not None and run.latency("p99") <= p99)
+
+
+def best_achieved(points, server, p99, value):
+    """The largest `value` over the runs `within` the bound: for the ratio targets, which compare what each
+    server achieved (an open-loop publisher with bounded requests in flight is slowed by a slow server)."""
+    return max((value(s[server]) for s in points.values() if within(s.get(server), p99)), default=None)
+
+
 class Verdicts:
     def __init__(self):
         self.lines = []
@@ -344,7 +356,7 @@ def fan10k(runs, verdicts):
     points = by_point(runs, "fan10k")
     if not points:
         return None
-    h, n = (best(points, s, FAN10K_P99, lambda r: r.deliveries) for s in SERVERS)
+    h, n = (best_achieved(points, s, FAN10K_P99, lambda r: r.deliveries) for s in SERVERS)
     ratio_verdict(verdicts, "fan10k", "≥ %.1f× nchan's deliveries/s at p99 ≤ %d ms, nothing lost" % (FAN10K_RATIO, FAN10K_P99),
                   h, n, FAN10K_RATIO, "deliveries/s")
     return "### fan10k: 1 topic × 10,000 subscribers\n\n" + side_by_side(points, FAN_COLUMNS)
@@ -354,10 +366,11 @@ def topics10k(runs, verdicts):
     points = by_point(runs, "topics10k")
     if not points:
         return None
-    h, n = (best(points, s, TOPICS_P99, lambda r: r.published) for s in SERVERS)
+    h, n = (best_achieved(points, s, TOPICS_P99, lambda r: r.published) for s in SERVERS)
     ratio_verdict(verdicts, "topics10k", "≥ %.1f× nchan's rate at p99 ≤ %d ms, nothing lost" % (TOPICS_RATIO, TOPICS_P99),
-                  h, n, TOPICS_RATIO, "events/s held")
-    return "### topics10k: 10,000 topics × 1 subscriber, 8 publisher connections\n\n" + side_by_side(points, FAN_COLUMNS)
+                  h, n, TOPICS_RATIO, "events/s achieved")
+    return ("### topics10k: 10,000 topics × 1 subscriber, 8 publisher connections (points rN) or 32 (rNp32)\n\n"
+            + side_by_side(points, FAN_COLUMNS))
 
 
 def memory(runs, verdicts):
@@ -395,8 +408,8 @@ def publish(runs, verdicts):
         ("failed", lambda r: r.r("publish.failed"), num, False),
         ("server / redis CPU %", lambda r: r, lambda r: "%s / %s" % (num(r.cpu()), num(r.cpu("redis"))), False),
     ]
-    single = points.get("single", {})
-    h, n = (single.get(s).events_per_second if single.get(s) and single[s].ok else None for s in SERVERS)
+    singles = [servers for point, servers in points.items() if point.startswith("single")]
+    h, n = (max((p[s].events_per_second for p in singles if p.get(s) and p[s].ok), default=None) for s in SERVERS)
     if h is None or n is None:
         verdicts.add("publish", "≥ %.0f× nchan and ≥ %s events/s" % (PUBLISH_RATIO, num(PUBLISH_MIN)), "Herald %s, nchan %s" % (num(h), num(n)), None)
     else:
@@ -405,7 +418,8 @@ def publish(runs, verdicts):
     b = points.get("batch100", {}).get("herald")
     bv = b.events_per_second if b and b.ok else None
     verdicts.add("publish (batch 100)", "≥ %s events/s" % num(BATCH_MIN), "Herald %s events/s" % num(bv), None if bv is None else bv >= BATCH_MIN)
-    return "### publish: no subscribers, 8 closed-loop publisher connections\n\n" + side_by_side(points, columns)
+    return ("### publish: no subscribers, 8 closed-loop publisher connections (single32: 32)\n\n"
+            + side_by_side(points, columns))
 
 
 def ms2(x):

@@ -31,6 +31,9 @@ final class SSEConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
     private var isLive = false
     private let logger: Logger
     private var closing = false
+    /// The channel's writability, kept from its change events. why: asking the channel on every write
+    /// (retain, pipeline lookup, atomic load) showed in the fan-out profile.
+    private var writable = true
 
     init(chunked: Bool, responseHead: ByteBuffer, bufferLimit: Int, logger: Logger) {
         self.chunked = chunked
@@ -41,6 +44,7 @@ final class SSEConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        writable = context.channel.isWritable
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -60,7 +64,8 @@ final class SSEConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable { session?.outputBecameWritable() }
+        writable = context.channel.isWritable
+        if writable { session?.outputBecameWritable() }
         context.fireChannelWritabilityChanged()
     }
 
@@ -79,14 +84,14 @@ final class SSEConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
         let bytes = chunked ? chunk.chunked : chunk.payload
         // why: only a connection past its high-water mark can be behind; there, what counts is what is queued
         // now (a slow but steady reader drains it), not everything written while it stayed unwritable.
-        if isLive, !context.channel.isWritable, let queued = queuedBytes(context), queued + bytes.readableBytes > bufferLimit {
+        if isLive, !writable, let queued = queuedBytes(context), queued + bytes.readableBytes > bufferLimit {
             return closeSlowReader()
         }
         context.write(wrapOutboundOut(bytes), promise: nil)
     }
 
     var isWritable: Bool {
-        context?.channel.isWritable ?? true
+        context == nil || writable
     }
 
     var queuedByteCount: Int {
@@ -120,7 +125,7 @@ final class SSEConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
     func close() {
         guard let context, !closing else { return }
         closing = true
-        guard context.channel.isWritable, responseHead == nil else {
+        guard writable, responseHead == nil else {
             context.close(promise: nil)
             return
         }
