@@ -96,6 +96,8 @@ def latency(runs, folder, caption):
                 xs, ys = series(runs, scenario, server, lambda r: r.target, lambda r, q=q: r.latency(q))
                 if xs:
                     ax.plot(xs, ys, linestyle=line, markerfacecolor=fill, label="%s %s" % (label, q), **style)
+        if any(r.scenario == scenario and r.point.endswith("p32") for r in runs):
+            heading += "\n(points rNp32: 32 publisher connections, others 8)"
         ax.set(title=heading, xlabel="offered publish rate (events/s)", ylabel="delivery latency (ms)", yscale="log")
         ax.set_xlim(left=0)
         plain = matplotlib.ticker.FuncFormatter(lambda v, _: "%g" % v)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Herald against nchan on the same scenarios with the same load generator (`herald bench`), each run on a
 # freshly started server and redis; raw results in bench-results/<UTC time>/, then the side-by-side table
-# (summary.md, bench/report.py) and the plots (*.png, bench/plot.py). About ten minutes in all.
+# (summary.md, bench/report.py) and the plots (*.png, bench/plot.py). About twelve minutes in all.
 #
 #   bench/run.sh                               # build, install what is missing, every scenario, both servers
 #   SCENARIOS="fan1k memory" bench/run.sh      # a subset
