@@ -7,8 +7,9 @@ import ServiceLifecycle
 /// The broker for many nodes: each topic's history is a Redis stream, live delivery is sharded pub/sub.
 ///
 /// Publishing runs one Lua script call per run of consecutive events on one topic (append with retention +
-/// publish live, atomically), the calls of a batch pipelined. Each node holds one subscriber connection, subscribed to a topic's channel while the node has
-/// at least one stream on that topic, and hands received events to its `FanOut` in arrival order.
+/// publish live, atomically), the calls of a batch pipelined. Each node holds one subscriber connection,
+/// subscribed to a topic's channel while the node has at least one stream on that topic, and hands received
+/// events to its `FanOut` in arrival order.
 ///
 /// Live delivery is healed in place when the subscriber connection is lost (killed, Redis restarted or
 /// down): the fan-out holds live events from the loss on, and once every channel is subscribed again the

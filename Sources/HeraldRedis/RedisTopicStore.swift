@@ -3,7 +3,8 @@ import NIOCore
 import Redis
 import Synchronization
 
-/// Topic histories in Redis: publishing (append + publish live, one script call per run of events on a topic) and reading.
+/// Topic histories in Redis: publishing (append + publish live, one script call per run of a topic's events)
+/// and reading.
 ///
 /// Scripts run with `EVALSHA`; a script is loaded on first use and again after `NOSCRIPT` (Redis restarted
 /// or flushed its scripts). Both the broker and the healing of a lost live feed read through it.
@@ -30,7 +31,9 @@ final class RedisTopicStore: TopicHistoryReading {
     /// each event's position.
     func publish(_ events: [NewEvent]) async throws -> [TopicPosition] {
         let runs = Self.runs(of: events)
-        let replies = try await runScript(RedisBroker.Script.publish, firstEvents: runs.map(\.lowerBound)) { self.publishCommands(events, runs: runs, sha: $0) }
+        let replies = try await runScript(RedisBroker.Script.publish, firstEvents: runs.map(\.lowerBound)) {
+            self.publishCommands(events, runs: runs, sha: $0)
+        }
         return try Self.positions(replies, runs: runs)
     }
 
