@@ -11,19 +11,38 @@ extension TopicHistoryReading {
     /// newer epoch. Stops after `maximumReplay` events (the caller sees the rest as trimmed).
     func catchUpHistory(of topic: Topic, from start: TopicPosition?, pageSize: Int, maximumReplay: Int) async throws -> TopicHistory {
         guard let start else { return try await history(of: topic, after: nil, limit: 0) }
-        var history = try await history(of: topic, after: start.epoch == 0 ? .zero : start.id, limit: pageSize)
-        if history.epoch != 0 && start.epoch != 0 && history.epoch != start.epoch {
+        return try await pagedHistory(of: topic, from: start, pageSize: pageSize) { $0.events.count < maximumReplay }.history
+    }
+
+    /// The paging of a catch-up, shared by one reader's `catchUpHistory` and the reads `SharedHistoryReader`
+    /// makes for many: the events after `start` in its epoch, or the whole retained history of a newer
+    /// epoch; after a full page, the next one while `wantsMore` holds for what was read so far.
+    ///
+    /// Returns the history, the id its events follow, and whether `wantsMore` stopped the reading (the
+    /// topic may then go on after the events).
+    func pagedHistory(
+        of topic: Topic,
+        from start: TopicPosition,
+        pageSize: Int,
+        while wantsMore: (TopicHistory) -> Bool
+    ) async throws -> (history: TopicHistory, after: StreamID, stoppedEarly: Bool) {
+        var after = start.epoch == 0 ? .zero : start.id
+        var history = try await history(of: topic, after: after, limit: pageSize)
+        // why: a newer epoch means the topic's history was lost and started again; its ids do not continue `start`.
+        if history.epoch != 0 && start.epoch != 0 && history.epoch != start.epoch && after != .zero {
+            after = .zero
             history = try await self.history(of: topic, after: .zero, limit: pageSize)
         }
         var lastPageCount = history.events.count
-        while lastPageCount == pageSize, let last = history.events.last, history.events.count < maximumReplay {
+        while lastPageCount == pageSize, let last = history.events.last {
+            guard wantsMore(history) else { return (history, after, true) }
             let page = try await self.history(of: topic, after: last.position.id, limit: pageSize)
             guard page.epoch == history.epoch else { break }
             history.events += page.events
             history.last = page.last
             lastPageCount = page.events.count
         }
-        return history
+        return (history, after, false)
     }
 }
 

@@ -35,20 +35,20 @@ struct SharedHistory: Sendable {
         guard let after else { return nil }
         let from = Self.continuation(of: start, in: epoch)
         guard after <= from else { return nil }
-        let first = firstIndex(after: from)
+        let first = Self.firstIndex(in: events, after: from)
         let end = min(events.count, first + replayCap)
         guard end - first == replayCap || reachedEnd else { return nil }
         return TopicHistory(epoch: epoch, last: last, events: Array(events[first..<end]))
     }
 
-    /// True once a reader continuing after `farthest` (the newest of the readers) has `replayCap` events;
-    /// all the others then have theirs too.
-    func fills(after farthest: StreamID, replayCap: Int) -> Bool {
-        events.count - firstIndex(after: farthest) >= replayCap
+    /// True once a reader continuing after `farthest` (the newest of the readers) has `replayCap` of
+    /// `events`; all the others then have theirs too.
+    static func fills(_ events: [StoredEvent], after farthest: StreamID, replayCap: Int) -> Bool {
+        events.count - firstIndex(in: events, after: farthest) >= replayCap
     }
 
-    /// The index of the first event with an id above `id` (binary search; ids increase).
-    private func firstIndex(after id: StreamID) -> Int {
+    /// The index of the first of `events` with an id above `id` (binary search; ids increase).
+    private static func firstIndex(in events: [StoredEvent], after id: StreamID) -> Int {
         var (low, high) = (0, events.count)
         while low < high {
             let middle = (low + high) / 2

@@ -130,26 +130,19 @@ public final class SharedHistoryReader: Sendable {
             let now = try await reader.history(of: topic, after: nil, limit: 0)
             return SharedHistory(epoch: now.epoch, last: now.last, after: nil, events: [], reachedEnd: true)
         }
-        var after = start.id
-        var history = try await reader.history(of: topic, after: after, limit: pageSize)
-        if history.epoch != 0 && start.epoch != 0 && history.epoch != start.epoch && after != .zero {
-            after = .zero
-            history = try await reader.history(of: topic, after: .zero, limit: pageSize)
+        // why: where the newest member continues depends on the epoch, which the first page tells.
+        var farthest: StreamID?
+        let read = try await reader.pagedHistory(of: topic, from: start, pageSize: pageSize) { history in
+            let newest = farthest ?? Self.farthest(of: batch, in: history.epoch)
+            farthest = newest
+            return !SharedHistory.fills(history.events, after: newest, replayCap: replayCap)
         }
-        let farthest = batch.members.compactMap(\.start).map { SharedHistory.continuation(of: $0, in: history.epoch) }.max() ?? .zero
-        var shared = SharedHistory(epoch: history.epoch, last: history.last, after: after, events: history.events, reachedEnd: true)
-        var lastPageCount = history.events.count
-        while lastPageCount == pageSize, let last = shared.events.last {
-            guard !shared.fills(after: farthest, replayCap: replayCap) else {
-                shared.reachedEnd = false
-                break
-            }
-            let page = try await reader.history(of: topic, after: last.position.id, limit: pageSize)
-            guard page.epoch == shared.epoch else { break }
-            shared.events += page.events
-            shared.last = page.last
-            lastPageCount = page.events.count
-        }
-        return shared
+        let history = read.history
+        return SharedHistory(epoch: history.epoch, last: history.last, after: read.after, events: history.events, reachedEnd: !read.stoppedEarly)
+    }
+
+    /// The id after which the newest member of `batch` continues in `epoch`.
+    private static func farthest(of batch: Batch, in epoch: UInt32) -> StreamID {
+        batch.members.compactMap(\.start).map { SharedHistory.continuation(of: $0, in: epoch) }.max() ?? .zero
     }
 }
