@@ -1,7 +1,5 @@
 import HeraldCore
-import Logging
 import NIOCore
-import NIOPosix
 import Redis
 import TestSupport
 import Testing
@@ -13,26 +11,8 @@ import Testing
     .timeLimit(.minutes(1))
 )
 struct RedisBrokerLayoutTests {
-    /// Runs `body` with a broker (its services running) and a raw connection to the same Redis.
     func withBroker(retention: RetentionPolicy = RetentionPolicy(), _ body: (RedisBroker, RedisConnection, String) async throws -> Void) async throws {
-        let server = try await RedisServerProcess.start()
-        defer { server.stop() }
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let prefix = "lt\(UInt32.random(in: 0...UInt32.max))"
-        var configuration = RedisBrokerConfiguration(connection: try RedisConfiguration(url: server.url), retention: retention)
-        configuration.keyPrefix = prefix
-        let fanOut = FanOut(eventLoopGroup: group, heartbeatInterval: .seconds(15))
-        let broker = try RedisBroker(configuration: configuration, fanOut: fanOut, eventLoopGroup: group, logger: Logger(label: "test"))
-        let connection = try await RedisConnection.connect(configuration: configuration.connection, eventLoop: group.next(), logger: Logger(label: "test"))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            for service in broker.services { tasks.addTask { try await service.run() } }
-            let deadline = ContinuousClock.now + .seconds(5)
-            while (try? await broker.checkReady()) == nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
-            try await body(broker, connection, prefix)
-            tasks.cancelAll()
-        }
-        await connection.close()
-        try await group.shutdownGracefully()
+        try await RedisBrokerHarness.with(retention: retention, body)
     }
 
     func event(_ topic: String, _ data: String, type: String? = nil) throws -> NewEvent {
@@ -147,11 +127,7 @@ struct RedisBrokerLayoutTests {
     }
 
     func evalshaCalls(_ redis: RedisConnection) async throws -> Int {
-        let info = try await redis.send(RedisCommand("INFO", "commandstats")).string ?? ""
-        guard let line = info.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("cmdstat_evalsha:") }),
-              let calls = line.split(separator: ",").first?.split(separator: "=").last.flatMap({ Int($0) })
-        else { return 0 }
-        return calls
+        try await RedisBrokerHarness.calls(of: "evalsha", on: redis)
     }
 
     @Test("the live envelope decodes to the stored event, data byte for byte")

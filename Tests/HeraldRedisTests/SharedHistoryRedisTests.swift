@@ -1,6 +1,4 @@
-import Logging
 import NIOCore
-import NIOPosix
 import Redis
 import Synchronization
 import TestSupport
@@ -36,30 +34,14 @@ struct SharedHistoryRedisTests {
     }
 
     func withBroker(_ body: (RedisBroker, RedisConnection) async throws -> Void) async throws {
-        let server = try await RedisServerProcess.start()
-        defer { server.stop() }
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        var configuration = RedisBrokerConfiguration(connection: try RedisConfiguration(url: server.url), retention: RetentionPolicy(maxLength: 5000))
-        configuration.keyPrefix = "sh\(UInt32.random(in: 0...UInt32.max))"
-        let fanOut = FanOut(eventLoopGroup: group, heartbeatInterval: .seconds(15))
-        let broker = try RedisBroker(configuration: configuration, fanOut: fanOut, eventLoopGroup: group, logger: Logger(label: "test"))
-        let connection = try await RedisConnection.connect(configuration: configuration.connection, eventLoop: group.next(), logger: Logger(label: "test"))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            for service in broker.services { tasks.addTask { try await service.run() } }
-            let deadline = ContinuousClock.now + .seconds(5)
-            while (try? await broker.checkReady()) == nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        try await RedisBrokerHarness.with(retention: RetentionPolicy(maxLength: 5000)) { broker, connection, _ in
             try await body(broker, connection)
-            tasks.cancelAll()
         }
-        await connection.close()
-        try await group.shutdownGracefully()
     }
 
     /// `XRANGE` calls Redis served since its statistics were last reset.
     func rangedReads(_ redis: RedisConnection) async throws -> Int {
-        let info = try await redis.send(RedisCommand("INFO", "commandstats")).string ?? ""
-        let line = info.split(whereSeparator: \.isNewline).first { $0.hasPrefix("cmdstat_xrange:") }
-        return line.flatMap { $0.firstMatch(of: /calls=([0-9]+)/).flatMap { Int($0.output.1) } } ?? 0
+        try await RedisBrokerHarness.calls(of: "xrange", on: redis)
     }
 
     @Test("a thousand streams resuming one topic from nearby positions cost Redis two ranged reads, and each gets exactly its events")
