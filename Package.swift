@@ -166,6 +166,7 @@ let package = Package(
             dependencies: [
                 "HeraldCore",
                 "HeraldClient",
+                "TestSupport",
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
