@@ -28,6 +28,18 @@ struct CursorTests {
         #expect(decoded.positions(for: [orders, users]) == [a, b])
     }
 
+    @Test("cursor lengths are the ones docs/api.md gives, for 1 and 32 topics, before and after version 2", arguments: [
+        (1, 24, 30), (32, 686, 856),
+    ])
+    func documentedLengths(topicCount: Int, legacyLength: Int, length: Int) throws {
+        let topics = try (0..<topicCount).map { try Topic("user/\($0)") }.sorted()
+        let position = TopicPosition(epoch: 2_807_154_123, id: StreamID(milliseconds: 1_765_010_000_123, ordinal: 1))
+        let positions = Array(repeating: position, count: topicCount)
+        let legacy = Cursor(entries: zip(topics, positions).map { .init(topic: .legacyKey($0.legacyCursorKey), position: $1) })
+        #expect(legacy.encoded.count == legacyLength)
+        #expect(Cursor(topics: topics, positions: positions).encoded.count == length)
+    }
+
     @Test("extreme values survive encoding", arguments: [UInt64.min, 1, 127, 128, UInt64(UInt32.max), UInt64.max])
     func extremeValues(value: UInt64) throws {
         let position = TopicPosition(epoch: UInt32.max, id: StreamID(milliseconds: value, ordinal: value))
