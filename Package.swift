@@ -13,6 +13,8 @@ let package = Package(
         .library(name: "HeraldWire", targets: ["HeraldWire"]),
         .library(name: "HeraldRedis", targets: ["HeraldRedis"]),
         .library(name: "Redis", targets: ["Redis"]),
+        // The client library for applications: publish, and subscribe with reconnect and exact resume.
+        .library(name: "HeraldClient", targets: ["HeraldClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
@@ -20,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1"),
+        // The public client library (HeraldClient): https, proxies and redirects for applications' publishers.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         // Tests only: RSA key generation for the token tests (already in the graph through jwt-kit).
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.1.0"),
     ],
@@ -83,6 +87,7 @@ let package = Package(
         .target(
             name: "HeraldClient",
             dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -135,6 +140,16 @@ let package = Package(
             name: "HeraldClientTests",
             dependencies: [
                 "HeraldClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "HeraldClientLibraryTests",
+            dependencies: [
+                "HeraldClient",
+                "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -96,7 +96,3 @@ struct ExamplesTests {
         try await body(node)
     }
 }
-
-extension HeraldNodeProcess {
-    var url: String { "http://127.0.0.1:\(port)" }
-}

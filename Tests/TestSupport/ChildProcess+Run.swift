@@ -2,14 +2,14 @@ import Foundation
 
 extension ChildProcess {
     /// The end of a short-lived child: how it exited and everything it printed (stdout and stderr).
-    public struct Outcome: Sendable {
-        public var state: State
-        public var output: String
+    package struct Outcome: Sendable {
+        package var state: State
+        package var output: String
     }
 
     /// Runs `path` to its end (bounded by `timeout`, then killed), with `environment` added to the test
     /// process' own, and returns how it ended and what it printed.
-    public static func run(
+    package static func run(
         _ path: String, _ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(30)
     ) async throws -> Outcome {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("child-\(UUID().uuidString).log").path
