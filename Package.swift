@@ -111,6 +111,7 @@ let package = Package(
                 "HeraldHTTP",
                 "HeraldRedis",
                 "HeraldClient",
+                "HeraldWire",
                 "Redis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -217,6 +218,8 @@ let package = Package(
         // Static checks of the deployment files (Dockerfile, Compose, Kubernetes, systemd); YAML is parsed by
         // /usr/bin/python3 with PyYAML through check_yaml.py.
         .testTarget(name: "DeployTests", dependencies: [], exclude: ["check_yaml.py"]),
+        // `herald publish`, `tail` and `token` against a live `herald serve`.
+        .testTarget(name: "CommandLineTests", dependencies: ["HeraldClient", "TestSupport"]),
         // examples/ (curl, Python, Node) run against a live `herald serve`.
         .testTarget(name: "ExamplesTests", dependencies: ["HeraldClient", "TestSupport"]),
         // schemathesis (PyPI, installed by scripts/install-deps.sh) against a live `herald serve` with docs/openapi.yaml.
