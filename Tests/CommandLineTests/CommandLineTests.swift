@@ -87,6 +87,26 @@ struct CommandLineTests {
         }
     }
 
+    @Test("herald serve --log-format json writes one JSON object a line with the fixed keys and the metadata")
+    func jsonLogs() async throws {
+        try await withNode(["--log-format", "json"]) { node in
+            let path = "\(node.logDirectory)/\(node.name).1.log"
+            let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+            #expect(lines.count >= 2, "\(lines)")
+            var messages: [String: [String: String]] = [:]
+            for line in lines {
+                let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String], "\(line)")
+                #expect(["time", "level", "label", "message", "source"].allSatisfy { object[$0] != nil }, "\(line)")
+                #expect(object["time"]?.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/) != nil, "\(line)")
+                messages[object["message"] ?? ""] = object
+            }
+            #expect(messages["listening"]?["herald.address"]?.contains("127.0.0.1") == true, "\(messages.keys)")
+        }
+        let refused = try await ChildProcess.run(HeraldNodeProcess.binary, ["herald", "serve", "--port", "0", "--log-format", "xml"])
+        #expect(refused.state != .running && refused.state != .exited(0))
+        #expect(refused.output.contains("--log-format / HERALD_LOG_FORMAT: \"xml\" is not a format; use text or json"), "\(refused.output)")
+    }
+
     private func herald(_ arguments: [String], _ node: HeraldNodeProcess) async throws -> ChildProcess.Outcome {
         try await ChildProcess.run(HeraldNodeProcess.binary, ["herald"] + arguments, environment: ["HERALD_URL": node.url])
     }
