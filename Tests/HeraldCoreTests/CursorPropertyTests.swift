@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 @testable import HeraldCore
 
@@ -77,20 +78,5 @@ struct CursorPropertyTests {
             let pick = random.next() % 10
             return pick < 4 ? Self.planted[Int(pick)] : try! Topic("user/\(random.next() % 100_000)")
         }
-    }
-}
-
-/// A small seeded generator (SplitMix64), so that property tests run the same cases every time.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -34,20 +34,19 @@ public struct Topic: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// a connection's topics is about as likely as 2^-64 per pair. Cursors name the topics of a deliberately
     /// colliding pair in full (`Cursor.references(for:)`).
     public var cursorKey: UInt64 {
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in name.utf8 {
-            hash ^= UInt64(byte)
-            hash &*= 0x0000_0100_0000_01B3
-        }
-        return hash
+        fnv1a(offset: 0xCBF2_9CE4_8422_2325, prime: 0x0000_0100_0000_01B3)
     }
 
     /// The 32-bit key of version 1 cursors (FNV-1a), kept to resume cursors that browsers still hold.
     public var legacyCursorKey: UInt32 {
-        var hash: UInt32 = 0x811C_9DC5
+        fnv1a(offset: 0x811C_9DC5, prime: 0x0100_0193)
+    }
+
+    private func fnv1a<Hash: FixedWidthInteger & UnsignedInteger>(offset: Hash, prime: Hash) -> Hash {
+        var hash = offset
         for byte in name.utf8 {
-            hash ^= UInt32(byte)
-            hash &*= 0x0100_0193
+            hash ^= Hash(byte)
+            hash &*= prime
         }
         return hash
     }
