@@ -5,9 +5,9 @@ import Foundation
 ///
 /// Both addresses are loopback addresses (127.77.0.1 and 127.77.0.2 in a /30), so that nothing a test
 /// starts can reach beyond the machine. Linux drops 127/8 on a non-loopback device unless `route_localnet`
-/// is set, so it is set inside the two namespaces (their own sysctls; the host's are untouched), whose
-/// `lo` stays down so that the 127/8 local route of `lo` does not swallow the peer's address. Nothing in
-/// the host's network namespace changes. Needs root (or CAP_NET_ADMIN and CAP_SYS_ADMIN) and `ip`.
+/// is set, so it is set inside the two namespaces (their own sysctls; the host's are untouched), and the
+/// 127/8 local route of the server side's `lo` is removed so that it does not swallow the client's address.
+/// Nothing in the host's network namespace changes. Needs root (or CAP_NET_ADMIN and CAP_SYS_ADMIN) and `ip`.
 public final class NetworkNamespacePair: Sendable {
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
@@ -48,6 +48,10 @@ public final class NetworkNamespacePair: Sendable {
                 try ip(["-n", namespace, "addr", "add", "\(address)/30", "dev", device])
                 try ip(["-n", namespace, "link", "set", device, "up"])
             }
+            // why: the server side talks to itself too (a test reads its /stats from inside); that needs `lo`
+            // up, whose 127.0.0.0/8 local route would swallow the client's address, so only that route goes.
+            try ip(["-n", pair.server, "link", "set", "lo", "up"])
+            try ip(["-n", pair.server, "route", "del", "local", "127.0.0.0/8", "dev", "lo", "table", "local"])
         } catch {
             pair.remove()
             throw error
