@@ -15,14 +15,6 @@ import Synchronization
 /// resume exactly from their cursors on a healthy node. If Redis is down for everyone, they come back to
 /// nodes that answer them as they would any new client in an outage.
 final class RedisOutageWatch: Sendable {
-    private struct State {
-        /// When the current outage began, or nil while connected.
-        var lostAt: ContinuousClock.Instant?
-        /// Counts outages, so that a timer of an outage that ended does nothing.
-        var generation = 0
-        var evacuated = false
-    }
-
     private let grace: TimeAmount
     private let window: TimeAmount
     private let fanOut: FanOut
@@ -40,19 +32,12 @@ final class RedisOutageWatch: Sendable {
 
     /// How long the current outage has lasted, or nil while this node reaches Redis.
     var outageDuration: Duration? {
-        state.withLock { $0.lostAt }.map { ContinuousClock.now - $0 }
+        state.withLock { $0.outageDuration(at: .now) }
     }
 
     /// Call when the subscriber connection is lost; starts the grace period of a new outage.
     func connectionLost() {
-        let generation: Int? = state.withLock { state in
-            guard state.lostAt == nil else { return nil }
-            state.lostAt = .now
-            state.generation += 1
-            state.evacuated = false
-            return state.generation
-        }
-        guard let generation else { return }
+        guard let generation = state.withLock({ $0.connectionLost(at: .now) }) else { return }
         eventLoop.scheduleTask(in: grace) { [weak self] in
             self?.graceEnded(generation: generation)
         }
@@ -60,24 +45,14 @@ final class RedisOutageWatch: Sendable {
 
     /// Call when every subscription is confirmed again: the outage is over.
     func restored() {
-        let ended = state.withLock { state -> (Duration, Bool)? in
-            guard let lostAt = state.lostAt else { return nil }
-            state.lostAt = nil
-            return (ContinuousClock.now - lostAt, state.evacuated)
-        }
-        guard let (duration, evacuated) = ended else { return }
+        guard let (lasted, evacuated) = state.withLock({ $0.restored(at: .now) }) else { return }
         logger.info("redis reachable again", metadata: [
-            LogKeys.outage: "\(duration)", LogKeys.evacuated: "\(evacuated)",
+            LogKeys.outage: "\(lasted)", LogKeys.evacuated: "\(evacuated)",
         ])
     }
 
     private func graceEnded(generation: Int) {
-        let lostFor: Duration? = state.withLock { state in
-            guard state.generation == generation, let lostAt = state.lostAt else { return nil }
-            state.evacuated = true
-            return ContinuousClock.now - lostAt
-        }
-        guard let lostFor else { return }
+        guard case .evacuate(let lostFor) = state.withLock({ $0.graceEnded(generation: generation, at: .now) }) else { return }
         logger.warning("cut off from redis longer than the outage grace; closing streams so that clients resume on other nodes", metadata: [
             LogKeys.outage: "\(lostFor)", LogKeys.window: "\(window)",
         ])
