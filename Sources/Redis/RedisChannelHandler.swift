@@ -187,9 +187,8 @@ final class RedisChannelHandler: ChannelDuplexHandler {
             var buffer = context.channel.allocator.buffer(capacity: 16)
             ping.encode(into: &buffer)
             self.pubSub?.expectReply(to: ping)
-            // why: the probe's reply only proves the link alive; nobody waits for it.
+            // why: the probe's reply only proves the link alive (reading it resets the clock); nobody waits for it.
             let probe = context.eventLoop.makePromise(of: RESPValue.self)
-            probe.futureResult.whenComplete { _ in }
             self.pending.append(Pending(completion: .single(probe), deadline: context.eventLoop.now + self.commandTimeout))
             self.scheduleTimeoutIfNeeded(context: context)
             context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
