@@ -166,6 +166,7 @@ let package = Package(
             dependencies: [
                 "HeraldCore",
                 "HeraldClient",
+                "TestSupport",
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
@@ -201,6 +202,8 @@ let package = Package(
         // Static checks of the deployment files (Dockerfile, Compose, Kubernetes, systemd); YAML is parsed by
         // /usr/bin/python3 with PyYAML through check_yaml.py.
         .testTarget(name: "DeployTests", dependencies: [], exclude: ["check_yaml.py"]),
+        // examples/ (curl, Python, Node) run against a live `herald serve`.
+        .testTarget(name: "ExamplesTests", dependencies: ["HeraldClient", "TestSupport"]),
         // schemathesis (PyPI, installed by scripts/install-deps.sh) against a live `herald serve` with docs/openapi.yaml.
         .testTarget(name: "APIConformanceTests", dependencies: ["TestSupport"], exclude: ["schemathesis.toml"]),
         // Real processes on loopback: redis-server, `herald serve` (the built executable), HAProxy, nginx, Chromium.
