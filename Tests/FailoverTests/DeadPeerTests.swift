@@ -51,17 +51,21 @@ struct DeadPeerTests {
 
         let cutAt = ContinuousClock.now
         try pair.cutClientLink()
-        try await poll(timeout: .seconds(30), "the node releasing the stream") { healthz().contains("\"streams\":0") }
+        // why: the node's log line marks the release; reading a file is cheap enough to poll under load,
+        // unlike a request, which needs a process in the namespace.
+        let logPath = directory + "/herald.log"
+        try await poll(timeout: .seconds(30), "the node logging the dead peer") {
+            ((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "").contains("released the stream of a dead peer")
+        }
         let released = ContinuousClock.now - cutAt
 
         let stats = try pair.run(in: pair.server, ["curl", "-s", "--max-time", "2", base + "/stats"])
-        let log = (try? String(contentsOfFile: directory + "/herald.log", encoding: .utf8)) ?? ""
         print("[dead peer] stream released \(released) after the client's link went down (heartbeat \(Self.heartbeat) s); /stats: \(stats)")
         #expect(stats.contains("\"dead_peers_released\":1"), "/stats: \(stats)")
-        #expect(log.contains("released the stream of a dead peer"), "herald log: \(log.suffix(2000))")
-        // why: the next heartbeat within one interval, then one interval unacknowledged; one second more for
-        // the kernel's retransmission timer and the polling.
-        #expect(released < .seconds(2 * Self.heartbeat + 1), "released after \(released)")
+        #expect(healthz().contains("\"streams\":0"), "the stream is gone from /healthz")
+        // why: the next heartbeat within one interval, then one interval unacknowledged; two seconds more for
+        // the kernel's retransmission timer and a loaded machine (measured alone: 3.0 s with a 2 s heartbeat).
+        #expect(released < .seconds(2 * Self.heartbeat + 2), "released after \(released)")
         try? FileManager.default.removeItem(atPath: directory)
     }
 }
