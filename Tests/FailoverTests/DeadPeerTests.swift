@@ -51,6 +51,7 @@ struct DeadPeerTests {
 
         let cutAt = ContinuousClock.now
         try pair.cutClientLink()
+        let cutTook = ContinuousClock.now - cutAt
         // why: the node's log line marks the release; reading a file is cheap enough to poll under load,
         // unlike a request, which needs a process in the namespace.
         let logPath = directory + "/herald.log"
@@ -60,12 +61,13 @@ struct DeadPeerTests {
         let released = ContinuousClock.now - cutAt
 
         let stats = try pair.run(in: pair.server, ["curl", "-s", "--max-time", "2", base + "/stats"])
-        print("[dead peer] stream released \(released) after the client's link went down (heartbeat \(Self.heartbeat) s); /stats: \(stats)")
+        print("[dead peer] stream released \(released) after the client's link was set down (the `ip link set down` took \(cutTook)), heartbeat \(Self.heartbeat) s; /stats: \(stats)")
         #expect(stats.contains("\"dead_peers_released\":1"), "/stats: \(stats)")
         #expect(healthz().contains("\"streams\":0"), "the stream is gone from /healthz")
-        // why: the next heartbeat within one interval, then one interval unacknowledged; two seconds more for
-        // the kernel's retransmission timer and a loaded machine (measured alone: 3.0 s with a 2 s heartbeat).
-        #expect(released < .seconds(2 * Self.heartbeat + 2), "released after \(released)")
+        // why: the next heartbeat within one interval, then one interval unacknowledged; four seconds more for
+        // the kernel's retransmission timer and a loaded machine (with a 2 s heartbeat: 2.9-3.0 s measured alone
+        // and in a full run, 6.2 and 6.6 s in two full runs of the suite on two shared cores).
+        #expect(released < .seconds(2 * Self.heartbeat + 4), "released after \(released)")
         try? FileManager.default.removeItem(atPath: directory)
     }
 }
