@@ -42,6 +42,9 @@ struct ServeCommandTests {
         let (tooLong, tooLongOutput) = try run(["serve", "--coalescing-window", "2s"])
         #expect(tooLong != .exited(0) && tooLong != nil)
         #expect(tooLongOutput.contains("--coalescing-window / HERALD_COALESCING_WINDOW: at most 1s"))
+        let (noRoom, noRoomOutput) = try run(["serve", "--redis-url", "redis://127.0.0.1:1", "--redis-health-interval", "2s", "--redis-health-timeout", "1s"])
+        #expect(noRoom != .exited(0) && noRoom != nil)
+        #expect(noRoomOutput.contains("--redis-health-timeout / HERALD_REDIS_HEALTH_TIMEOUT must be longer than --redis-health-interval"))
     }
 
     @Test("a key file that is not a usable PEM public key, or a short HMAC secret, stops startup naming flag and variable")

@@ -30,6 +30,11 @@ package final class EventSourceClient: Sendable {
         package var heraldErrors = 0
         /// The last event id string.
         package var lastEventID: String?
+        /// When the last `<topic>#<n>` event arrived.
+        package var lastEventAt: ContinuousClock.Instant?
+        /// The longest time between two consecutive `<topic>#<n>` events (any topics): how long the client
+        /// waited for an event at worst while events were being published.
+        package var longestWait: Duration = .zero
     }
 
     package let index: Int
@@ -104,6 +109,9 @@ package final class EventSourceClient: Sendable {
                     let parts = event.data.split(separator: "#")
                     if event.type == "message", parts.count == 2, let number = Int(parts[1]) {
                         record.received[String(parts[0]), default: []].append(number)
+                        let now = ContinuousClock.now
+                        if let last = record.lastEventAt { record.longestWait = max(record.longestWait, now - last) }
+                        record.lastEventAt = now
                     } else if event.type == "herald.error" {
                         record.heraldErrors += 1
                     } else {
