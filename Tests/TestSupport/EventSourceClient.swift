@@ -11,7 +11,8 @@ import Synchronization
 /// other response is fatal, as in a browser, which then gives up for good: the client stops and records why.
 ///
 /// Event data of the form `<topic>#<n>` is recorded per topic as sequence number `n`; anything else is
-/// recorded as an anomaly (e.g. `herald.reset`), except `herald.error`, which is counted. Run it with ``run()`` in a task and cancel the task to stop it.
+/// recorded as an anomaly (e.g. `herald.reset`), except `herald.error` and `herald.unavailable` (a temporary
+/// refusal: the stream closes and the client comes back after its `retry:`), which are counted. Run it with ``run()`` in a task and cancel the task to stop it.
 public final class EventSourceClient: Sendable {
     /// What the client has seen so far.
     public struct Record: Sendable {
@@ -28,6 +29,9 @@ public final class EventSourceClient: Sendable {
         /// `herald.error` events: a node could not serve the stream (e.g. Redis down) and closed it; a
         /// browser reconnects after them, so they are counted, not anomalies.
         public var heraldErrors = 0
+        /// `herald.unavailable` notices: a node refused the stream for now (full, shutting down, backend
+        /// unavailable before the stream opened); the client reconnects after the `retry:` that came with it.
+        public var unavailable = 0
         /// The last event id string.
         public var lastEventID: String?
     }
@@ -106,6 +110,8 @@ public final class EventSourceClient: Sendable {
                         record.received[String(parts[0]), default: []].append(number)
                     } else if event.type == "herald.error" {
                         record.heraldErrors += 1
+                    } else if event.type == "herald.unavailable" {
+                        record.unavailable += 1
                     } else {
                         record.anomalies.append("\(event.type) \(event.data.prefix(200))")
                     }

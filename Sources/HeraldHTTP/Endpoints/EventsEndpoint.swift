@@ -56,7 +56,9 @@ enum EventsEndpoint {
                 extraHeaders: app.configuration.cors?.responseHeaders(origin: head.headers.first(name: "origin")) ?? []
             ),
             bufferLimit: app.configuration.slowClientBufferLimit,
-            logger: app.logger
+            logger: app.logger,
+            refusalBackoff: app.refusalBackoff,
+            capacity: app.capacity
         )
         try pipeline.addHandler(output, position: .first)
         for handler in handlersToRemove { pipeline.removeHandler(handler, promise: nil) }

@@ -5,7 +5,8 @@ import NIOHTTP1
 /// Reads one HTTP request at a time (bounded body), routes it, and writes the response.
 ///
 /// Routes: `POST /publish`, `GET /events` (which hands the connection to `SSEConnectionHandler`),
-/// `GET /healthz`, `GET /readyz`. Every error is a JSON body from `HTTPErrorResponse`.
+/// `GET /healthz`, `GET /readyz`, `GET /stats`. Every error is a JSON body from `HTTPErrorResponse`, except
+/// a temporary refusal of `GET /events`, which is a retry stream (`RetryRefusal`).
 /// With auth configured, publishes and private streams are checked (`EdgeConfiguration.auth`) before they run.
 final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
@@ -17,11 +18,11 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
         case combined
         /// The main listener when publishing has its own: no `POST /publish`.
         case streams
-        /// The separate publish listener: `POST /publish`, `/healthz`, `/readyz` only.
+        /// The separate publish listener: `POST /publish`, `/healthz`, `/readyz`, `/stats` only.
         case publish
     }
 
-    private enum Route { case publish, events, health, ready }
+    private enum Route { case publish, events, health, ready, stats }
     private enum State {
         case idle
         case receiving(HTTPRequestHead, Route, ByteBuffer)
@@ -79,6 +80,8 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
 
     private func handle(_ route: Route, head: HTTPRequestHead, body: ByteBuffer, context: ChannelHandlerContext) {
         switch route {
+        case .stats:
+            respond(context: context, status: .ok, json: StatsEndpoint.json(app: app), keepAlive: head.isKeepAlive)
         case .health:
             let fanOut = app.fanOut
             respond(after: { "{\"status\":\"ok\",\"streams\":\(await fanOut.sessionCount())}" }, head: head, context: context)
@@ -135,11 +138,11 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
                 checked.futureResult.assumeIsolated().whenComplete { result in
                     switch result {
                     case .success(let openFor): self.startStream(request, openFor: openFor, head: head, context: context)
-                    case .failure(let error): self.respond(context: context, error: error, keepAlive: head.isKeepAlive)
+                    case .failure(let error): self.refuseStream(context: context, error: error, head: head)
                     }
                 }
             } catch {
-                respond(context: context, error: error, keepAlive: head.isKeepAlive)
+                refuseStream(context: context, error: error, head: head)
             }
         }
     }
@@ -151,6 +154,16 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
             state = .streaming
             try EventsEndpoint.start(request, openFor: openFor, head: head, context: context, app: app, handlersToRemove: httpHandlers + [self])
         } catch {
+            refuseStream(context: context, error: error, head: head)
+        }
+    }
+
+    /// Answers a refused `GET /events` and closes: a temporary refusal (node shutting down, backend
+    /// unavailable) as a retry stream a browser comes back from, a permanent one as its JSON error.
+    private func refuseStream(context: ChannelHandlerContext, error: any Error, head: HTTPRequestHead) {
+        if RetryRefusal.respondIfTemporary(to: error, app: app, context: context) {
+            state = .discarding
+        } else {
             respond(context: context, error: error, keepAlive: head.isKeepAlive)
         }
     }
@@ -182,7 +195,8 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
         case "/events": (.events, .GET)
         case "/healthz": (.health, .GET)
         case "/readyz": (.ready, .GET)
-        default: throw EdgeError(.notFound, "no route for \(path); Herald serves POST /publish, GET /events, GET /healthz and GET /readyz")
+        case "/stats": (.stats, .GET)
+        default: throw EdgeError(.notFound, "no route for \(path); Herald serves POST /publish, GET /events, GET /healthz, GET /readyz and GET /stats")
         }
         guard head.method == method else {
             throw EdgeError(.methodNotAllowed, "\(path) accepts \(method.rawValue) only", allowedMethods: [method.rawValue])
@@ -192,6 +206,8 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
             throw EdgeError(.notFound, "publishing is not served on this address; POST /publish to the internal publish address (--publish-port)")
         case (.events, .publish):
             throw EdgeError(.notFound, "this is the internal publish address; open event streams on the main address")
+        case (.stats, .streams):
+            throw EdgeError(.notFound, "/stats is served on the internal publish address (--publish-port)")
         default:
             return route
         }

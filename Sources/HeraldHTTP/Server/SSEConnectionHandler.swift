@@ -30,16 +30,21 @@ final class SSEConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
     /// writable, so the queue stays near the high-water mark; the byte limit is for live delivery.
     private var isLive = false
     private let logger: Logger
+    /// The delay of the `herald.unavailable` notice when the stream fails before it opened.
+    private let refusalBackoff: RefusalBackoff
+    private let capacity: CapacityCounters
     private var closing = false
     /// The channel's writability, kept from its change events. why: asking the channel on every write
     /// (retain, pipeline lookup, atomic load) showed in the fan-out profile.
     private var writable = true
 
-    init(chunked: Bool, responseHead: ByteBuffer, bufferLimit: Int, logger: Logger) {
+    init(chunked: Bool, responseHead: ByteBuffer, bufferLimit: Int, logger: Logger, refusalBackoff: RefusalBackoff, capacity: CapacityCounters) {
         self.chunked = chunked
         self.responseHead = responseHead
         self.bufferLimit = bufferLimit
         self.logger = logger
+        self.refusalBackoff = refusalBackoff
+        self.capacity = capacity
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -100,6 +105,12 @@ final class SSEConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
 
     func catchUpWritten() {
         isLive = true
+    }
+
+    /// Asked once, when the stream fails before it opened (the backend could not serve it): a refusal.
+    var unavailableRetryMilliseconds: Int {
+        capacity.streamsRefused.add(1, ordering: .relaxed)
+        return refusalBackoff.nextDelayMilliseconds()
     }
 
     func closeSlowReader() {
