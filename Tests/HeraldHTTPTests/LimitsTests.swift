@@ -138,7 +138,7 @@ struct LimitsTests {
     func permanentRefusalStaysAnError() async throws {
         try await TestNode.with(.memory) { node in
             expectError(try await node.get("/events"), status: 400, code: "missing_topic", hint: "topic")
-            expectError(try await node.get("/events?topic=a&lastEventId=%21%21"), status: 400, code: "malformed_cursor", hint: "")
+            expectError(try await node.get("/events?topic=a&lastEventId=%21%21"), status: 400, code: "malformed_cursor", hint: "Herald cursor")
         }
     }
 

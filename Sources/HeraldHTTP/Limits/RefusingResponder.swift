@@ -22,9 +22,8 @@ final class RefusingResponder: ChannelInboundHandler {
             isStream = head.method == .GET && head.uri.split(separator: "?", maxSplits: 1).first == "/events"
         case .body:
             break
-        case .end where isStream && RetryRefusal.respondIfTemporary(to: refusal, app: app, context: context):
-            break
         case .end:
+            if isStream, RetryRefusal.respondIfTemporary(to: refusal, app: app, context: context) { return }
             app.capacity.requestsRefused.add(1, ordering: .relaxed)
             JSONResponse.write(error: refusal, keepAlive: false, context: context)
         }

@@ -1,5 +1,10 @@
 import Logging
 import NIOCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Pauses accepting when `accept` fails for lack of descriptors or memory, and says so once per burst.
 ///
