@@ -22,7 +22,8 @@ struct RetryRefusalTests {
             #expect(notice != nil, "\(error)")
             #expect(notice?.message == HTTPErrorResponse(error).message)
         }
-        #expect(RetryRefusal.notice(for: EdgeError(.tooManyConnectionsFromAddress, "x", retryAfter: 5), backoff: backoff)?.retryAfterMilliseconds ?? 0 >= 5000)
+        let delay = RetryRefusal.notice(for: EdgeError(.tooManyConnectionsFromAddress, "x", retryAfter: 5), backoff: backoff)?.retryAfterMilliseconds
+        #expect((500...1600).contains(delay ?? -1), "the configured base with jitter, not the fixed Retry-After: \(String(describing: delay))")
     }
 
     @Test("invalid requests, missing or refused credentials and unknown paths are permanent")

@@ -10,10 +10,6 @@ struct HTTPErrorResponse: Error {
     var code: String
     var message: String
     var headers: [(String, String)] = []
-    /// Seconds in `Retry-After`, when the response has it.
-    var retryAfter: Int? {
-        headers.first { $0.0 == "retry-after" }.flatMap { Int($0.1) }
-    }
 
     /// Whether retrying later can succeed: `503` (node full, shutting down, backend unavailable) and `429`
     /// (per-address and rate limits). A refused `GET /events` is then answered with a retry stream

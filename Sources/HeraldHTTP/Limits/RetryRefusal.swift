@@ -13,13 +13,13 @@ import NIOHTTP1
 /// Which refusals are temporary is decided with the HTTP status in `HTTPErrorResponse` (`isTemporary`);
 /// permanent ones (400, 401, 403, 404) stay JSON errors, since retrying cannot help.
 enum RetryRefusal {
-    /// The notice for `error` when it is temporary, with a delay from `backoff` (never shorter than the
-    /// error's own `Retry-After`); nil for a permanent error.
+    /// The notice for `error` when it is temporary, with a delay from `backoff`; nil for a permanent error.
+    /// why: the error's own `Retry-After` (whole seconds, the same for every client) is not used: a floor
+    /// would erase the jitter that keeps refused browsers from coming back together.
     static func notice(for error: any Error, backoff: RefusalBackoff) -> RetryNotice? {
         let response = HTTPErrorResponse(error)
         guard response.isTemporary else { return nil }
-        let minimum = (response.retryAfter ?? 0) * 1000
-        return RetryNotice(code: response.code, message: response.message, retryAfterMilliseconds: max(backoff.nextDelayMilliseconds(), minimum))
+        return RetryNotice(code: response.code, message: response.message, retryAfterMilliseconds: backoff.nextDelayMilliseconds())
     }
 
     /// Writes the complete response for `notice` through the HTTP encoder (so that CORS headers are added)
