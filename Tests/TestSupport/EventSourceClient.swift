@@ -18,7 +18,8 @@ public final class EventSourceClient: Sendable {
     public struct Record: Sendable {
         /// Sequence numbers received, per topic, in arrival order.
         public var received: [String: [Int]] = [:]
-        /// Responses with status 200 (the first connection and every reconnection).
+        /// Streams that delivered something other than a refusal (a heartbeat, an event): the first connection
+        /// and every reconnection. A `200` retry stream (`herald.unavailable`) is a refusal, not a connection.
         public var connections = 0
         /// Times the stream ended or failed and the client scheduled a reconnection.
         public var reconnects = 0
@@ -54,7 +55,7 @@ public final class EventSourceClient: Sendable {
 
     public var snapshot: Record { record.withLock { $0 } }
 
-    /// Whether the client has had a `200` response at least once.
+    /// Whether the client has had a stream that delivered something other than a refusal.
     public var isConnected: Bool { record.withLock { $0.connections > 0 } }
 
     /// The last sequence number received for `topic`, or 0.
@@ -80,7 +81,6 @@ public final class EventSourceClient: Sendable {
                     await stream.close()
                     return
                 }
-                record.withLock { $0.connections += 1 }
                 defer { record.withLock { $0.lastEventID = stream.lastEventID } }
                 try await read(stream, retry: &retry)
             } catch is CancellationError {
@@ -96,8 +96,18 @@ public final class EventSourceClient: Sendable {
     }
 
     private func read(_ stream: SSEStream, retry: inout Duration) async throws {
+        var counted = false
         // why: heartbeats arrive every second in these tests, so 30 s of silence means a dead connection.
         while let item = try await stream.next(timeout: .seconds(30)) {
+            let partOfRefusal = switch item {
+            case .retry: true
+            case .event(let event): event.type == "herald.unavailable"
+            case .comment: false
+            }
+            if !partOfRefusal, !counted {
+                record.withLock { $0.connections += 1 }
+                counted = true
+            }
             switch item {
             case .retry(let milliseconds):
                 retry = .milliseconds(milliseconds)
