@@ -18,10 +18,17 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         var settings = try ServeSettings(options: options, environment: ProcessEnvironment.variable)
-        LoggingSystem.bootstrap { [logLevel = settings.logLevel] label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = logLevel
-            return handler
+        LoggingSystem.bootstrap { [logFormat = settings.logFormat, logLevel = settings.logLevel] label in
+            switch logFormat {
+            case .text:
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = logLevel
+                return handler
+            case .json:
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = logLevel
+                return handler
+            }
         }
         let logger = Logger(label: "herald")
         let redisConnections = settings.redis.map { $0.connection.commandConnectionCount + 1 } ?? 0

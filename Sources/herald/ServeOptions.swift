@@ -110,4 +110,7 @@ struct ServeOptions: ParsableArguments {
 
     @Option(help: "trace, debug, info, notice, warning, error or critical. [env: HERALD_LOG_LEVEL] (default: info)")
     var logLevel: String?
+
+    @Option(help: "text (readable lines) or json (one JSON object a line, stable keys). [env: HERALD_LOG_FORMAT] (default: text)")
+    var logFormat: String?
 }

@@ -26,6 +26,9 @@ struct ServeSettings {
     /// `--max-connections` when given; otherwise `ServeCommand` derives it from the descriptor budget.
     var maxConnections: Int?
     var logLevel = Logger.Level.info
+    /// Lines of logs: readable text, or one JSON object a line (`JSONLogHandler`).
+    enum LogFormat: String { case text, json }
+    var logFormat = LogFormat.text
 
     init(options: ServeOptions, environment: @escaping (String) -> String?) throws {
         let reader = SettingReader(environment: environment)
@@ -74,6 +77,12 @@ struct ServeSettings {
                 throw ValidationError("--log-level / HERALD_LOG_LEVEL: \"\(level)\" is not a level; use trace, debug, info, notice, warning, error or critical")
             }
             logLevel = parsed
+        }
+        if let format = reader.value(options.logFormat, "log-format", "HERALD_LOG_FORMAT") {
+            guard let parsed = LogFormat(rawValue: format.lowercased()) else {
+                throw ValidationError("--log-format / HERALD_LOG_FORMAT: \"\(format)\" is not a format; use text or json")
+            }
+            logFormat = parsed
         }
         if let url = reader.value(options.redisURL, "redis-url", "HERALD_REDIS_URL") {
             do {

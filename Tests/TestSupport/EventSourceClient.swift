@@ -13,39 +13,39 @@ import Synchronization
 /// Event data of the form `<topic>#<n>` is recorded per topic as sequence number `n`; anything else is
 /// recorded as an anomaly (e.g. `herald.reset`), except `herald.error` and `herald.unavailable` (a temporary
 /// refusal: the stream closes and the client comes back after its `retry:`), which are counted. Run it with ``run()`` in a task and cancel the task to stop it.
-public final class EventSourceClient: Sendable {
+package final class EventSourceClient: Sendable {
     /// What the client has seen so far.
-    public struct Record: Sendable {
+    package struct Record: Sendable {
         /// Sequence numbers received, per topic, in arrival order.
-        public var received: [String: [Int]] = [:]
+        package var received: [String: [Int]] = [:]
         /// Streams that delivered something other than a refusal (a heartbeat, an event): the first connection
         /// and every reconnection. A `200` retry stream (`herald.unavailable`) is a refusal, not a connection.
-        public var connections = 0
+        package var connections = 0
         /// Times the stream ended or failed and the client scheduled a reconnection.
-        public var reconnects = 0
+        package var reconnects = 0
         /// Why the client gave up, when it did (a non-200 response, a wrong content type).
-        public var fatal: String?
+        package var fatal: String?
         /// Events that were not `<topic>#<n>` messages, nor `herald.error`: `type data`.
-        public var anomalies: [String] = []
+        package var anomalies: [String] = []
         /// `herald.error` events: a node could not serve the stream (e.g. Redis down) and closed it; a
         /// browser reconnects after them, so they are counted, not anomalies.
-        public var heraldErrors = 0
+        package var heraldErrors = 0
         /// `herald.unavailable` notices: a node refused the stream for now (full, shutting down, backend
         /// unavailable before the stream opened); the client reconnects after the `retry:` that came with it.
-        public var unavailable = 0
+        package var unavailable = 0
         /// The last event id string.
-        public var lastEventID: String?
+        package var lastEventID: String?
     }
 
-    public let index: Int
-    public let topics: [String]
+    package let index: Int
+    package let topics: [String]
     private let port: Int
     private let path: String
     private let eventLoopGroup: any EventLoopGroup
     private let record = Mutex(Record())
 
     /// A client of `topics` through the load balancer on `port`; `index` names it in failure messages.
-    public init(index: Int, topics: [String], port: Int, eventLoopGroup: any EventLoopGroup) {
+    package init(index: Int, topics: [String], port: Int, eventLoopGroup: any EventLoopGroup) {
         self.index = index
         self.topics = topics
         self.port = port
@@ -53,18 +53,18 @@ public final class EventSourceClient: Sendable {
         self.eventLoopGroup = eventLoopGroup
     }
 
-    public var snapshot: Record { record.withLock { $0 } }
+    package var snapshot: Record { record.withLock { $0 } }
 
     /// Whether the client has had a stream that delivered something other than a refusal.
-    public var isConnected: Bool { record.withLock { $0.connections > 0 } }
+    package var isConnected: Bool { record.withLock { $0.connections > 0 } }
 
     /// The last sequence number received for `topic`, or 0.
-    public func last(_ topic: String) -> Int {
+    package func last(_ topic: String) -> Int {
         record.withLock { $0.received[topic]?.last ?? 0 }
     }
 
     /// Connects and reconnects until cancelled or until a fatal response.
-    public func run() async {
+    package func run() async {
         // why: EventSource's default reconnection time before the server sets one with `retry:`.
         var retry = Duration.seconds(3)
         while !Task.isCancelled {

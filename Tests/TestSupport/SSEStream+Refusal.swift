@@ -2,25 +2,25 @@ import HeraldClient
 
 /// What a temporarily refused `GET /events` sent: a `200` event stream with `retry:`, one
 /// `herald.unavailable` event, and the end of the stream.
-public struct StreamRefusal: Sendable {
+package struct StreamRefusal: Sendable {
     /// The `retry:` value, in milliseconds.
-    public var retry: Int?
+    package var retry: Int?
     /// The `herald.unavailable` event, if one came.
-    public var notice: SSEEvent?
+    package var notice: SSEEvent?
     /// Everything else that came (events of other types, comments): nothing, for a refusal.
-    public var other: [String] = []
+    package var other: [String] = []
     /// True when the server ended the stream after the notice.
-    public var ended = false
+    package var ended = false
 
     /// `code` of the notice's JSON data.
-    public var code: String? { notice.flatMap { TestNode.field("code", in: $0.data) } }
+    package var code: String? { notice.flatMap { TestNode.field("code", in: $0.data) } }
     /// `retryAfterMs` of the notice's JSON data.
-    public var retryAfterMilliseconds: Int? { notice.flatMap { TestNode.number("retryAfterMs", in: $0.data) } }
+    package var retryAfterMilliseconds: Int? { notice.flatMap { TestNode.number("retryAfterMs", in: $0.data) } }
 }
 
 extension SSEStream {
     /// Reads the stream to its end (bounded: `timeout` for each item) as a refusal.
-    public func refusal(timeout: Duration = .seconds(10)) async throws -> StreamRefusal {
+    package func refusal(timeout: Duration = .seconds(10)) async throws -> StreamRefusal {
         var refusal = StreamRefusal()
         while let item = try await next(timeout: timeout) {
             switch item {
