@@ -229,6 +229,7 @@ let package = Package(
             name: "FailoverTests",
             dependencies: [
                 "HeraldClient",
+                "HeraldHTTP",
                 "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -9,9 +9,11 @@
 #   bench/run.sh --publish-plots               # also copy the plots to docs/img/
 #
 # Scenarios (bench/README.md says what each measures): fan1k fan10k topics10k memory publish slow storm,
-# and heal (not in the default set: redis pub/sub connections killed mid-run).
+# and, not in the default set, heal (redis pub/sub connections killed mid-run) and capacity (herald only:
+# clients keep arriving past the limit of a node started under `prlimit --nofile=1024`; its CPU meanwhile).
 # Environment: SERVERS ("herald nchan"), DURATION (8, seconds of publishing), OUT (the results folder),
-# BENCH_BIN (the load generator, default: the herald just built), BENCH_TIMEOUT (240 s per run).
+# BENCH_BIN (the load generator, default: the herald just built), BENCH_TIMEOUT (240 s per run),
+# SERVER_BIN (the herald that serves, default: the one just built; e.g. another commit's, for a before/after).
 # Everything listens on 127.0.0.1; every process is started here and stopped by its PID on exit.
 set -euo pipefail
 
@@ -28,7 +30,7 @@ PUBLISH_PLOTS=false
 for arg in "$@"; do
     case $arg in
         --publish-plots) PUBLISH_PLOTS=true ;;
-        -h | --help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench/run.sh: unknown argument $arg (try --help)" >&2; exit 2 ;;
     esac
 done
@@ -106,8 +108,9 @@ start_herald() {
     local port; port=$(free_port)
     # why: --drain-grace 0s and --drain-window 1s: a benchmark node has no load balancer to leave, and the
     # next run should not wait out the production grace.
-    "$BIN" serve --host 127.0.0.1 --port "$port" --redis-url "redis://127.0.0.1:$REDIS_PORT" \
-        --log-level warning --drain-grace 0s --drain-window 1s ${HERALD_SERVE_ARGS:-} \
+    # why: prlimit sets the limit on itself and execs herald, so $! is herald's pid.
+    ${SERVER_NOFILE:+prlimit --nofile="$SERVER_NOFILE:$SERVER_NOFILE"} "$SERVER_BIN" serve --host 127.0.0.1 --port "$port" \
+        --redis-url "redis://127.0.0.1:$REDIS_PORT" --log-level warning --drain-grace 0s --drain-window 1s ${HERALD_SERVE_ARGS:-} \
         >"$OUT/$name.server.log" 2>&1 &
     SERVER_KIND=herald SERVER_PID=$! SERVER_PIDS=$!
     SERVER_URL=http://127.0.0.1:$port
@@ -296,8 +299,26 @@ scenario_heal() {   # not in the default set: topics10k at 2,000/s, redis pub/su
     KILL_PUBSUB_AFTER=""
 }
 
+scenario_capacity() {   # not in the default set; herald only: clients past the limit of a node at 1,024 descriptors
+    local clients=1200 name
+    quick && clients=1100
+    RUN_SEQ=$((RUN_SEQ + 1))
+    name=$(printf '%02d-capacity-c%d.herald' "$RUN_SEQ" "$clients")
+    log "$name: $clients EventSource-like clients against herald under prlimit --nofile=1024   (load $(cut -d' ' -f1-3 /proc/loadavg))"
+    start_redis
+    SERVER_NOFILE=1024 start_herald "$name"
+    # why: 1,200 clients at 400/s pass the node's limit (main: its 1,024 descriptors; now: --max-connections
+    # derived from them, 868 with 2 threads and Redis) within 3 s; then 3 s of warm-up and 10 s measured.
+    timeout -k 5 "$BENCH_TIMEOUT" python3 "$HERE/capacity.py" --port "${SERVER_URL##*:}" --server-pid "$SERVER_PID" \
+        --clients "$clients" --ramp 400 --warmup 3 --duration 10 >"$OUT/$name.capacity.json" 2>"$OUT/$name.log" \
+        || log "$name: capacity.py failed: $(tail -3 "$OUT/$name.log")"
+    stop_run
+    log "$name: $(cat "$OUT/$name.capacity.json")"
+    sleep "$PAUSE"
+}
+
 for scenario in $SCENARIOS; do
-    declare -F "scenario_$scenario" >/dev/null || die "unknown scenario $scenario (known: fan1k fan10k topics10k memory publish slow storm heal)"
+    declare -F "scenario_$scenario" >/dev/null || die "unknown scenario $scenario (known: fan1k fan10k topics10k memory publish slow storm heal capacity)"
 done
 for server in $SERVERS; do
     case $server in herald | nchan) ;; *) die "unknown server $server (known: herald nchan)" ;; esac
@@ -311,6 +332,7 @@ log "building herald (release)"
 swift build -c release --product herald >&2
 BIN=$(swift build -c release --show-bin-path)/herald
 BENCH_BIN=${BENCH_BIN:-$BIN}
+SERVER_BIN=${SERVER_BIN:-$BIN}
 {
     echo "date: $(date -u +%FT%TZ)"
     echo "commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- Sources Package.swift || echo ' (with local changes)')"
@@ -320,6 +342,7 @@ BENCH_BIN=${BENCH_BIN:-$BIN}
     echo "redis: $(redis-server --version)"
     echo "nginx: $(nginx -v 2>&1), nchan $(dpkg-query -W -f '${Version}' libnginx-mod-nchan 2>/dev/null || echo '?')"
     echo "load generator: $BENCH_BIN"
+    echo "server: $SERVER_BIN"
     echo "settings: SCENARIOS=\"$SCENARIOS\" SERVERS=\"$SERVERS\" QUICK=$QUICK DURATION=$DURATION"
 } >"$OUT/machine.txt"
 log "results in $OUT"

@@ -17,20 +17,25 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var options: ServeOptions
 
     func run() async throws {
-        let settings = try ServeSettings(options: options, environment: ProcessEnvironment.variable)
-        LoggingSystem.bootstrap { label in
-            switch settings.logFormat {
+        var settings = try ServeSettings(options: options, environment: ProcessEnvironment.variable)
+        LoggingSystem.bootstrap { [logFormat = settings.logFormat, logLevel = settings.logLevel] label in
+            switch logFormat {
             case .text:
                 var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = settings.logLevel
+                handler.logLevel = logLevel
                 return handler
             case .json:
                 var handler = JSONLogHandler(label: label)
-                handler.logLevel = settings.logLevel
+                handler.logLevel = logLevel
                 return handler
             }
         }
         let logger = Logger(label: "herald")
+        let redisConnections = settings.redis.map { $0.connection.commandConnectionCount + 1 } ?? 0
+        let (budget, raiseFailure) = DescriptorBudget.raise(threads: settings.threads, redisConnections: redisConnections)
+        settings.edge.maxConnections = settings.maxConnections ?? budget.connections
+        settings.edge.descriptorLimit = budget.limit
+        logBudget(budget, raiseFailure: raiseFailure, edge: settings.edge, explicit: settings.maxConnections != nil, logger: logger)
         let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: settings.threads)
         let fanOut = FanOut(
             eventLoopGroup: eventLoopGroup, heartbeatInterval: settings.heartbeatInterval, coalescingWindow: settings.coalescingWindow
@@ -56,6 +61,29 @@ struct ServeCommand: AsyncParsableCommand {
         )
         try await group.run()
         try await eventLoopGroup.shutdownGracefully()
+    }
+
+    /// Logs the descriptor budget and the connection limit; warns when an explicit `--max-connections` does
+    /// not fit in it (the node would then run out of descriptors before refusing anyone).
+    private func logBudget(_ budget: DescriptorBudget, raiseFailure: String?, edge: EdgeConfiguration, explicit: Bool, logger: Logger) {
+        if let raiseFailure {
+            logger.warning("could not raise the open-file limit to the hard limit", metadata: ["herald.fd.error": "\(raiseFailure)"])
+        }
+        logger.info("descriptor budget", metadata: [
+            "herald.fd.soft_at_start": "\(budget.softLimitAtStart)", "herald.fd.limit": "\(budget.limit)",
+            "herald.fd.hard": "\(budget.hardLimit.map(String.init) ?? "unlimited")", "herald.fd.reserve": "\(budget.reserve)",
+            "herald.fd.connections": "\(budget.connections)", "herald.max_connections": "\(edge.maxConnections)",
+            "herald.max_connections.source": "\(explicit ? "--max-connections" : "derived")",
+        ])
+        if explicit, edge.maxConnections > budget.connections {
+            logger.warning(
+                "--max-connections is above the descriptor budget: past the budget accepts fail and pause, and Redis may not reconnect; raise the hard open-file limit (ulimit -Hn, LimitNOFILE=) or lower --max-connections",
+                metadata: [
+                    "herald.max_connections": "\(edge.maxConnections)", "herald.fd.connections": "\(budget.connections)",
+                    "herald.fd.limit": "\(budget.limit)", "herald.fd.reserve": "\(budget.reserve)",
+                ]
+            )
+        }
     }
 
     /// Says at startup which auth is on; warns when it is off. Never logs keys.

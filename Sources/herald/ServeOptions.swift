@@ -67,8 +67,11 @@ struct ServeOptions: ParsableArguments {
     @Option(help: "Web origins allowed to call Herald from a browser, comma-separated (https://app.example.com), or * for any origin without cookies. [env: HERALD_CORS_ORIGINS] (default: none)")
     var corsOrigins: String?
 
-    @Option(help: "Most open connections on this node; beyond, 503. [env: HERALD_MAX_CONNECTIONS] (default: 100000)")
+    @Option(help: "Most open connections on this node; beyond, streams get a retry stream and other requests 503. [env: HERALD_MAX_CONNECTIONS] (default: the open-file limit, raised to the hard limit, minus a reserve)")
     var maxConnections: Int?
+
+    @Option(help: "Base of the retry delay sent with a temporary refusal of a stream (node full, shutting down, backend unavailable); it grows with the rate of refusals and gets ±50 % jitter. [env: HERALD_UNAVAILABLE_RETRY] (default: 3s)")
+    var unavailableRetry: String?
 
     @Option(name: .customLong("max-connections-per-ip"), help: "Most open connections from one IP address; 0 for no limit. [env: HERALD_MAX_CONNECTIONS_PER_IP] (default: 0)")
     var maxConnectionsPerIP: Int?

@@ -23,6 +23,8 @@ struct ServeSettings {
     /// reached p99 160 ms at 300/s (docs/benchmarks.md); it adds at most 5 ms to a lone event.
     var coalescingWindow: TimeAmount = .milliseconds(5)
     var threads = System.coreCount
+    /// `--max-connections` when given; otherwise `ServeCommand` derives it from the descriptor budget.
+    var maxConnections: Int?
     var logLevel = Logger.Level.info
     /// Lines of logs: readable text, or one JSON object a line (`JSONLogHandler`).
     enum LogFormat: String { case text, json }
@@ -39,7 +41,8 @@ struct ServeSettings {
         edge.retryInterval = try reader.duration(options.retry, "retry", "HERALD_RETRY") ?? edge.retryInterval
         edge.drainGrace = try reader.duration(options.drainGrace, "drain-grace", "HERALD_DRAIN_GRACE") ?? edge.drainGrace
         edge.drainWindow = try reader.duration(options.drainWindow, "drain-window", "HERALD_DRAIN_WINDOW") ?? edge.drainWindow
-        edge.maxConnections = try reader.int(options.maxConnections, "max-connections", "HERALD_MAX_CONNECTIONS", range: 1...10_000_000) ?? edge.maxConnections
+        maxConnections = try reader.int(options.maxConnections, "max-connections", "HERALD_MAX_CONNECTIONS", range: 1...10_000_000)
+        edge.unavailableRetry = try reader.duration(options.unavailableRetry, "unavailable-retry", "HERALD_UNAVAILABLE_RETRY", allowZero: false) ?? edge.unavailableRetry
         edge.maxConnectionsPerAddress = try reader.int(options.maxConnectionsPerIP, "max-connections-per-ip", "HERALD_MAX_CONNECTIONS_PER_IP", range: 0...10_000_000) ?? edge.maxConnectionsPerAddress
         edge.publishRatePerAddress = try reader.int(options.publishRatePerIP, "publish-rate-per-ip", "HERALD_PUBLISH_RATE_PER_IP", range: 0...100_000_000) ?? edge.publishRatePerAddress
         edge.maxEventSize = try reader.size(options.maxEventSize, "max-event-size", "HERALD_MAX_EVENT_SIZE") ?? edge.maxEventSize

@@ -4,7 +4,8 @@ import TestSupport
 import Testing
 
 /// `herald publish`, `herald tail` and `herald token` as a user runs them, against a live `herald serve`.
-@Suite("The herald command line", .timeLimit(.minutes(2)))
+// why: serialized, so that its processes (a node and a client each) do not add to the start of a parallel run.
+@Suite("The herald command line", .serialized, .timeLimit(.minutes(2)))
 struct CommandLineTests {
     static let secret = "command-line-test-secret-0123456789abcdef"
 

@@ -5,7 +5,8 @@ import Testing
 
 /// Every script in examples/ runs as its README says, against a live `herald serve` (memory backend); the
 /// browser page has its own test in FailoverTests (BrowserExampleTests), next to the other Chromium tests.
-@Suite("The examples work against a live node", .timeLimit(.minutes(2)))
+// why: serialized, so that its processes (a node, python, node, curl) do not add to the start of a parallel run.
+@Suite("The examples work against a live node", .serialized, .timeLimit(.minutes(2)))
 struct ExamplesTests {
     static let examples = HeraldNodeProcess.repository.appendingPathComponent("examples").path
 

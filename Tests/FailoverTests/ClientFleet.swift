@@ -66,13 +66,13 @@ final class ClientFleet: Sendable {
     }
 
     /// Over all clients: connections with a 200 (first ones and reconnections), reconnections scheduled
-    /// (after a stream ended or failed), and `herald.error` events received.
+    /// (after a stream ended or failed), and `herald.error` and `herald.unavailable` events received.
     var totals: (connections: Int, reconnects: Int, heraldErrors: Int) {
         clients.reduce(into: (0, 0, 0)) { totals, client in
             let record = client.snapshot
             totals.0 += record.connections
             totals.1 += record.reconnects
-            totals.2 += record.heraldErrors
+            totals.2 += record.heraldErrors + record.unavailable
         }
     }
 

@@ -82,7 +82,7 @@ struct FailoverScenario {
             [failover] \(name): \(fleet.clients.count) clients, \(counts.total) events published over \(Self.topics.count) topics \
             (\(counts.published.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))), \
             \(events) events delivered, \(totals.connections) connections (\(totals.connections - fleet.clients.count) reconnections, \
-            \(totals.heraldErrors) herald.error events), \
+            \(totals.heraldErrors) herald.error or herald.unavailable events), \
             publisher: \(counts.retries) retried attempts \(counts.failures.sorted { $0.key < $1.key }), \
             \(cluster.balancerRetriedPublishes().map(String.init) ?? "n/a") publishes retried by HAProxy, \
             \(problems.count) client problems, \(storeProblems.count) store problems, \(ContinuousClock.now - started), \

@@ -99,6 +99,7 @@ struct LoadBalancerConfigTests {
         #expect(stream.status == 200, "\(kind): \(stream.status) \(stream.bodyText)\n\(balancer.logTail())")
         #expect(stream.headers.contains { $0.name.lowercased() == "content-type" && $0.value.hasPrefix("text/event-stream") })
         #expect(stream.bodyText.hasPrefix("retry: "))
+        #expect(stream.bodyText.contains("event: herald.unavailable\ndata: {\"code\":\"no_node_available\""), "the same retry stream a node sends: \(stream.bodyText)")
         let publish = try await HeraldHTTPClient.request(port: balancer.port, method: .POST, path: "/publish", timeout: .seconds(5))
         #expect(publish.status >= 500, "a publish must still fail visibly")
     }

@@ -48,7 +48,7 @@ struct RedisFaultTests {
         }
     }
 
-    @Test("while Redis is down, publish and /readyz answer 503 with Retry-After, streams keep their heartbeats and go on when it is back")
+    @Test("while Redis is down, publish and /readyz answer 503 with Retry-After, a new stream gets a retry stream, open streams keep their heartbeats and go on when it is back")
     func redisDown() async throws {
         try await withBackend(.redis) { backend in
             try await TestNode.with(backend.testBackend, heartbeat: .milliseconds(100)) { node in
@@ -61,6 +61,11 @@ struct RedisFaultTests {
                 #expect(refused.header("retry-after") != nil)
                 #expect(refused.bodyText.contains("backend_unavailable"))
                 #expect(try await node.get("/readyz").status == 503)
+                let refusedStream = try await node.stream(["down-new"])
+                #expect(refusedStream.status == 200, "a browser must not give up: a retry stream, not a 503")
+                let refusal = try await refusedStream.refusal()
+                #expect(refusal.code == "backend_unavailable" && refusal.ended, "\(refusal)")
+                #expect(refusal.retry != nil && refusal.retry == refusal.retryAfterMilliseconds)
                 var heartbeats = 0
                 while heartbeats < 3, let item = try await stream.next(timeout: .seconds(5)) {
                     if case .comment = item { heartbeats += 1 }

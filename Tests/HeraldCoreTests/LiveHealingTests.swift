@@ -92,7 +92,7 @@ struct LiveHealingTests {
         fanOut.holdLive()
         try await finishCatchUp(stream, [topic])
         #expect(try await output(stream) { $0.closed })
-        #expect(try await output(stream) { $0.text.contains("event: herald.error") })
+        #expect(try await output(stream) { $0.text.contains("event: herald.unavailable\ndata: {\"code\":\"backend_unavailable\"") })
         await fanOut.heal([topic], from: source, logger: logger)
     }
 

@@ -133,7 +133,7 @@ struct StreamSessionReplayTests {
         #expect(try await on(opened) { session, output in output.cutForNotReading && session.isClosed })
     }
 
-    @Test("live events piling up beyond the limit while history is read end the stream with herald.error")
+    @Test("live events piling up beyond the limit while history is read end the stream with a herald.unavailable notice")
     func liveBacklogDuringReadFailsCatchUp() async throws {
         let positions = try await publish(0..<10)
         let opened = try await open(after: positions[0], bufferedLiveLimit: 20 << 10) {
@@ -144,7 +144,7 @@ struct StreamSessionReplayTests {
             return (String(buffer: output.received), output.closed, output.cutForNotReading)
         }
         #expect(closed && !cut)
-        #expect(text.contains("event: herald.error\n"))
+        #expect(text.contains("retry: 3000\n\nevent: herald.unavailable\n"))
         #expect(!text.contains("data: 1 "), "nothing of the replay is written")
     }
 }

@@ -98,26 +98,71 @@ struct LimitsTests {
         }
     }
 
-    @Test("beyond --max-connections a new connection gets 503 with Retry-After")
+    @Test("beyond --max-connections a request gets 503 with Retry-After, a stream a retry stream that ends at once")
     func tooManyConnections() async throws {
-        try await TestNode.with(.memory, configure: { $0.maxConnections = 2 }) { node in
+        try await TestNode.with(.memory, configure: { $0.maxConnections = 2; $0.unavailableRetry = .milliseconds(400) }) { node in
             let first = try await node.stream(["a"])
             let second = try await node.stream(["b"])
             let refused = try await node.get("/healthz")
             expectError(refused, status: 503, code: "too_many_connections", hint: "maximum of 2")
             #expect(refused.header("retry-after") != nil)
+            let stream = try await node.stream(["c"])
+            #expect(stream.status == 200)
+            #expect(stream.header("content-type") == "text/event-stream")
+            let refusal = try await stream.refusal()
+            #expect(refusal.ended && refusal.other.isEmpty)
+            #expect(refusal.code == "too_many_connections")
+            let retry = try #require(refusal.retry)
+            #expect(refusal.retryAfterMilliseconds == retry, "the notice says when the browser comes back")
+            // why: the base is 400 ms with ±50 % jitter, stretched by at most a few refusals per second here.
+            #expect((200...1200).contains(retry), "retry \(retry) ms")
             await first.close()
             await second.close()
         }
     }
 
-    @Test("beyond --max-connections-per-ip a new connection from the same address gets 429")
+    @Test("beyond --max-connections-per-ip a request from the same address gets 429, a stream a retry stream")
     func tooManyFromOneAddress() async throws {
         try await TestNode.with(.memory, configure: { $0.maxConnectionsPerAddress = 1 }) { node in
             let stream = try await node.stream(["a"])
             let refused = try await node.get("/healthz")
             expectError(refused, status: 429, code: "too_many_connections_from_address", hint: "127.0.0.1")
+            let refusedStream = try await node.stream(["b"])
+            #expect(refusedStream.status == 200)
+            let refusal = try await refusedStream.refusal()
+            #expect(refusal.code == "too_many_connections_from_address")
+            #expect(refusal.retry != nil && refusal.retry == refusal.retryAfterMilliseconds)
             await stream.close()
+        }
+    }
+
+    @Test("permanent refusals of a stream stay HTTP errors: an invalid request gets 400, not a retry stream")
+    func permanentRefusalStaysAnError() async throws {
+        try await TestNode.with(.memory) { node in
+            expectError(try await node.get("/events"), status: 400, code: "missing_topic", hint: "topic")
+            expectError(try await node.get("/events?topic=a&lastEventId=%21%21"), status: 400, code: "malformed_cursor", hint: "Herald cursor")
+        }
+    }
+
+    @Test("/stats counts refused streams and requests under capacity")
+    func statsCountRefusals() async throws {
+        try await TestNode.with(.memory, configure: { $0.maxConnections = 1 }) { node in
+            let stream = try await node.stream(["a"])
+            _ = try await node.stream(["b"]).refusal()
+            _ = try await node.stream(["c"]).refusal()
+            _ = try await node.get("/healthz")
+            await stream.close()
+            var stats = ""
+            // why: the stream's slot is released when the node sees the close; poll (bounded) until it has.
+            for _ in 0..<200 {
+                let response = try await node.get("/stats")
+                if response.status == 200 { stats = response.bodyText; break }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(TestNode.number("streamsRefused", in: stats) == 2, "\(stats)")
+            #expect(TestNode.number("requestsRefused", in: stats) ?? 0 >= 1, "\(stats)")
+            #expect(TestNode.number("maxConnections", in: stats) == 1, "\(stats)")
+            #expect(TestNode.number("acceptFailures", in: stats) == 0, "\(stats)")
         }
     }
 

@@ -35,7 +35,7 @@ struct ReadinessTests {
         try await TestNode.with(.memory) { node in
             let response = try await node.get("/stats")
             #expect(response.status == 200)
-            #expect(response.bodyText.contains("\"liveness\":{\"dead_peers_released\":0}"), "\(response.bodyText)")
+            #expect(response.bodyText.contains("\"liveness\":{\"deadPeersReleased\":0}"), "\(response.bodyText)")
         }
     }
 }

@@ -11,13 +11,15 @@ import Synchronization
 /// other response is fatal, as in a browser, which then gives up for good: the client stops and records why.
 ///
 /// Event data of the form `<topic>#<n>` is recorded per topic as sequence number `n`; anything else is
-/// recorded as an anomaly (e.g. `herald.reset`), except `herald.error`, which is counted. Run it with ``run()`` in a task and cancel the task to stop it.
+/// recorded as an anomaly (e.g. `herald.reset`), except `herald.error` and `herald.unavailable` (a temporary
+/// refusal: the stream closes and the client comes back after its `retry:`), which are counted. Run it with ``run()`` in a task and cancel the task to stop it.
 package final class EventSourceClient: Sendable {
     /// What the client has seen so far.
     package struct Record: Sendable {
         /// Sequence numbers received, per topic, in arrival order.
         package var received: [String: [Int]] = [:]
-        /// Responses with status 200 (the first connection and every reconnection).
+        /// Streams that delivered something other than a refusal (a heartbeat, an event): the first connection
+        /// and every reconnection. A `200` retry stream (`herald.unavailable`) is a refusal, not a connection.
         package var connections = 0
         /// Times the stream ended or failed and the client scheduled a reconnection.
         package var reconnects = 0
@@ -28,6 +30,9 @@ package final class EventSourceClient: Sendable {
         /// `herald.error` events: a node could not serve the stream (e.g. Redis down) and closed it; a
         /// browser reconnects after them, so they are counted, not anomalies.
         package var heraldErrors = 0
+        /// `herald.unavailable` notices: a node refused the stream for now (full, shutting down, backend
+        /// unavailable before the stream opened); the client reconnects after the `retry:` that came with it.
+        package var unavailable = 0
         /// The last event id string.
         package var lastEventID: String?
         /// When the last `<topic>#<n>` event arrived.
@@ -55,7 +60,7 @@ package final class EventSourceClient: Sendable {
 
     package var snapshot: Record { record.withLock { $0 } }
 
-    /// Whether the client has had a `200` response at least once.
+    /// Whether the client has had a stream that delivered something other than a refusal.
     package var isConnected: Bool { record.withLock { $0.connections > 0 } }
 
     /// The last sequence number received for `topic`, or 0.
@@ -81,7 +86,6 @@ package final class EventSourceClient: Sendable {
                     await stream.close()
                     return
                 }
-                record.withLock { $0.connections += 1 }
                 defer { record.withLock { $0.lastEventID = stream.lastEventID } }
                 try await read(stream, retry: &retry)
             } catch is CancellationError {
@@ -97,8 +101,18 @@ package final class EventSourceClient: Sendable {
     }
 
     private func read(_ stream: SSEStream, retry: inout Duration) async throws {
+        var counted = false
         // why: heartbeats arrive every second in these tests, so 30 s of silence means a dead connection.
         while let item = try await stream.next(timeout: .seconds(30)) {
+            let partOfRefusal = switch item {
+            case .retry: true
+            case .event(let event): event.type == "herald.unavailable"
+            case .comment: false
+            }
+            if !partOfRefusal, !counted {
+                record.withLock { $0.connections += 1 }
+                counted = true
+            }
             switch item {
             case .retry(let milliseconds):
                 retry = .milliseconds(milliseconds)
@@ -114,6 +128,8 @@ package final class EventSourceClient: Sendable {
                         record.lastEventAt = now
                     } else if event.type == "herald.error" {
                         record.heraldErrors += 1
+                    } else if event.type == "herald.unavailable" {
+                        record.unavailable += 1
                     } else {
                         record.anomalies.append("\(event.type) \(event.data.prefix(200))")
                     }

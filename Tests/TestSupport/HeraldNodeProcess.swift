@@ -5,6 +5,9 @@ import Synchronization
 /// One `herald serve` process (the binary `swift build --build-tests` produced) on a fixed loopback port,
 /// which it keeps across restarts, as a node behind a load balancer does.
 ///
+/// With a `descriptorLimit` it runs under `prlimit --nofile=SOFT:HARD` (lowering a limit needs no privilege),
+/// as a node on a machine with that open-file limit.
+///
 /// ``start()`` returns once `/readyz` answers 200. ``kill9()``, ``terminate()`` and ``stop()`` end it by its
 /// pid. Each run logs to its own file in ``logDirectory`` (`<name>.<run>.log`); ``logTail(lines:)`` shows
 /// the end of every run, for failure messages. `deinit` kills a forgotten process.
@@ -21,12 +24,18 @@ package final class HeraldNodeProcess: Sendable {
 
     package static var isAvailable: Bool { FileManager.default.isExecutableFile(atPath: binary) }
 
+    /// util-linux `prlimit`, which starts a command with other resource limits.
+    package static var prlimit: String? {
+        ["/usr/bin/prlimit", "/bin/prlimit"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
     package let name: String
     package let port: Int
     /// `http://127.0.0.1:<port>`, for clients that take a base URL.
     package var url: String { "http://127.0.0.1:\(port)" }
     package let logDirectory: String
     private let arguments: [String]
+    private let descriptorLimit: (soft: Int, hard: Int)?
     private let state = Mutex(RunState())
 
     private struct RunState {
@@ -35,12 +44,13 @@ package final class HeraldNodeProcess: Sendable {
     }
 
     /// A node named `name` on `port`; `arguments` follow `herald serve --host 127.0.0.1 --port <port>`.
-    /// Not started yet.
-    package init(name: String, port: Int, arguments: [String], logDirectory: String) {
+    /// With `descriptorLimit`, the process starts with that soft and hard `RLIMIT_NOFILE`. Not started yet.
+    package init(name: String, port: Int, arguments: [String], logDirectory: String, descriptorLimit: (soft: Int, hard: Int)? = nil) {
         self.name = name
         self.port = port
         self.arguments = ["herald", "serve", "--host", "127.0.0.1", "--port", "\(port)"] + arguments
         self.logDirectory = logDirectory
+        self.descriptorLimit = descriptorLimit
     }
 
     deinit {
@@ -58,7 +68,15 @@ package final class HeraldNodeProcess: Sendable {
             state.runs += 1
             return "\(logDirectory)/\(name).\(state.runs).log"
         }
-        let pid = try await ChildProcess.spawnInTurn(Self.binary, arguments, logPath: log)
+        let pid: pid_t
+        if let descriptorLimit {
+            guard let prlimit = Self.prlimit else { throw Failure(description: "prlimit is not installed (apt-get install util-linux)") }
+            // why: prlimit sets the limit on itself and execs the command, so the pid is the node's.
+            let limited = ["prlimit", "--nofile=\(descriptorLimit.soft):\(descriptorLimit.hard)", Self.binary] + arguments.dropFirst()
+            pid = try await ChildProcess.spawnInTurn(prlimit, limited, logPath: log)
+        } else {
+            pid = try await ChildProcess.spawnInTurn(Self.binary, arguments, logPath: log)
+        }
         state.withLock { $0.pid = pid }
         let deadline = ContinuousClock.now + timeout
         while await status("/readyz") != 200 {
@@ -112,6 +130,12 @@ package final class HeraldNodeProcess: Sendable {
     package func status(_ path: String) async -> Int? {
         // why: a loopback health request answers in milliseconds; 2 s keeps a hung node from stalling the poll.
         try? await HeraldHTTPClient.request(port: port, path: path, timeout: .seconds(2)).status
+    }
+
+    /// The whole log of the current (last) run.
+    package func log() -> String {
+        let run = state.withLock { $0.runs }
+        return (try? String(contentsOfFile: "\(logDirectory)/\(name).\(run).log", encoding: .utf8)) ?? ""
     }
 
     /// The last `lines` lines of each run's log.

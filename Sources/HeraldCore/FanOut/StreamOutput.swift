@@ -18,6 +18,9 @@ public protocol StreamOutput: AnyObject {
     /// The catch-up (reset notice, replayed history, buffered live events) has been written: from here on
     /// the output may hold the client to its slow-reader limit.
     func catchUpWritten()
+    /// The reconnection delay, in milliseconds, to send with a `herald.unavailable` notice when the stream
+    /// closes before it opened (the backend could not serve it): the edge's jittered refusal retry.
+    var unavailableRetryMilliseconds: Int { get }
 }
 
 extension StreamOutput {
@@ -25,4 +28,6 @@ extension StreamOutput {
     public var queuedByteCount: Int { 0 }
     public func closeSlowReader() { close() }
     public func catchUpWritten() {}
+    /// why: 3 s is what EventSource waits when the server never set a `retry:`.
+    public var unavailableRetryMilliseconds: Int { 3000 }
 }

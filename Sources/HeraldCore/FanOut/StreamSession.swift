@@ -101,13 +101,14 @@ public final class StreamSession {
         startReplay(plan)
     }
 
-    /// Ends catch-up with an error: tells the client in a `herald.error` event and closes the stream, so
-    /// EventSource reconnects (possibly to a healthier node) after its retry delay.
+    /// Ends catch-up with an error: tells the client in a `herald.unavailable` notice (`RetryNotice`: a
+    /// jittered `retry:` and the reason, no id) and closes the stream, so EventSource reconnects (possibly to
+    /// a healthier node) after that delay and resumes from its last event.
     public func failCatchUp(_ error: HeraldError) {
         loop.preconditionInEventLoop()
         guard phase == .catchingUp else { return }
-        let data = "{\"code\":\(JSONText.quoted(error.code.description)),\"message\":\(JSONText.quoted(error.message))}"
-        write(WireChunk { SSEEncoder.appendFields(type: "herald.error", data: ByteBuffer(string: data), to: &$0); $0.writeStaticString("\n") })
+        let notice = RetryNotice(code: error.code.description, message: error.message, retryAfterMilliseconds: output.unavailableRetryMilliseconds)
+        write(WireChunk { notice.append(to: &$0) })
         flushIfNeeded()
         close()
     }

@@ -56,8 +56,7 @@ enum EventsEndpoint {
                 extraHeaders: app.configuration.cors?.responseHeaders(origin: head.headers.first(name: "origin")) ?? []
             ),
             bufferLimit: app.configuration.slowClientBufferLimit,
-            liveness: app.liveness,
-            logger: app.logger
+            app: app
         )
         try pipeline.addHandler(output, position: .first)
         for handler in handlersToRemove { pipeline.removeHandler(handler, promise: nil) }

@@ -11,6 +11,14 @@ struct HTTPErrorResponse: Error {
     var message: String
     var headers: [(String, String)] = []
 
+    /// Whether retrying later can succeed: `503` (node full, shutting down, backend unavailable) and `429`
+    /// (per-address and rate limits). A refused `GET /events` is then answered with a retry stream
+    /// (`RetryRefusal`) instead of this response; other requests get this response with `Retry-After`.
+    /// Everything else (400, 401, 403, 404, …) is permanent and stays an HTTP error for streams too.
+    var isTemporary: Bool {
+        status == .serviceUnavailable || status == .tooManyRequests
+    }
+
     init(status: HTTPResponseStatus, code: String, message: String, headers: [(String, String)] = []) {
         self.status = status
         self.code = code

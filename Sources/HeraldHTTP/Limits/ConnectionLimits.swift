@@ -14,10 +14,14 @@ final class ConnectionLimits: Sendable {
         self.maxPerAddress = maxPerAddress
     }
 
-    /// Counts a new connection from `address`, or returns why it must be refused.
-    func admit(address: String?) -> EdgeError? {
+    /// Connections open now.
+    var openCount: Int { counts.withLock { $0.total } }
+
+    /// Counts a new connection from `address`, or returns why it must be refused. `headroom` lets this
+    /// connection go that far past the total limit (the publish listener's share of the descriptor reserve).
+    func admit(address: String?, headroom: Int = 0) -> EdgeError? {
         counts.withLock { counts -> EdgeError? in
-            guard counts.total < maxTotal else {
+            guard counts.total < maxTotal + headroom else {
                 return EdgeError(.tooManyConnections, "this node holds its maximum of \(maxTotal) connections; retry, the load balancer may pick another node", retryAfter: 1)
             }
             if maxPerAddress > 0, let address {

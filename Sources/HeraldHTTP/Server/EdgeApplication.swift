@@ -24,6 +24,10 @@ final class EdgeApplication: Sendable {
     let publishRateLimiter: PublishRateLimiter?
     /// Streams released because their peer vanished, for `/stats`.
     let liveness = LivenessCounters()
+    /// The delay sent with temporary refusals of streams.
+    let refusalBackoff: RefusalBackoff
+    /// Refusals and accept failures, for `/stats`.
+    let capacity = CapacityCounters()
     private let phase = Atomic<Phase>(.serving)
     private let openConnections = Mutex<[ObjectIdentifier: any Channel]>([:])
     private let publishes = Mutex(InFlight())
@@ -41,6 +45,7 @@ final class EdgeApplication: Sendable {
         self.logger = logger
         self.connectionLimits = ConnectionLimits(maxTotal: configuration.maxConnections, maxPerAddress: configuration.maxConnectionsPerAddress)
         self.publishRateLimiter = configuration.publishRatePerAddress > 0 ? PublishRateLimiter(eventsPerSecond: configuration.publishRatePerAddress) : nil
+        self.refusalBackoff = RefusalBackoff(base: configuration.unavailableRetry)
     }
 
     var currentPhase: Phase { phase.load(ordering: .relaxed) }
@@ -88,10 +93,13 @@ final class EdgeApplication: Sendable {
     }
 
     /// Counts `channel` against the connection limits and tracks it until it closes (so that shutdown can
-    /// close idle keep-alive connections); returns why it must be refused instead, if it must.
-    func admit(_ channel: any Channel) -> EdgeError? {
+    /// close idle keep-alive connections); returns why it must be refused instead, if it must. Connections
+    /// of the separate publish listener may use its share of the descriptor reserve beyond the limit, so a
+    /// node full of streams still takes publishes.
+    func admit(_ channel: any Channel, listener: RequestRouter.Listener) -> EdgeError? {
         let address = channel.remoteAddress?.ipAddress
-        if let refusal = connectionLimits.admit(address: address) { return refusal }
+        let headroom = listener == .publish ? DescriptorBudget.publishConnections : 0
+        if let refusal = connectionLimits.admit(address: address, headroom: headroom) { return refusal }
         let id = ObjectIdentifier(channel)
         openConnections.withLock { $0[id] = channel }
         channel.closeFuture.whenComplete { [weak self] _ in

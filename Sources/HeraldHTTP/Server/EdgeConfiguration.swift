@@ -37,10 +37,16 @@ public struct EdgeConfiguration: Sendable {
     public var deadPeerTimeout: TimeAmount = .seconds(15)
     /// Limits on what one request may send, and how slowly.
     public var requestLimits = RequestLimits()
-    /// Most open connections (streams and requests) on this node; beyond it, `503` with `Retry-After`.
+    /// Most open connections (streams and requests) on this node; beyond it, `GET /events` gets a retry
+    /// stream (`herald.unavailable`) and other requests `503` with `Retry-After`.
     /// why: past the file-descriptor limit a node fails in worse ways; refusing early lets the load
-    /// balancer and clients go elsewhere.
+    /// balancer and clients go elsewhere. `herald serve` derives it from the descriptor limit (`DescriptorBudget`).
     public var maxConnections = 100_000
+    /// The open-file limit in force, when known (reported by `/stats`).
+    public var descriptorLimit: Int?
+    /// The base of the `retry:` sent with a temporary refusal of a stream; it grows with the rate of
+    /// refusals and gets ±50 % jitter (`RefusalBackoff`).
+    public var unavailableRetry: TimeAmount = .seconds(3)
     /// Most open connections from one IP address; 0 for no limit. Behind a load balancer every client has
     /// the balancer's address, so set it only where clients connect directly.
     public var maxConnectionsPerAddress = 0

@@ -86,6 +86,11 @@ public final class HTTPServer: Service, Sendable {
         return try await ServerBootstrap(group: eventLoopGroup)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandlers(AcceptPauseReporter.handlers(counters: app.capacity, logger: app.logger))
+                }
+            }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .deadPeerDetection(timeout: app.configuration.deadPeerTimeout)
             // why: a stream whose peer stopped reading becomes unwritable past 256 KiB queued; the
@@ -113,9 +118,10 @@ public final class HTTPServer: Service, Sendable {
         if let cors = app.configuration.cors { httpHandlers.append(CORSHandler(policy: cors)) }
         let pipeline = channel.pipeline.syncOperations
         for handler in httpHandlers { try pipeline.addHandler(handler) }
-        if let refusal = app.admit(channel) {
-            app.logger.info("connection refused", metadata: ["herald.refusal": "\(refusal.code)"])
-            try pipeline.addHandler(RefusingResponder(refusal: refusal))
+        if let refusal = app.admit(channel, listener: listener) {
+            // why: debug, not info: a full node refuses every further client, and its log must not grow with them.
+            app.logger.debug("connection refused", metadata: [LogKeys.refusal: "\(refusal.code)"])
+            try pipeline.addHandler(RefusingResponder(refusal: refusal, app: app))
         } else {
             try pipeline.addHandler(RequestRouter(app: app, listener: listener, httpHandlers: httpHandlers))
         }

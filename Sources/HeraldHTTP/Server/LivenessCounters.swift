@@ -17,8 +17,8 @@ final class LivenessCounters: Sendable {
     /// Streams released because their peer stopped acknowledging, since the process started.
     var deadPeersReleased: Int { deadPeers.load(ordering: .relaxed) }
 
-    /// `{"dead_peers_released":N}`.
+    /// `{"deadPeersReleased":N}`.
     var json: String {
-        "{\"dead_peers_released\":\(deadPeersReleased)}"
+        "{\"deadPeersReleased\":\(deadPeersReleased)}"
     }
 }

@@ -5,7 +5,8 @@ import NIOHTTP1
 /// Reads one HTTP request at a time (bounded body), routes it, and writes the response.
 ///
 /// Routes: `POST /publish`, `GET /events` (which hands the connection to `SSEConnectionHandler`),
-/// `GET /healthz`, `GET /readyz`, `GET /stats`. Every error is a JSON body from `HTTPErrorResponse`.
+/// `GET /healthz`, `GET /readyz`, `GET /stats`. Every error is a JSON body from `HTTPErrorResponse`, except
+/// a temporary refusal of `GET /events`, which is a retry stream (`RetryRefusal`).
 /// With auth configured, publishes and private streams are checked (`EdgeConfiguration.auth`) before they run.
 final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
@@ -146,11 +147,11 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
                 checked.futureResult.assumeIsolated().whenComplete { result in
                     switch result {
                     case .success(let openFor): self.startStream(request, openFor: openFor, head: head, context: context)
-                    case .failure(let error): self.respond(context: context, error: error, keepAlive: head.isKeepAlive)
+                    case .failure(let error): self.refuseStream(context: context, error: error, head: head)
                     }
                 }
             } catch {
-                respond(context: context, error: error, keepAlive: head.isKeepAlive)
+                refuseStream(context: context, error: error, head: head)
             }
         }
     }
@@ -162,6 +163,16 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
             state = .streaming
             try EventsEndpoint.start(request, openFor: openFor, head: head, context: context, app: app, handlersToRemove: httpHandlers + [self])
         } catch {
+            refuseStream(context: context, error: error, head: head)
+        }
+    }
+
+    /// Answers a refused `GET /events` and closes: a temporary refusal (node shutting down, backend
+    /// unavailable) as a retry stream a browser comes back from, a permanent one as its JSON error.
+    private func refuseStream(context: ChannelHandlerContext, error: any Error, head: HTTPRequestHead) {
+        if RetryRefusal.respondIfTemporary(to: error, app: app, context: context) {
+            state = .discarding
+        } else {
             respond(context: context, error: error, keepAlive: head.isKeepAlive)
         }
     }
