@@ -79,6 +79,17 @@ public final class RedisBroker: Broker {
         return BrokerSubscription { for channel in channels { subscriber.unsubscribe(from: channel) } }
     }
 
+    /// The subscriber's per-channel entries (see `PerTopicEntries`); the broker keeps nothing else per topic.
+    public func perTopicEntries() async -> PerTopicEntries {
+        let entries = await subscriber.entries()
+        return PerTopicEntries([
+            (PerTopicEntries.redisChannels, entries.channels),
+            (PerTopicEntries.redisResubscribing, entries.resubscribing),
+            (PerTopicEntries.redisSubscribeWaiters, entries.waiters),
+            (PerTopicEntries.redisPendingConfirmations, entries.pendingReplies),
+        ])
+    }
+
     public func checkReady() async throws {
         guard subscriber.isConnected else {
             throw HeraldError(.backendUnavailable, "the Redis subscriber connection is down; it is reconnecting")

@@ -50,6 +50,9 @@ final class RedisChannelHandler: ChannelDuplexHandler {
         self.logger = logger
     }
 
+    /// Replies the pub/sub demultiplexer still expects (0 on a command connection). Read on the channel's loop.
+    var pendingPubSubReplies: Int { self.pubSub?.pendingReplyCount ?? 0 }
+
     // MARK: Outbound
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {

@@ -5,7 +5,7 @@ import NIOHTTP1
 /// Reads one HTTP request at a time (bounded body), routes it, and writes the response.
 ///
 /// Routes: `POST /publish`, `GET /events` (which hands the connection to `SSEConnectionHandler`),
-/// `GET /healthz`, `GET /readyz`. Every error is a JSON body from `HTTPErrorResponse`.
+/// `GET /healthz`, `GET /readyz`, `GET /stats` (not on a streams-only listener). Every error is a JSON body from `HTTPErrorResponse`.
 /// With auth configured, publishes and private streams are checked (`EdgeConfiguration.auth`) before they run.
 final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
@@ -17,11 +17,11 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
         case combined
         /// The main listener when publishing has its own: no `POST /publish`.
         case streams
-        /// The separate publish listener: `POST /publish`, `/healthz`, `/readyz` only.
+        /// The separate publish listener: `POST /publish`, `/healthz`, `/readyz`, `/stats` only.
         case publish
     }
 
-    private enum Route { case publish, events, health, ready }
+    private enum Route { case publish, events, health, ready, stats }
     private enum State {
         case idle
         case receiving(HTTPRequestHead, Route, ByteBuffer)
@@ -82,6 +82,9 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
         case .health:
             let fanOut = app.fanOut
             respond(after: { "{\"status\":\"ok\",\"streams\":\(await fanOut.sessionCount())}" }, head: head, context: context)
+        case .stats:
+            let app = app
+            respond(after: { await StatsEndpoint.body(app: app) }, head: head, context: context)
         case .ready:
             let broker = app.broker
             let app = app
@@ -182,7 +185,8 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
         case "/events": (.events, .GET)
         case "/healthz": (.health, .GET)
         case "/readyz": (.ready, .GET)
-        default: throw EdgeError(.notFound, "no route for \(path); Herald serves POST /publish, GET /events, GET /healthz and GET /readyz")
+        case "/stats": (.stats, .GET)
+        default: throw EdgeError(.notFound, "no route for \(path); Herald serves POST /publish, GET /events, GET /healthz, GET /readyz and GET /stats")
         }
         guard head.method == method else {
             throw EdgeError(.methodNotAllowed, "\(path) accepts \(method.rawValue) only", allowedMethods: [method.rawValue])
@@ -192,6 +196,8 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
             throw EdgeError(.notFound, "publishing is not served on this address; POST /publish to the internal publish address (--publish-port)")
         case (.events, .publish):
             throw EdgeError(.notFound, "this is the internal publish address; open event streams on the main address")
+        case (.stats, .streams):
+            throw EdgeError(.notFound, "/stats is served on the internal publish address (--publish-port)")
         default:
             return route
         }
