@@ -9,9 +9,12 @@
 #   bench/run.sh --publish-plots               # also copy the plots to docs/img/
 #
 # Scenarios (bench/README.md says what each measures): fan1k fan10k topics10k memory publish slow storm,
-# and heal (not in the default set: redis pub/sub connections killed mid-run).
+# and, not in the default set, heal (redis pub/sub connections killed mid-run) and soak (herald only:
+# hundreds of thousands of one-off topics churned through one node per backend, RSS sampled every round).
 # Environment: SERVERS ("herald nchan"), DURATION (8, seconds of publishing), OUT (the results folder),
-# BENCH_BIN (the load generator, default: the herald just built), BENCH_TIMEOUT (240 s per run).
+# BENCH_BIN (the load generator, default: the herald just built), BENCH_TIMEOUT (240 s per run),
+# SERVER_BIN (the herald to serve, e.g. an older build to compare; default: build this tree),
+# SOAK_ROUNDS (30), SOAK_TOPICS (5000 per round), SOAK_BACKENDS ("memory redis").
 # Everything listens on 127.0.0.1; every process is started here and stopped by its PID on exit.
 set -euo pipefail
 
@@ -28,7 +31,7 @@ PUBLISH_PLOTS=false
 for arg in "$@"; do
     case $arg in
         --publish-plots) PUBLISH_PLOTS=true ;;
-        -h | --help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench/run.sh: unknown argument $arg (try --help)" >&2; exit 2 ;;
     esac
 done
@@ -106,7 +109,10 @@ start_herald() {
     local port; port=$(free_port)
     # why: --drain-grace 0s and --drain-window 1s: a benchmark node has no load balancer to leave, and the
     # next run should not wait out the production grace.
-    "$BIN" serve --host 127.0.0.1 --port "$port" --redis-url "redis://127.0.0.1:$REDIS_PORT" \
+    local backend=(--redis-url "redis://127.0.0.1:$REDIS_PORT")
+    # why: the soak runs the memory backend too; redis still runs beside it, idle, so that the sampling is alike.
+    [ "${HERALD_BACKEND:-redis}" = memory ] && backend=()
+    "$BIN" serve --host 127.0.0.1 --port "$port" "${backend[@]}" \
         --log-level warning --drain-grace 0s --drain-window 1s ${HERALD_SERVE_ARGS:-} \
         >"$OUT/$name.server.log" 2>&1 &
     SERVER_KIND=herald SERVER_PID=$! SERVER_PIDS=$!
@@ -296,8 +302,54 @@ scenario_heal() {   # not in the default set: topics10k at 2,000/s, redis pub/su
     KILL_PUBSUB_AFTER=""
 }
 
+scenario_soak() {   # herald only: one node per backend, SOAK_ROUNDS rounds of SOAK_TOPICS never-seen topics each
+    local rounds=${SOAK_ROUNDS:-30} topics=${SOAK_TOPICS:-5000} backend round
+    quick && { rounds=4 topics=1000; }
+    for backend in ${SOAK_BACKENDS:-memory redis}; do
+        soak_backend "$backend" "$rounds" "$topics"
+    done
+}
+
+# soak_backend BACKEND ROUNDS TOPICS: one server for the whole soak. Each round is a `herald bench` run on
+# TOPICS topics named soak<round>-<n> (never seen before): one subscriber per topic connects, 2 s of publishing
+# at TOPICS events/s (every topic gets events), then every subscriber reconnects at once with a Last-Event-ID
+# one event back (--resume-storm 1), and all close. After each round (and before the first) the server's RSS
+# and GET /stats go into soak-<backend>.rounds.jsonl; bench/sample.py samples RSS twice a second throughout.
+soak_backend() {
+    local backend=$1 rounds=$2 topics=$3 round name
+    name=soak-$backend
+    log "$name: $rounds rounds of $topics new topics   (load $(cut -d' ' -f1-3 /proc/loadavg))"
+    start_redis
+    # why: --history-max-age 10s lets the memory backend drop the churned topics' history once idle (it is
+    # data kept on purpose, not a leak); the same flag on Redis only bounds Redis, not the node.
+    HERALD_BACKEND=$backend HERALD_SERVE_ARGS="--history-max-age 10s" start_herald "$name"
+    python3 "$HERE/sample.py" --server "$SERVER_PID" --redis "$REDIS_PID" --max-seconds 3600 >"$OUT/$name.samples.jsonl" &
+    SAMPLER_PID=$!
+    soak_record "$name" 0 0
+    for round in $(seq 1 "$rounds"); do
+        timeout -k 5 "$BENCH_TIMEOUT" "$BENCH_BIN" bench --url "$SERVER_URL" --server-pid "$SERVER_PID" \
+            --topic-prefix "soak$round" --subscribers "$topics" --topics "$topics" --publishers 8 \
+            --rate "$topics" --duration 2 --settle 0 --drain 2 --resume-storm 1 --json \
+            >"$OUT/$name.round$round.json" 2> >(stamp >"$OUT/$name.round$round.log") \
+            || log "$name: round $round: herald bench failed; see $OUT/$name.round$round.log"
+        soak_record "$name" "$round" "$((round * topics))"
+    done
+    stop_run
+    python3 "$HERE/report.py" --soak "$OUT/$name.rounds.jsonl" >&2 || true
+}
+
+# soak_record NAME ROUND TOPICS: one line of NAME.rounds.jsonl (the server's RSS now and its /stats).
+soak_record() {
+    local rss stats
+    rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$SERVER_PID/status")
+    stats=$(curl -fsS "$SERVER_URL/stats" 2>/dev/null || echo null)
+    printf '{"round": %s, "topics": %s, "t": %s, "rssKiB": %s, "stats": %s}\n' "$2" "$3" "$EPOCHREALTIME" "$rss" "$stats" \
+        >>"$OUT/$1.rounds.jsonl"
+    log "$1: round $2, $3 topics churned, RSS $((rss / 1024)) MiB"
+}
+
 for scenario in $SCENARIOS; do
-    declare -F "scenario_$scenario" >/dev/null || die "unknown scenario $scenario (known: fan1k fan10k topics10k memory publish slow storm heal)"
+    declare -F "scenario_$scenario" >/dev/null || die "unknown scenario $scenario (known: fan1k fan10k topics10k memory publish slow storm heal soak)"
 done
 for server in $SERVERS; do
     case $server in herald | nchan) ;; *) die "unknown server $server (known: herald nchan)" ;; esac
@@ -307,9 +359,14 @@ started=$SECONDS
 mkdir -p "$OUT"
 log "installing what is missing (scripts/install-deps.sh --bench)"
 "$ROOT/scripts/install-deps.sh" --bench >&2
-log "building herald (release)"
-swift build -c release --product herald >&2
-BIN=$(swift build -c release --show-bin-path)/herald
+if [ -n "${SERVER_BIN:-}" ]; then
+    BIN=$SERVER_BIN
+    log "serving $BIN (SERVER_BIN; nothing built)"
+else
+    log "building herald (release)"
+    swift build -c release --product herald >&2
+    BIN=$(swift build -c release --show-bin-path)/herald
+fi
 BENCH_BIN=${BENCH_BIN:-$BIN}
 {
     echo "date: $(date -u +%FT%TZ)"
@@ -319,6 +376,7 @@ BENCH_BIN=${BENCH_BIN:-$BIN}
     echo "swift: $(swift --version 2>&1 | head -1)"
     echo "redis: $(redis-server --version)"
     echo "nginx: $(nginx -v 2>&1), nchan $(dpkg-query -W -f '${Version}' libnginx-mod-nchan 2>/dev/null || echo '?')"
+    echo "server: $BIN"
     echo "load generator: $BENCH_BIN"
     echo "settings: SCENARIOS=\"$SCENARIOS\" SERVERS=\"$SERVERS\" QUICK=$QUICK DURATION=$DURATION"
 } >"$OUT/machine.txt"
