@@ -42,6 +42,12 @@ struct ServeCommandTests {
         let (tooLong, tooLongOutput) = try run(["serve", "--coalescing-window", "2s"])
         #expect(tooLong != .exited(0) && tooLong != nil)
         #expect(tooLongOutput.contains("--coalescing-window / HERALD_COALESCING_WINDOW: at most 1s"))
+        let (memoryCapWithRedis, capOutput) = try run(["serve", "--redis-url", "redis://127.0.0.1:1", "--memory-max-topics", "10"])
+        #expect(memoryCapWithRedis != .exited(0) && memoryCapWithRedis != nil)
+        #expect(capOutput.contains("--memory-max-topics / HERALD_MEMORY_MAX_TOPICS applies to the memory backend only"))
+        let (noTopics, noTopicsOutput) = try run(["serve"], environment: ["HERALD_MEMORY_MAX_TOPICS": "0"])
+        #expect(noTopics != .exited(0) && noTopics != nil)
+        #expect(noTopicsOutput.contains("--memory-max-topics / HERALD_MEMORY_MAX_TOPICS: 0 is outside 1...100000000"))
     }
 
     @Test("a key file that is not a usable PEM public key, or a short HMAC secret, stops startup naming flag and variable")
