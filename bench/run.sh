@@ -14,7 +14,7 @@
 # Environment: SERVERS ("herald nchan"), DURATION (8, seconds of publishing), OUT (the results folder),
 # BENCH_BIN (the load generator, default: the herald just built), BENCH_TIMEOUT (240 s per run),
 # SERVER_BIN (the herald to serve, e.g. an older build to compare; default: build this tree),
-# SOAK_ROUNDS (30), SOAK_TOPICS (5000 per round), SOAK_BACKENDS ("memory redis").
+# SOAK_ROUNDS (24), SOAK_TOPICS (5000 per round), SOAK_BACKENDS ("memory redis").
 # Everything listens on 127.0.0.1; every process is started here and stopped by its PID on exit.
 set -euo pipefail
 
@@ -303,39 +303,51 @@ scenario_heal() {   # not in the default set: topics10k at 2,000/s, redis pub/su
 }
 
 scenario_soak() {   # herald only: one node per backend, SOAK_ROUNDS rounds of SOAK_TOPICS never-seen topics each
-    local rounds=${SOAK_ROUNDS:-30} topics=${SOAK_TOPICS:-5000} backend round
+    local rounds=${SOAK_ROUNDS:-24} topics=${SOAK_TOPICS:-5000} backend
     quick && { rounds=4 topics=1000; }
     for backend in ${SOAK_BACKENDS:-memory redis}; do
         soak_backend "$backend" "$rounds" "$topics"
     done
 }
 
-# soak_backend BACKEND ROUNDS TOPICS: one server for the whole soak. Each round is a `herald bench` run on
-# TOPICS topics named soak<round>-<n> (never seen before): one subscriber per topic connects, 2 s of publishing
-# at TOPICS events/s (every topic gets events), then every subscriber reconnects at once with a Last-Event-ID
-# one event back (--resume-storm 1), and all close. After each round (and before the first) the server's RSS
-# and GET /stats go into soak-<backend>.rounds.jsonl; bench/sample.py samples RSS twice a second throughout.
+# soak_backend BACKEND ROUNDS TOPICS: one server for the whole soak, and per round three `herald bench` runs:
+#   1. TOPICS subscribers, one per topic soak<round>-<n> (never seen before), connect and close: per-user topics
+#      nobody publishes to during a visit;
+#   2. the same subscribers reconnect and close again;
+#   3. the steady publish load: 2 s at 2,000 events/s over 8 connections on 1,000 new topics load<round>-<n>
+#      that no stream of this node follows (with Redis: published for other nodes; in memory: stored, then
+#      dropped by --history-max-age).
+# After each round (and before the first) the server's RSS and GET /stats go into soak-<backend>.rounds.jsonl;
+# bench/sample.py samples RSS twice a second throughout.
 soak_backend() {
-    local backend=$1 rounds=$2 topics=$3 round name
+    local backend=$1 rounds=$2 topics=$3 round pass name
     name=soak-$backend
     log "$name: $rounds rounds of $topics new topics   (load $(cut -d' ' -f1-3 /proc/loadavg))"
     start_redis
-    # why: --history-max-age 10s lets the memory backend drop the churned topics' history once idle (it is
+    # why: --history-max-age 10s lets the memory backend drop the published topics' history once idle (it is
     # data kept on purpose, not a leak); the same flag on Redis only bounds Redis, not the node.
     HERALD_BACKEND=$backend HERALD_SERVE_ARGS="--history-max-age 10s" start_herald "$name"
     python3 "$HERE/sample.py" --server "$SERVER_PID" --redis "$REDIS_PID" --max-seconds 3600 >"$OUT/$name.samples.jsonl" &
     SAMPLER_PID=$!
     soak_record "$name" 0 0
     for round in $(seq 1 "$rounds"); do
-        timeout -k 5 "$BENCH_TIMEOUT" "$BENCH_BIN" bench --url "$SERVER_URL" --server-pid "$SERVER_PID" \
-            --topic-prefix "soak$round" --subscribers "$topics" --topics "$topics" --publishers 8 \
-            --rate "$topics" --duration 2 --settle 0 --drain 2 --resume-storm 1 --json \
-            >"$OUT/$name.round$round.json" 2> >(stamp >"$OUT/$name.round$round.log") \
-            || log "$name: round $round: herald bench failed; see $OUT/$name.round$round.log"
+        for pass in connect reconnect; do
+            soak_bench "$name.round$round.$pass" --topic-prefix "soak$round" --subscribers "$topics" --topics "$topics" \
+                --rate 0 --duration 0 --settle 0
+        done
+        soak_bench "$name.round$round.load" --topic-prefix "load$round" --subscribers 0 --topics 1000 --publishers 8 \
+            --rate 2000 --duration 2 --settle 0 --drain 0
         soak_record "$name" "$round" "$((round * topics))"
     done
     stop_run
     python3 "$HERE/report.py" --soak "$OUT/$name.rounds.jsonl" >&2 || true
+}
+
+# soak_bench NAME BENCH-ARGS...: one `herald bench` run against the soak's server.
+soak_bench() {
+    local name=$1; shift
+    timeout -k 5 "$BENCH_TIMEOUT" "$BENCH_BIN" bench --url "$SERVER_URL" --server-pid "$SERVER_PID" "$@" --json \
+        >"$OUT/$name.json" 2> >(stamp >"$OUT/$name.log") || log "$name: herald bench failed; see $OUT/$name.log"
 }
 
 # soak_record NAME ROUND TOPICS: one line of NAME.rounds.jsonl (the server's RSS now and its /stats).
