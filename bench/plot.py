@@ -144,7 +144,7 @@ def soak(folder, caption):
         rows = report.load_lines(path)
         label = os.path.basename(path)[: -len(".rounds.jsonl")]
         ax.plot([r["topics"] for r in rows], [r["rssKiB"] / 1024 for r in rows], marker="o", markersize=3, label=label)
-    ax.set_xlabel("distinct topics churned (each subscribed, published to, resumed, closed)")
+    ax.set_xlabel("distinct topics churned (streams opened, reopened and closed on each)")
     ax.set_ylabel("server RSS (MiB)")
     ax.set_ylim(bottom=0)
     ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _: "{:,.0f}".format(x)))
