@@ -13,6 +13,8 @@ let package = Package(
         .library(name: "HeraldWire", targets: ["HeraldWire"]),
         .library(name: "HeraldRedis", targets: ["HeraldRedis"]),
         .library(name: "Redis", targets: ["Redis"]),
+        // The client library for applications: publish, and subscribe with reconnect and exact resume.
+        .library(name: "HeraldClient", targets: ["HeraldClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
@@ -20,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1"),
+        // The public client library (HeraldClient): https, proxies and redirects for applications' publishers.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         // Tests only: RSA key generation for the token tests (already in the graph through jwt-kit).
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.1.0"),
     ],
@@ -83,6 +87,7 @@ let package = Package(
         .target(
             name: "HeraldClient",
             dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -106,6 +111,7 @@ let package = Package(
                 "HeraldHTTP",
                 "HeraldRedis",
                 "HeraldClient",
+                "HeraldWire",
                 "Redis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -141,6 +147,16 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "HeraldClientLibraryTests",
+            dependencies: [
+                "HeraldClient",
+                "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
             name: "HeraldBenchTests",
             dependencies: [
                 "HeraldBench",
@@ -166,6 +182,7 @@ let package = Package(
             dependencies: [
                 "HeraldCore",
                 "HeraldClient",
+                "TestSupport",
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
@@ -201,6 +218,10 @@ let package = Package(
         // Static checks of the deployment files (Dockerfile, Compose, Kubernetes, systemd); YAML is parsed by
         // /usr/bin/python3 with PyYAML through check_yaml.py.
         .testTarget(name: "DeployTests", dependencies: [], exclude: ["check_yaml.py"]),
+        // `herald publish`, `tail` and `token` against a live `herald serve`.
+        .testTarget(name: "CommandLineTests", dependencies: ["HeraldClient", "TestSupport"]),
+        // examples/ (curl, Python, Node) run against a live `herald serve`.
+        .testTarget(name: "ExamplesTests", dependencies: ["HeraldClient", "TestSupport"]),
         // schemathesis (PyPI, installed by scripts/install-deps.sh) against a live `herald serve` with docs/openapi.yaml.
         .testTarget(name: "APIConformanceTests", dependencies: ["TestSupport"], exclude: ["schemathesis.toml"]),
         // Real processes on loopback: redis-server, `herald serve` (the built executable), HAProxy, nginx, Chromium.

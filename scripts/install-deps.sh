@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what Herald's build and tests need from Debian when it is missing: hiredis (build), redis-server
-# (run and test), PyYAML for /usr/bin/python3 (the deployment file tests), haproxy and nginx (load balancer
-# tests) and chromium (browser tests), and schemathesis from PyPI (the API conformance test) in a venv at
-# .build/venv-schemathesis. Installs nothing when all of it is there.
+# (run and test), PyYAML for /usr/bin/python3 (the deployment file tests), graphviz (the docs' diagrams are
+# checked against their sources), curl and nodejs (examples/ are run by ExamplesTests), haproxy and nginx
+# (load balancer tests) and chromium (browser tests), and schemathesis from PyPI (the API conformance test)
+# in a venv at .build/venv-schemathesis. Installs nothing when all of it is there.
 #   scripts/install-deps.sh           # everything the tests need
 #   scripts/install-deps.sh --serve   # only what building and serving need: hiredis and redis-server
 #   scripts/install-deps.sh --bench   # what bench/run.sh needs: --serve, plus nginx with the nchan module and
@@ -23,6 +24,9 @@ has redis-server || missing+=(redis-server)
 has redis-cli || missing+=(redis-tools)
 if ! $serve_only; then
   /usr/bin/python3 -c 'import yaml' >/dev/null 2>&1 || missing+=(python3-yaml)
+  has dot || missing+=(graphviz)
+  has curl || missing+=(curl)
+  has node || has nodejs || missing+=(nodejs)
   has haproxy || missing+=(haproxy)
   has nginx || missing+=(nginx-light)
   has chromium || missing+=(chromium)

@@ -21,6 +21,8 @@ public final class RedisBroker: Broker {
     private let client: RedisClient
     private let store: RedisTopicStore
     private let subscriber: RedisSubscriber
+    private let fanOut: FanOut
+    private let outage: RedisOutageWatch
 
     /// The long-running parts to add to the node's service group.
     public var services: [any Service] { [client, subscriber] }
@@ -32,6 +34,11 @@ public final class RedisBroker: Broker {
         let prefix = configuration.keyPrefix
         self.client = client
         self.store = store
+        self.fanOut = fanOut
+        let outage = RedisOutageWatch(
+            grace: configuration.outageGrace, window: configuration.outageWindow, fanOut: fanOut, eventLoop: eventLoopGroup.any(), logger: logger
+        )
+        self.outage = outage
         self.subscriber = RedisSubscriber(
             configuration: configuration.connection,
             eventLoopGroup: eventLoopGroup,
@@ -42,12 +49,16 @@ public final class RedisBroker: Broker {
                 })
             },
             onResubscribed: { channels in
+                outage.restored()
                 let topics = Set(channels.compactMap { Keys.topic(ofChannel: $0, prefix: prefix) })
                 // why: the heal reads Redis, which must not block the subscriber's event loop; it belongs to
                 // the broker's lifetime, not to a request, and ends after one read per topic.
                 Task { await fanOut.heal(topics, from: store, logger: logger) }
             },
-            onConnectionLost: { fanOut.holdLive() }
+            onConnectionLost: {
+                fanOut.holdLive()
+                outage.connectionLost()
+            }
         )
     }
 
@@ -90,15 +101,21 @@ public final class RedisBroker: Broker {
         ])
     }
 
+    /// Answers at once from the state the health checks keep (no round trip, which a silent link could hang):
+    /// not ready while the node is cut off from Redis, has no command connection, or is healing live delivery.
     public func checkReady() async throws {
-        guard subscriber.isConnected else {
-            throw HeraldError(.backendUnavailable, "the Redis subscriber connection is down; it is reconnecting")
+        if let lostFor = outage.outageDuration {
+            let tenths = lostFor.components.seconds * 10 + lostFor.components.attoseconds / 100_000_000_000_000_000
+            throw HeraldError(.backendUnavailable, "this node has been cut off from Redis for \(tenths / 10).\(tenths % 10) s (its subscriber connection was lost); it is reconnecting")
         }
-        do {
-            let reply = try await client.send(RedisCommand("PING"))
-            guard reply.string == "PONG" else { throw Self.unexpected(reply, "PING") }
-        } catch {
-            throw Self.translate(error)
+        guard subscriber.isConnected else {
+            throw HeraldError(.backendUnavailable, "the Redis subscriber connection is not open yet; it is connecting")
+        }
+        guard client.isConnected else {
+            throw HeraldError(.backendUnavailable, "no Redis command connection is open; they are reconnecting")
+        }
+        guard !fanOut.isHealing else {
+            throw HeraldError(.backendUnavailable, "this node is healing live delivery from the Redis streams after a reconnect")
         }
     }
 

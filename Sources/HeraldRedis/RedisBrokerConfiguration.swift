@@ -1,4 +1,5 @@
 import HeraldCore
+import NIOCore
 import Redis
 
 /// Settings of the Redis broker.
@@ -12,6 +13,14 @@ public struct RedisBrokerConfiguration: Sendable {
     /// why: a client resuming after its topic's events expired must still learn that it missed nothing
     /// (or exactly what it missed), which needs the last ordinal; a week covers a weekend offline.
     public var metaTimeToLive: Duration = .seconds(7 * 24 * 3600)
+    /// How long the node may be cut off from Redis (its subscriber connection lost, or silent past the health
+    /// timeout) before it closes its streams so that their clients resume on nodes that reach Redis.
+    /// why: shorter outages (a Redis restart, a failover) heal in place without moving anyone; 5 s is past
+    /// the time a load balancer needs to take the node out after `/readyz` turns 503 (2 checks of 2 s).
+    public var outageGrace: TimeAmount = .seconds(5)
+    /// The window over which those streams close, at random moments.
+    /// why: spreads the reconnects over the healthy nodes instead of a stampede; the same as the drain window.
+    public var outageWindow: TimeAmount = .seconds(3)
 
     public init(connection: RedisConfiguration, retention: RetentionPolicy) {
         self.connection = connection

@@ -15,6 +15,10 @@ enum RedisRequest: Sendable {
 /// request waited longer than the command timeout (the channel is then closed), or
 /// with ``RedisError/Code/connectionClosed`` when the channel goes away first.
 /// A pipeline is encoded into one buffer and written with one write.
+///
+/// With a health check, an idle connection is probed with `PING` and a connection that sends nothing
+/// while a reply is due is closed as silent (see ``RedisLiveness``); its pending requests fail with
+/// ``RedisError/Code/timeout``. The error that ended the connection is kept in `closeReason`.
 final class RedisChannelHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = RedisRequest
@@ -41,17 +45,40 @@ final class RedisChannelHandler: ChannelDuplexHandler {
     private var timeoutTask: Scheduled<Void>?
     /// Set once the channel failed or closed; later requests fail with it at once.
     private var closedError: RedisError?
+    private var liveness: RedisLiveness?
+    private let healthCheck: (interval: TimeAmount, timeout: TimeAmount)?
+    private var healthTask: Scheduled<Void>?
+    private let closeReason: RedisCloseReason?
 
-    init(commandTimeout: TimeAmount, pushHandler: RedisPushHandler?, logger: Logger) {
+    init(
+        commandTimeout: TimeAmount,
+        healthCheck: (interval: TimeAmount, timeout: TimeAmount)? = nil,
+        pushHandler: RedisPushHandler?,
+        closeReason: RedisCloseReason? = nil,
+        logger: Logger
+    ) {
         self.parser = RESPParser()
         self.commandTimeout = commandTimeout
+        self.healthCheck = healthCheck
         self.pushHandler = pushHandler
         self.pubSub = pushHandler == nil ? nil : RedisPubSubDemultiplexer()
+        self.closeReason = closeReason
         self.logger = logger
     }
 
     /// Replies the pub/sub demultiplexer still expects (0 on a command connection). Read on the channel's loop.
     var pendingPubSubReplies: Int { self.pubSub?.pendingReplyCount ?? 0 }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive {
+            self.startHealthCheck(context: context)
+        }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        self.startHealthCheck(context: context)
+        context.fireChannelActive()
+    }
 
     // MARK: Outbound
 
@@ -93,6 +120,7 @@ final class RedisChannelHandler: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let buffer = self.unwrapInboundIn(data)
+        self.liveness?.heard(at: context.eventLoop.now)
         do {
             try self.parser.feed(buffer)
             while self.closedError == nil, let value = try self.parser.next() {
@@ -124,6 +152,55 @@ final class RedisChannelHandler: ChannelDuplexHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.failAll(with: RedisError(.connectionClosed, message: "redis handler removed from the pipeline"))
+    }
+
+    // MARK: Health check
+
+    private func startHealthCheck(context: ChannelHandlerContext) {
+        guard let healthCheck = self.healthCheck, self.liveness == nil, self.closedError == nil else {
+            return
+        }
+        let liveness = RedisLiveness(interval: healthCheck.interval, timeout: healthCheck.timeout, now: context.eventLoop.now)
+        self.liveness = liveness
+        self.scheduleHealthCheck(context: context)
+    }
+
+    private func scheduleHealthCheck(context: ChannelHandlerContext) {
+        guard let period = self.liveness?.checkPeriod else {
+            return
+        }
+        self.healthTask = context.eventLoop.assumeIsolated().scheduleTask(in: period) {
+            self.healthTask = nil
+            self.checkHealth(context: context)
+            if self.closedError == nil {
+                self.scheduleHealthCheck(context: context)
+            }
+        }
+    }
+
+    private func checkHealth(context: ChannelHandlerContext) {
+        guard self.closedError == nil, let liveness = self.liveness else {
+            return
+        }
+        switch liveness.check(now: context.eventLoop.now, awaitingReply: !self.pending.isEmpty) {
+        case .none:
+            break
+        case .sendPing:
+            let ping = RedisCommand("PING")
+            var buffer = context.channel.allocator.buffer(capacity: 16)
+            ping.encode(into: &buffer)
+            self.pubSub?.expectReply(to: ping)
+            // why: the probe's reply only proves the link alive (reading it resets the clock); nobody waits for it.
+            let probe = context.eventLoop.makePromise(of: RESPValue.self)
+            self.pending.append(Pending(completion: .single(probe), deadline: context.eventLoop.now + self.commandTimeout))
+            self.scheduleTimeoutIfNeeded(context: context)
+            context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
+        case .closeSilent(let silence):
+            let milliseconds = silence.nanoseconds / 1_000_000
+            self.logger.debug("redis link silent; closing connection", metadata: [RedisMetadataKey.silentMilliseconds: "\(milliseconds)"])
+            self.failAll(with: RedisError(.timeout, message: "redis sent nothing for \(milliseconds) ms while a reply was due; the link is silent"))
+            context.close(promise: nil)
+        }
     }
 
     // MARK: Routing
@@ -181,7 +258,10 @@ final class RedisChannelHandler: ChannelDuplexHandler {
     private func failAll(with error: RedisError) {
         if self.closedError == nil {
             self.closedError = error
+            self.closeReason?.record(error)
         }
+        self.healthTask?.cancel()
+        self.healthTask = nil
         self.timeoutTask?.cancel()
         self.timeoutTask = nil
         let failed = self.pending

@@ -150,6 +150,7 @@ public final class RedisClient: Service, Sendable {
         var logger = self.logger
         logger[metadataKey: RedisMetadataKey.poolSlot] = "\(slot)"
         var attempt = 0
+        var lostAt: ContinuousClock.Instant?
         while !Task.isCancelled {
             do {
                 let connection = try await RedisConnection.connect(
@@ -168,7 +169,12 @@ public final class RedisClient: Service, Sendable {
                     waiter.timeout?.cancel()
                     waiter.promise.succeed()
                 }
-                logger.info("redis connected", metadata: [RedisMetadataKey.connectionID: "\(connection.id)"])
+                var metadata: Logger.Metadata = [RedisMetadataKey.connectionID: "\(connection.id)"]
+                if let lostAt {
+                    metadata[RedisMetadataKey.outageMilliseconds] = "\((ContinuousClock.now - lostAt).milliseconds)"
+                }
+                lostAt = nil
+                logger.info("redis connected", metadata: metadata)
                 await withTaskCancellationHandler {
                     try? await connection.closeFuture.get()
                 } onCancel: {
@@ -176,7 +182,10 @@ public final class RedisClient: Service, Sendable {
                 }
                 self.state.withLock { $0.connections[slot] = nil }
                 if !Task.isCancelled {
-                    logger.warning("redis connection lost", metadata: [RedisMetadataKey.connectionID: "\(connection.id)"])
+                    lostAt = .now
+                    logger.warning("redis connection lost", metadata: [
+                        RedisMetadataKey.connectionID: "\(connection.id)", RedisMetadataKey.reason: "\(connection.closeDescription)",
+                    ])
                 }
             } catch {
                 logger.debug("redis cannot connect", metadata: [RedisMetadataKey.error: "\(error)"])

@@ -35,6 +35,17 @@ public struct RedisConfiguration: Sendable {
     /// The longest delay between reconnection attempts. Default 2 s.
     public var reconnectBackoffMaximum: TimeAmount
 
+    // why: a probe a second costs Redis nothing and lets a silent link be found within a few seconds.
+    /// How long a connection may stay idle before it is probed with `PING` (allowed on a subscribed
+    /// connection too). Default 1 s.
+    public var healthCheckInterval: TimeAmount
+
+    // why: three intervals without a byte is far beyond any healthy round trip, yet short enough that
+    // clients of a node cut off from Redis move elsewhere within seconds.
+    /// How long a connection that owes a reply may send nothing before it is closed as lost (and
+    /// reconnected). It also sets `TCP_USER_TIMEOUT` on Redis sockets. Default 3 s; more than the interval.
+    public var healthCheckTimeout: TimeAmount
+
     // why: one per core of the target machine; pipelining makes more rarely useful.
     /// How many pipelined command connections ``RedisClient`` keeps open. Default 2.
     public var commandConnectionCount: Int
@@ -50,6 +61,8 @@ public struct RedisConfiguration: Sendable {
         commandTimeout: TimeAmount = .seconds(5),
         reconnectBackoffMinimum: TimeAmount = .milliseconds(50),
         reconnectBackoffMaximum: TimeAmount = .seconds(2),
+        healthCheckInterval: TimeAmount = .seconds(1),
+        healthCheckTimeout: TimeAmount = .seconds(3),
         commandConnectionCount: Int = 2
     ) {
         self.host = host
@@ -61,6 +74,8 @@ public struct RedisConfiguration: Sendable {
         self.commandTimeout = commandTimeout
         self.reconnectBackoffMinimum = reconnectBackoffMinimum
         self.reconnectBackoffMaximum = reconnectBackoffMaximum
+        self.healthCheckInterval = healthCheckInterval
+        self.healthCheckTimeout = healthCheckTimeout
         self.commandConnectionCount = commandConnectionCount
     }
 
@@ -86,6 +101,9 @@ public struct RedisConfiguration: Sendable {
         }
         if self.reconnectBackoffMinimum <= .zero || self.reconnectBackoffMaximum < self.reconnectBackoffMinimum {
             throw invalid("redis reconnect backoff needs 0 < minimum <= maximum")
+        }
+        if self.healthCheckInterval <= .zero || self.healthCheckTimeout <= self.healthCheckInterval {
+            throw invalid("redis health check needs 0 < interval < timeout (the timeout must leave room for a probe)")
         }
         if self.commandConnectionCount < 1 {
             throw invalid("redis command connection count must be at least 1, got \(self.commandConnectionCount)")

@@ -19,14 +19,18 @@ public final class RedisConnection: Sendable {
     public let id: Int
     let channel: any Channel
     private let logger: Logger
+    private let closeReason: RedisCloseReason
 
-    private init(id: Int, channel: any Channel, logger: Logger) {
+    private init(id: Int, channel: any Channel, closeReason: RedisCloseReason, logger: Logger) {
         self.id = id
         self.channel = channel
+        self.closeReason = closeReason
         self.logger = logger
     }
 
-    /// Opens a connection, then sends `AUTH` and `SELECT` when the configuration asks for them.
+    /// Opens a connection, sends `AUTH` and `SELECT` when the configuration asks for them, and a `PING`, so
+    /// that a link that accepts connections but never answers (a silent relay) fails here, within the
+    /// health timeout, instead of being handed out.
     ///
     /// Throws ``RedisError/Code/invalidConfiguration`` for an invalid configuration,
     /// ``RedisError/Code/connectionUnavailable`` when the TCP connect fails or times out,
@@ -52,16 +56,20 @@ public final class RedisConnection: Sendable {
         logger[metadataKey: RedisMetadataKey.connectionID] = "\(id)"
         logger[metadataKey: RedisMetadataKey.server] = "\(configuration.serverDescription)"
         let handlerLogger = logger
+        let closeReason = RedisCloseReason()
         let channel: any Channel
         do {
             channel = try await ClientBootstrap(group: eventLoop)
                 .connectTimeout(configuration.connectTimeout)
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .redisLiveness(configuration)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let handler = RedisChannelHandler(
                             commandTimeout: configuration.commandTimeout,
+                            healthCheck: (configuration.healthCheckInterval, configuration.healthCheckTimeout),
                             pushHandler: pushHandler,
+                            closeReason: closeReason,
                             logger: handlerLogger
                         )
                         try channel.pipeline.syncOperations.addHandlers(handler, FlushCoalescingHandler())
@@ -76,7 +84,7 @@ public final class RedisConnection: Sendable {
                 underlying: error
             )
         }
-        let connection = RedisConnection(id: id, channel: channel, logger: logger)
+        let connection = RedisConnection(id: id, channel: channel, closeReason: closeReason, logger: logger)
         do {
             try await connection.prepareSession(configuration)
         } catch {
@@ -125,6 +133,12 @@ public final class RedisConnection: Sendable {
     /// Completes when the connection is closed, for whatever reason.
     var closeFuture: EventLoopFuture<Void> {
         self.channel.closeFuture
+    }
+
+    /// Why the connection closed, once it has: the error that ended it (a silent link, a timeout, a
+    /// transport failure), or a generic description when the peer simply closed it.
+    var closeDescription: String {
+        self.closeReason.recorded?.message ?? "the connection was closed"
     }
 
     func sendFuture(_ command: RedisCommand) -> EventLoopFuture<RESPValue> {
@@ -178,9 +192,7 @@ public final class RedisConnection: Sendable {
         if configuration.database != 0 {
             commands.append(RedisCommand("SELECT", [.integer(configuration.database)]))
         }
-        guard !commands.isEmpty else {
-            return
-        }
+        commands.append(RedisCommand("PING"))
         let replies = try await self.send(commands)
         for (command, reply) in zip(commands, replies) {
             if case .error(let message) = reply {

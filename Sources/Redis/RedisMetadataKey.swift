@@ -18,6 +18,12 @@ enum RedisMetadataKey {
     static let error = "redis.error"
     /// The command timeout that expired, in milliseconds.
     static let timeoutMilliseconds = "redis.timeout.ms"
+    /// How long a link had sent nothing when it was declared silent, in milliseconds.
+    static let silentMilliseconds = "redis.silent.ms"
+    /// How long the connection was down before it came back, in milliseconds.
+    static let outageMilliseconds = "redis.outage.ms"
+    /// Why a connection closed.
+    static let reason = "redis.reason"
     /// The index of a command connection in the client's pool.
     static let poolSlot = "redis.pool.slot"
 }

@@ -147,6 +147,7 @@ public final class RedisSubscriber: Service, Sendable {
     private func maintainConnection() async {
         let backoff = RedisBackoff(configuration: self.configuration)
         var attempt = 0
+        var lostAt: ContinuousClock.Instant?
         while !Task.isCancelled {
             let generation = self.state.withLock { state in
                 state.generation += 1
@@ -164,7 +165,12 @@ public final class RedisSubscriber: Service, Sendable {
                     state.connection = connection
                     return state.machine.connected()
                 }
-                self.logger.info("redis subscriber connected", metadata: [RedisMetadataKey.connectionID: "\(connection.id)"])
+                var metadata: Logger.Metadata = [RedisMetadataKey.connectionID: "\(connection.id)"]
+                if let lostAt {
+                    metadata[RedisMetadataKey.outageMilliseconds] = "\((ContinuousClock.now - lostAt).milliseconds)"
+                }
+                lostAt = nil
+                self.logger.info("redis subscriber connected", metadata: metadata)
                 await withTaskCancellationHandler {
                     try? await connection.closeFuture.get()
                 } onCancel: {
@@ -175,7 +181,10 @@ public final class RedisSubscriber: Service, Sendable {
                     return state.machine.connectionLost()
                 }
                 if !Task.isCancelled {
-                    self.logger.warning("redis subscriber connection lost", metadata: [RedisMetadataKey.connectionID: "\(connection.id)"])
+                    lostAt = .now
+                    self.logger.warning("redis subscriber connection lost", metadata: [
+                        RedisMetadataKey.connectionID: "\(connection.id)", RedisMetadataKey.reason: "\(connection.closeDescription)",
+                    ])
                     self.onConnectionLost()
                 }
             } catch {

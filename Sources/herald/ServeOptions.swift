@@ -19,6 +19,15 @@ struct ServeOptions: ParsableArguments {
     @Option(help: "Events kept per topic for resume (Redis trims approximately, never below). [env: HERALD_HISTORY_LENGTH] (default: 1000)")
     var historyLength: Int?
 
+    @Option(name: .customLong("redis-health-interval"), help: "An idle Redis connection is probed with PING this often. [env: HERALD_REDIS_HEALTH_INTERVAL] (default: 1s)")
+    var redisHealthInterval: String?
+
+    @Option(name: .customLong("redis-health-timeout"), help: "A Redis connection that owes a reply and sends nothing this long is closed as lost and reconnected; more than the interval. [env: HERALD_REDIS_HEALTH_TIMEOUT] (default: 3s)")
+    var redisHealthTimeout: String?
+
+    @Option(name: .customLong("redis-outage-grace"), help: "Cut off from Redis this long, the node closes its streams (over --drain-window) so that clients resume on other nodes. [env: HERALD_REDIS_OUTAGE_GRACE] (default: 5s)")
+    var redisOutageGrace: String?
+
     @Option(help: "Maximum age of kept events, e.g. 10m, 24h; 0 keeps events until trimmed by length. [env: HERALD_HISTORY_MAX_AGE] (default: 0)")
     var historyMaxAge: String?
 
@@ -51,6 +60,9 @@ struct ServeOptions: ParsableArguments {
 
     @Option(help: "On shutdown, after the grace, streams close at random moments within this window. [env: HERALD_DRAIN_WINDOW] (default: 3s)")
     var drainWindow: String?
+
+    @Option(help: "GET /readyz answers within this long; a check not finished by then answers 503. [env: HERALD_READINESS_TIMEOUT] (default: 1s)")
+    var readinessTimeout: String?
 
     @Option(help: "Bytes queued for a client that does not read before its stream is closed. [env: HERALD_SLOW_CLIENT_BUFFER] (default: 4MiB)")
     var slowClientBuffer: String?
@@ -110,4 +122,7 @@ struct ServeOptions: ParsableArguments {
 
     @Option(help: "trace, debug, info, notice, warning, error or critical. [env: HERALD_LOG_LEVEL] (default: info)")
     var logLevel: String?
+
+    @Option(help: "text (readable lines) or json (one JSON object a line, stable keys). [env: HERALD_LOG_FORMAT] (default: text)")
+    var logFormat: String?
 }

@@ -26,6 +26,9 @@ struct ServeSettings {
     var coalescingWindow: TimeAmount = .milliseconds(5)
     var threads = System.coreCount
     var logLevel = Logger.Level.info
+    /// Lines of logs: readable text, or one JSON object a line (`JSONLogHandler`).
+    enum LogFormat: String { case text, json }
+    var logFormat = LogFormat.text
 
     init(options: ServeOptions, environment: @escaping (String) -> String?) throws {
         let reader = SettingReader(environment: environment)
@@ -53,6 +56,10 @@ struct ServeSettings {
             edge.cors = CORSPolicy(origins: list)
         }
         heartbeatInterval = try reader.duration(options.heartbeat, "heartbeat", "HERALD_HEARTBEAT", allowZero: false) ?? heartbeatInterval
+        // why: a peer that leaves the next heartbeat unacknowledged for one more interval is gone: its stream
+        // is released within about two heartbeats.
+        edge.deadPeerTimeout = heartbeatInterval
+        edge.readinessTimeout = try reader.duration(options.readinessTimeout, "readiness-timeout", "HERALD_READINESS_TIMEOUT", allowZero: false) ?? edge.readinessTimeout
         coalescingWindow = try reader.duration(options.coalescingWindow, "coalescing-window", "HERALD_COALESCING_WINDOW") ?? coalescingWindow
         guard coalescingWindow <= .seconds(1) else {
             throw ValidationError("--coalescing-window / HERALD_COALESCING_WINDOW: at most 1s; it delays every live event by up to this much (a few ms is typical)")
@@ -74,21 +81,36 @@ struct ServeSettings {
             }
             logLevel = parsed
         }
+        if let format = reader.value(options.logFormat, "log-format", "HERALD_LOG_FORMAT") {
+            guard let parsed = LogFormat(rawValue: format.lowercased()) else {
+                throw ValidationError("--log-format / HERALD_LOG_FORMAT: \"\(format)\" is not a format; use text or json")
+            }
+            logFormat = parsed
+        }
         let memoryMaxTopics = try reader.int(options.memoryMaxTopics, "memory-max-topics", "HERALD_MEMORY_MAX_TOPICS", range: 1...100_000_000)
         self.memoryMaxTopics = memoryMaxTopics ?? self.memoryMaxTopics
         if let url = reader.value(options.redisURL, "redis-url", "HERALD_REDIS_URL") {
             guard memoryMaxTopics == nil else {
                 throw ValidationError("--memory-max-topics / HERALD_MEMORY_MAX_TOPICS applies to the memory backend only; with --redis-url, bound Redis memory with --history-length and --history-max-age instead")
             }
+            let connection: RedisConfiguration
             do {
-                var redis = RedisBrokerConfiguration(connection: try RedisConfiguration(url: url), retention: retention)
-                redis.keyPrefix = reader.value(options.keyPrefix, "key-prefix", "HERALD_KEY_PREFIX") ?? redis.keyPrefix
-                // why: one command connection per event loop lets a publish go to Redis and back without a thread hop.
-                redis.connection.commandConnectionCount = max(threads, 2)
-                self.redis = redis
+                connection = try RedisConfiguration(url: url)
             } catch {
                 throw ValidationError("--redis-url / HERALD_REDIS_URL: \(error)")
             }
+            var redis = RedisBrokerConfiguration(connection: connection, retention: retention)
+            redis.keyPrefix = reader.value(options.keyPrefix, "key-prefix", "HERALD_KEY_PREFIX") ?? redis.keyPrefix
+            // why: one command connection per event loop lets a publish go to Redis and back without a thread hop.
+            redis.connection.commandConnectionCount = max(threads, 2)
+            redis.connection.healthCheckInterval = try reader.duration(options.redisHealthInterval, "redis-health-interval", "HERALD_REDIS_HEALTH_INTERVAL", allowZero: false) ?? redis.connection.healthCheckInterval
+            redis.connection.healthCheckTimeout = try reader.duration(options.redisHealthTimeout, "redis-health-timeout", "HERALD_REDIS_HEALTH_TIMEOUT", allowZero: false) ?? redis.connection.healthCheckTimeout
+            guard redis.connection.healthCheckTimeout > redis.connection.healthCheckInterval else {
+                throw ValidationError("--redis-health-timeout / HERALD_REDIS_HEALTH_TIMEOUT must be longer than --redis-health-interval, so that a probe can be answered; e.g. 3s with 1s")
+            }
+            redis.outageGrace = try reader.duration(options.redisOutageGrace, "redis-outage-grace", "HERALD_REDIS_OUTAGE_GRACE", allowZero: false) ?? redis.outageGrace
+            redis.outageWindow = edge.drainWindow
+            self.redis = redis
         }
     }
 }

@@ -16,7 +16,7 @@ enum YAMLFiles {
 
     /// Under `CI=true` the suites run, and fail if PyYAML is missing, instead of being skipped.
     static var isRequired: Bool {
-        ProcessInfo.processInfo.environment["CI"] == "true"
+        ExternalTool.isRequired
     }
 
     /// The documents of each file, keyed by its path relative to the repository root; throws PyYAML's message
@@ -39,24 +39,6 @@ enum YAMLFiles {
     }
 
     private static func run(_ arguments: [String]) throws -> (status: Int32, output: Data, error: Data) {
-        // why: stderr goes to a file, so that the child can never block on a full pipe that nobody reads.
-        let errorPath = FileManager.default.temporaryDirectory.appendingPathComponent("check-yaml-\(UUID().uuidString).err")
-        guard FileManager.default.createFile(atPath: errorPath.path, contents: nil) else {
-            throw ParseError(description: "cannot create \(errorPath.path) for check_yaml.py's messages")
-        }
-        defer { try? FileManager.default.removeItem(at: errorPath) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = arguments
-        process.currentDirectoryURL = Repository.root
-        let output = Pipe()
-        process.standardOutput = output
-        let errorFile = try FileHandle(forWritingTo: errorPath)
-        defer { try? errorFile.close() }
-        process.standardError = errorFile
-        try process.run()
-        let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, outputData, (try? Data(contentsOf: errorPath)) ?? Data())
+        try ExternalTool.run(python, arguments)
     }
 }

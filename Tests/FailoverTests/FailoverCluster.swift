@@ -8,8 +8,12 @@ import TestSupport
 /// publish. Each cluster uses its own key prefix, so clusters never share keys. The nodes use short
 /// timings, so that a scenario fits in seconds: heartbeat 1 s, retry 200 ms, drain grace 300 ms, drain
 /// window 500 ms. ``shutdown()`` stops everything; ``diagnostics()`` is the tail of every log.
+///
+/// With `relayedNode`, that node reaches Redis through a ``TCPRelay`` (``relay``), which a test can make
+/// go silent; `extraArguments` are added to every node's command line.
 final class FailoverCluster: Sendable {
     let redis: RedisServerProcess
+    let relay: TCPRelay?
     let nodes: [HeraldNodeProcess]
     let balancer: LoadBalancerProcess
     let keyPrefix: String
@@ -25,38 +29,43 @@ final class FailoverCluster: Sendable {
         return missing
     }
 
-    static func start(_ kind: LoadBalancerConfig.Kind, extraLocations: (String) -> String = { _ in "" }) async throws -> FailoverCluster {
+    static func start(
+        _ kind: LoadBalancerConfig.Kind, relayedNode: Int? = nil, extraArguments: [String] = [], extraLocations: (String) -> String = { _ in "" }
+    ) async throws -> FailoverCluster {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("herald-failover-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory + "/redis", withIntermediateDirectories: true)
         let redis = try await RedisServerProcess.start(appendOnlyDirectory: directory + "/redis")
         let keyPrefix = "failover-\(UUID().uuidString.prefix(8))"
         let ports = try await LoopbackPort.free(count: 3)
+        let relay = relayedNode == nil ? nil : try await TCPRelay.start(upstreamPort: redis.port)
         let nodes = ports.enumerated().map { index, port in
             HeraldNodeProcess(
                 name: "herald-\(index + 1)", port: port,
                 arguments: [
-                    "--redis-url", redis.url, "--key-prefix", keyPrefix, "--heartbeat", "1s", "--retry", "200ms",
+                    "--redis-url", index == relayedNode ? "redis://127.0.0.1:\(relay!.port)" : redis.url, "--key-prefix", keyPrefix, "--heartbeat", "1s", "--retry", "200ms",
                     "--drain-grace", "300ms", "--drain-window", "500ms", "--log-level", "info",
-                ],
+                ] + extraArguments,
                 logDirectory: directory
             )
         }
         do {
             for node in nodes { try await node.start() }
             let balancer = try await LoadBalancerProcess.start(kind, upstreamPorts: ports, extraLocations: extraLocations)
-            let cluster = FailoverCluster(redis: redis, nodes: nodes, balancer: balancer, keyPrefix: keyPrefix, directory: directory)
+            let cluster = FailoverCluster(redis: redis, relay: relay, nodes: nodes, balancer: balancer, keyPrefix: keyPrefix, directory: directory)
             try await cluster.waitUntilBalancerRoutes()
             return cluster
         } catch {
             let logs = nodes.map { $0.logTail(lines: 10) }.joined(separator: "\n")
             nodes.forEach { $0.stop() }
+            relay?.stop()
             redis.stop()
             throw FailoverFailure("cluster did not start: \(error)\n\(logs)")
         }
     }
 
-    private init(redis: RedisServerProcess, nodes: [HeraldNodeProcess], balancer: LoadBalancerProcess, keyPrefix: String, directory: String) {
+    private init(redis: RedisServerProcess, relay: TCPRelay?, nodes: [HeraldNodeProcess], balancer: LoadBalancerProcess, keyPrefix: String, directory: String) {
         self.redis = redis
+        self.relay = relay
         self.nodes = nodes
         self.balancer = balancer
         self.keyPrefix = keyPrefix
@@ -121,6 +130,7 @@ final class FailoverCluster: Sendable {
     func shutdown(keepingFiles: Bool = true) {
         balancer.stop()
         nodes.forEach { $0.stop() }
+        relay?.stop()
         redis.stop()
         if !keepingFiles {
             balancer.removeFiles()

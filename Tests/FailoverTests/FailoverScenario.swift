@@ -19,12 +19,21 @@ struct FailoverScenario {
 
     let name: String
     var balancer: LoadBalancerConfig.Kind = .haproxy
+    var clientCount = Self.clients
+    /// The node reaching Redis through a ``TCPRelay`` (see ``FailoverCluster``), if any.
+    var relayedNode: Int?
+    /// Added to every node's command line.
+    var extraArguments: [String] = []
+    /// Where the publisher sends its events: the balancer unless set (e.g. to a healthy node's port).
+    var publishPort: (@Sendable (FailoverCluster) -> Int)?
+    /// When set, no client may wait longer than this between two events (``EventSourceClient/Record/longestWait``).
+    var longestWaitAllowed: Duration?
 
     /// Runs the scenario; `fault` breaks something and returns a line describing what it did.
     func run(_ fault: (FailoverCluster) async throws -> String) async throws {
         let started = ContinuousClock.now
-        let cluster = try await FailoverCluster.start(balancer)
-        let fleet = ClientFleet(count: Self.clients, topics: Self.topics, port: cluster.balancer.port)
+        let cluster = try await FailoverCluster.start(balancer, relayedNode: relayedNode, extraArguments: extraArguments)
+        let fleet = ClientFleet(count: clientCount, topics: Self.topics, port: cluster.balancer.port)
         var passed = false
         do {
             passed = try await body(cluster: cluster, fleet: fleet, fault: fault, started: started)
@@ -39,7 +48,7 @@ struct FailoverScenario {
     private func body(cluster: FailoverCluster, fleet: ClientFleet, fault: (FailoverCluster) async throws -> String, started: ContinuousClock.Instant) async throws -> Bool {
         // why: 200 connections through the balancer in a debug build; 30 s is far above the usual second.
         try await fleet.waitUntilConnected(timeout: .seconds(30))
-        let publisher = SteadyPublisher(port: cluster.balancer.port, topics: Self.topics, eventsPerSecond: Self.eventsPerSecond)
+        let publisher = SteadyPublisher(port: publishPort?(cluster) ?? cluster.balancer.port, topics: Self.topics, eventsPerSecond: Self.eventsPerSecond)
         let publishing = Task { try await publisher.run() }
         // why: bounded by the time `before` events take at the steady rate, plus slack for a slow box.
         try await poll(timeout: .seconds(20), "\(Self.before) events published before the fault") {
@@ -67,6 +76,7 @@ struct FailoverScenario {
         }
         let totals = fleet.totals
         let events = fleet.clients.reduce(0) { sum, client in sum + client.snapshot.received.values.reduce(0) { $0 + $1.count } }
+        let longestWait = fleet.clients.map(\.snapshot.longestWait).max() ?? .zero
         print("""
             [failover] \(name): \(faultDescription)
             [failover] \(name): \(fleet.clients.count) clients, \(counts.total) events published over \(Self.topics.count) topics \
@@ -75,12 +85,18 @@ struct FailoverScenario {
             \(totals.heraldErrors) herald.error events), \
             publisher: \(counts.retries) retried attempts \(counts.failures.sorted { $0.key < $1.key }), \
             \(cluster.balancerRetriedPublishes().map(String.init) ?? "n/a") publishes retried by HAProxy, \
-            \(problems.count) client problems, \(storeProblems.count) store problems, \(ContinuousClock.now - started)
+            \(problems.count) client problems, \(storeProblems.count) store problems, \(ContinuousClock.now - started), \
+            longest wait of a client for an event: \(longestWait)
             """)
+        var waitedTooLong = false
+        if let allowed = longestWaitAllowed {
+            waitedTooLong = longestWait > allowed
+            #expect(!waitedTooLong, "\(name): a client waited \(longestWait) for an event; at most \(allowed) is allowed")
+        }
         #expect(caughtUp, "\(name): not every client received the last event of its topics")
         #expect(problems.isEmpty, "\(name): \(problems.count) client problems, first: \(problems.prefix(5).joined(separator: "\n"))")
         #expect(storeProblems.isEmpty, "\(name): \(storeProblems.joined(separator: "\n"))")
-        let passed = problems.isEmpty && storeProblems.isEmpty && caughtUp
+        let passed = problems.isEmpty && storeProblems.isEmpty && caughtUp && !waitedTooLong
         if !passed {
             print("[failover] \(name): logs kept in \(cluster.directory) and \(cluster.balancer.directory)\n\(cluster.diagnostics())")
         }

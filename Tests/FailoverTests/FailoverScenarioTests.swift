@@ -5,7 +5,8 @@ import Testing
 /// Failover with real processes on loopback: Redis (AOF), three `herald serve` nodes, HAProxy running
 /// deploy/haproxy.cfg (nginx running deploy/nginx.conf for one scenario), 200 clients that reconnect with `Last-Event-ID` as browsers do, and a publisher
 /// retrying with idempotency keys. After each fault, every client must have every event exactly once, in
-/// order, and Redis must hold every event exactly once.
+/// order, and Redis must hold every event exactly once. The silent Redis link (``SilentRedisLink``) runs here
+/// too, so that it never shares the two cores with another cluster.
 ///
 /// Under `CI=true` it always runs (a missing binary fails it); elsewhere it is skipped when redis-server,
 /// haproxy or the built `herald` executable is missing.
@@ -70,6 +71,13 @@ struct FailoverScenarioTests {
         try await FailoverScenario(name: "Redis restart (AOF)").run { cluster in
             try await cluster.redis.restart()
             return "restarted Redis on port \(cluster.redis.port) with appendfsync always"
+        }
+    }
+
+    @Test("a node whose Redis link goes silent for 20 s turns not ready within 3 s, fails publishes fast with 503, and its 100 clients resume on healthy nodes with every event once, in order")
+    func silentRedisLink() async throws {
+        try await SilentRedisLink.scenario.run { cluster in
+            try await SilentRedisLink.silence(cluster)
         }
     }
 

@@ -11,7 +11,8 @@ enum HeadlessChromium {
     }
 
     /// Starts Chromium on `url` with a fresh profile in `directory`; its output goes to `directory`/chromium.log.
-    static func open(_ url: String, directory: String) async throws -> pid_t {
+    /// With `debuggingPort`, Chromium serves its DevTools endpoints there (`/json/list` gives each page's title).
+    static func open(_ url: String, directory: String, debuggingPort: Int? = nil) async throws -> pid_t {
         guard let executable else { throw FailoverFailure("chromium is not installed (apt-get install chromium)") }
         return try await ChildProcess.spawnInTurn(
             executable,
@@ -19,8 +20,8 @@ enum HeadlessChromium {
                 // --no-sandbox: the sandbox cannot start as root in a container; --disable-dev-shm-usage: /dev/shm
                 // is tiny in containers.
                 "chromium", "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--no-first-run", "--user-data-dir=\(directory)/chromium-profile", url,
-            ],
+                "--no-first-run", "--user-data-dir=\(directory)/chromium-profile",
+            ] + (debuggingPort.map { ["--remote-debugging-port=\($0)"] } ?? []) + [url],
             logPath: logPath(directory)
         )
     }

@@ -43,7 +43,7 @@ struct RaceTests {
     /// Reads until every event arrived, closing the stream after a random number of events each time and
     /// resuming from the last id seen, on the next node.
     static func readWithReconnects(nodes: [TestNode], from start: String, seed: Int) async throws -> [String] {
-        var generator = SplitMix(seed: UInt64(seed))
+        var generator = SplitMix64(seed: UInt64(seed))
         var lastID = start
         var events: [String] = []
         var connection = 0
@@ -60,18 +60,5 @@ struct RaceTests {
             await stream.close()
         }
         return events
-    }
-}
-
-/// A tiny deterministic generator, so a failing run can be reproduced.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

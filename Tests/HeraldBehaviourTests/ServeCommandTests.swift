@@ -48,6 +48,9 @@ struct ServeCommandTests {
         let (noTopics, noTopicsOutput) = try run(["serve"], environment: ["HERALD_MEMORY_MAX_TOPICS": "0"])
         #expect(noTopics != .exited(0) && noTopics != nil)
         #expect(noTopicsOutput.contains("--memory-max-topics / HERALD_MEMORY_MAX_TOPICS: 0 is outside 1...100000000"))
+        let (noRoom, noRoomOutput) = try run(["serve", "--redis-url", "redis://127.0.0.1:1", "--redis-health-interval", "2s", "--redis-health-timeout", "1s"])
+        #expect(noRoom != .exited(0) && noRoom != nil)
+        #expect(noRoomOutput.contains("--redis-health-timeout / HERALD_REDIS_HEALTH_TIMEOUT must be longer than --redis-health-interval"))
     }
 
     @Test("a key file that is not a usable PEM public key, or a short HMAC secret, stops startup naming flag and variable")

@@ -11,12 +11,12 @@ struct CursorTests {
         let position = TopicPosition(epoch: 3_000_000_123, id: StreamID(milliseconds: 1_795_285_128_452, ordinal: 17))
         let cursor = Cursor(topics: [orders], positions: [position])
         let text = cursor.encoded
-        #expect(text.count <= 30)
+        #expect(text.count == 30)
         #expect(text.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" })
         let decoded = try Cursor(encoded: text)
         #expect(decoded == cursor)
-        #expect(decoded.position(of: orders) == position)
-        #expect(decoded.position(of: users) == nil)
+        #expect(decoded.positions(for: [orders]) == [position])
+        #expect(decoded.positions(for: [users]) == [nil])
     }
 
     @Test("a multi-topic cursor keeps a position for every topic")
@@ -25,8 +25,19 @@ struct CursorTests {
         let b = TopicPosition.none
         let cursor = Cursor(topics: [orders, users], positions: [a, b])
         let decoded = try Cursor(encoded: cursor.encoded)
-        #expect(decoded.position(of: orders) == a)
-        #expect(decoded.position(of: users) == b)
+        #expect(decoded.positions(for: [orders, users]) == [a, b])
+    }
+
+    @Test("cursor lengths are the ones docs/api.md gives, for 1 and 32 topics, before and after version 2", arguments: [
+        (1, 24, 30), (32, 686, 856),
+    ])
+    func documentedLengths(topicCount: Int, legacyLength: Int, length: Int) throws {
+        let topics = try (0..<topicCount).map { try Topic("user/\($0)") }.sorted()
+        let position = TopicPosition(epoch: 2_807_154_123, id: StreamID(milliseconds: 1_765_010_000_123, ordinal: 1))
+        let positions = Array(repeating: position, count: topicCount)
+        let legacy = Cursor(entries: zip(topics, positions).map { .init(topic: .legacyKey($0.legacyCursorKey), position: $1) })
+        #expect(legacy.encoded.count == legacyLength)
+        #expect(Cursor(topics: topics, positions: positions).encoded.count == length)
     }
 
     @Test("extreme values survive encoding", arguments: [UInt64.min, 1, 127, 128, UInt64(UInt32.max), UInt64.max])
@@ -38,6 +49,7 @@ struct CursorTests {
 
     @Test("garbage is rejected as a malformed cursor", arguments: [
         "", "not a cursor!", "1795285128452-0", "AQ", "AgE", "AQHz8_Pz8_Pz8_Pz8_Pz8_Pz8_Pz8w", "A",
+        "AQA", "AgA", "BAEAAAAAAAAAAAAAAA",
     ])
     func garbageIsRejected(text: String) {
         #expect(throws: HeraldError.self) { try Cursor(encoded: text) }
@@ -62,7 +74,7 @@ struct CursorTests {
 
     @Test("a claimed count above the limit is rejected before allocating")
     func hugeCountIsRejected() {
-        var bytes: [UInt8] = [Cursor.formatVersion]
+        var bytes: [UInt8] = [Cursor.keyedVersion]
         Varint.append(UInt64(Cursor.maximumEntries + 1), to: &bytes)
         #expect(throws: HeraldError.self) { try Cursor(encoded: Base64URL.encode(bytes)) }
     }

@@ -59,11 +59,14 @@ struct LiveHealingTests {
     func missedEventsAreBackfilled() async throws {
         let stream = try await open([topic])
         arrive(try await publish(topic, ["1"]))
+        #expect(!fanOut.isHealing)
         fanOut.holdLive()
+        #expect(fanOut.isHealing, "a node holding live events is not ready")
         _ = try await publish(topic, ["2", "3"])  // never arrive live: the feed was down
         arrive(try await publish(topic, ["4"]))  // arrives after re-subscribing, before the heal
         #expect(try await output(stream) { $0.dataLines } == ["1"], "live events are held until the heal")
         await fanOut.heal([topic], from: source, logger: logger)
+        #expect(!fanOut.isHealing)
         arrive(try await publish(topic, ["5"]))
         #expect(try await output(stream) { $0.dataLines } == ["1", "2", "3", "4", "5"])
         #expect(try await output(stream) { $0.closed } == false)

@@ -85,11 +85,14 @@ struct LimitsTests {
     @Test("a slow backend does not count against the client's request timeout")
     func slowBackendIsNotTheClientsFault() async throws {
         let broker = GatedBroker()
-        try await TestNode.with(.memory, brokerOverride: { broker }, configure: { $0.requestLimits.requestTimeout = .milliseconds(100) }) { node in
+        // why: 500 ms, not less: the whole request must reach the node within the timeout, and with every suite
+        // running in parallel on two cores a 100 ms budget was missed (a 408 before the publish began, which
+        // left this test waiting for a publish that never came).
+        try await TestNode.with(.memory, brokerOverride: { broker }, configure: { $0.requestLimits.requestTimeout = .milliseconds(500) }) { node in
             let publishing = Task { try await node.post(contentType: "application/json", body: #"{"topic":"t","data":"x"}"#) }
             await broker.started()
             // why: the backend is held past the request timeout on purpose, to show it does not cut the client.
-            try await Task.sleep(for: .milliseconds(400))
+            try await Task.sleep(for: .milliseconds(800))
             broker.release()
             #expect(try await publishing.value.status == 200)
         }

@@ -7,7 +7,7 @@ extension ChildProcess {
     /// A child inherits every socket open in the test process when it starts. A port probe of a parallel
     /// test (``LoopbackPort/free()``) binds a port for a moment; a long-lived child started in that moment
     /// keeps the port bound until it exits, and the server meant for that port fails with EADDRINUSE.
-    public static func spawnInTurn(
+    package static func spawnInTurn(
         _ path: String, _ arguments: [String], logPath: String, environment: [String: String]? = nil
     ) async throws -> pid_t {
         try await StartGate.shared.serialized {

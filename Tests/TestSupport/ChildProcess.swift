@@ -6,8 +6,8 @@ import Foundation
 /// SIGTERM, `Process` passes that mask on (the child then ignores SIGTERM), and `Process.isRunning` is only
 /// updated by a run loop nobody spins in async code. Here the child gets an empty mask and default
 /// handlers, and is reaped with `waitpid`.
-public enum ChildProcess {
-    public enum State: Equatable, Sendable {
+package enum ChildProcess {
+    package enum State: Equatable, Sendable {
         case running
         case exited(Int32)
         case signalled(Int32)
@@ -15,13 +15,13 @@ public enum ChildProcess {
         case gone
     }
 
-    public struct SpawnError: Error, CustomStringConvertible {
-        public var description: String
+    package struct SpawnError: Error, CustomStringConvertible {
+        package var description: String
     }
 
     /// Starts `path` with `arguments` (`arguments[0]` is the program name), stdout and stderr into `logPath`,
     /// stdin from /dev/null; `environment` replaces the test process' environment when given.
-    public static func spawn(_ path: String, _ arguments: [String], logPath: String, environment: [String: String]? = nil) throws -> pid_t {
+    package static func spawn(_ path: String, _ arguments: [String], logPath: String, environment: [String: String]? = nil) throws -> pid_t {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -68,7 +68,7 @@ public enum ChildProcess {
     }()
 
     /// The state of our child `pid`; reaps it if it has exited.
-    public static func state(_ pid: pid_t) -> State {
+    package static func state(_ pid: pid_t) -> State {
         var status: Int32 = 0
         while true {
             let result = waitpid(pid, &status, WNOHANG)
@@ -93,7 +93,7 @@ public enum ChildProcess {
     }
 
     /// Polls (bounded) until `pid` has exited and returns how it ended, or nil if it still runs.
-    public static func waitForExit(_ pid: pid_t, timeout: TimeInterval) -> State? {
+    package static func waitForExit(_ pid: pid_t, timeout: TimeInterval) -> State? {
         let deadline = Date().addingTimeInterval(timeout)
         while true {
             let current = state(pid)
@@ -104,7 +104,7 @@ public enum ChildProcess {
     }
 
     /// SIGTERM, then SIGKILL if `pid` has not exited within 5 s.
-    public static func terminate(_ pid: pid_t) {
+    package static func terminate(_ pid: pid_t) {
         kill(pid, SIGTERM)
         // why: our children exit well within a second of SIGTERM; 5 s covers a loaded box.
         if waitForExit(pid, timeout: 5) == nil {

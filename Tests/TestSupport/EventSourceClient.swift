@@ -12,35 +12,40 @@ import Synchronization
 ///
 /// Event data of the form `<topic>#<n>` is recorded per topic as sequence number `n`; anything else is
 /// recorded as an anomaly (e.g. `herald.reset`), except `herald.error`, which is counted. Run it with ``run()`` in a task and cancel the task to stop it.
-public final class EventSourceClient: Sendable {
+package final class EventSourceClient: Sendable {
     /// What the client has seen so far.
-    public struct Record: Sendable {
+    package struct Record: Sendable {
         /// Sequence numbers received, per topic, in arrival order.
-        public var received: [String: [Int]] = [:]
+        package var received: [String: [Int]] = [:]
         /// Responses with status 200 (the first connection and every reconnection).
-        public var connections = 0
+        package var connections = 0
         /// Times the stream ended or failed and the client scheduled a reconnection.
-        public var reconnects = 0
+        package var reconnects = 0
         /// Why the client gave up, when it did (a non-200 response, a wrong content type).
-        public var fatal: String?
+        package var fatal: String?
         /// Events that were not `<topic>#<n>` messages, nor `herald.error`: `type data`.
-        public var anomalies: [String] = []
+        package var anomalies: [String] = []
         /// `herald.error` events: a node could not serve the stream (e.g. Redis down) and closed it; a
         /// browser reconnects after them, so they are counted, not anomalies.
-        public var heraldErrors = 0
+        package var heraldErrors = 0
         /// The last event id string.
-        public var lastEventID: String?
+        package var lastEventID: String?
+        /// When the last `<topic>#<n>` event arrived.
+        package var lastEventAt: ContinuousClock.Instant?
+        /// The longest time between two consecutive `<topic>#<n>` events (any topics): how long the client
+        /// waited for an event at worst while events were being published.
+        package var longestWait: Duration = .zero
     }
 
-    public let index: Int
-    public let topics: [String]
+    package let index: Int
+    package let topics: [String]
     private let port: Int
     private let path: String
     private let eventLoopGroup: any EventLoopGroup
     private let record = Mutex(Record())
 
     /// A client of `topics` through the load balancer on `port`; `index` names it in failure messages.
-    public init(index: Int, topics: [String], port: Int, eventLoopGroup: any EventLoopGroup) {
+    package init(index: Int, topics: [String], port: Int, eventLoopGroup: any EventLoopGroup) {
         self.index = index
         self.topics = topics
         self.port = port
@@ -48,18 +53,18 @@ public final class EventSourceClient: Sendable {
         self.eventLoopGroup = eventLoopGroup
     }
 
-    public var snapshot: Record { record.withLock { $0 } }
+    package var snapshot: Record { record.withLock { $0 } }
 
     /// Whether the client has had a `200` response at least once.
-    public var isConnected: Bool { record.withLock { $0.connections > 0 } }
+    package var isConnected: Bool { record.withLock { $0.connections > 0 } }
 
     /// The last sequence number received for `topic`, or 0.
-    public func last(_ topic: String) -> Int {
+    package func last(_ topic: String) -> Int {
         record.withLock { $0.received[topic]?.last ?? 0 }
     }
 
     /// Connects and reconnects until cancelled or until a fatal response.
-    public func run() async {
+    package func run() async {
         // why: EventSource's default reconnection time before the server sets one with `retry:`.
         var retry = Duration.seconds(3)
         while !Task.isCancelled {
@@ -104,6 +109,9 @@ public final class EventSourceClient: Sendable {
                     let parts = event.data.split(separator: "#")
                     if event.type == "message", parts.count == 2, let number = Int(parts[1]) {
                         record.received[String(parts[0]), default: []].append(number)
+                        let now = ContinuousClock.now
+                        if let last = record.lastEventAt { record.longestWait = max(record.longestWait, now - last) }
+                        record.lastEventAt = now
                     } else if event.type == "herald.error" {
                         record.heraldErrors += 1
                     } else {

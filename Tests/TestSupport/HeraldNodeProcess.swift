@@ -8,22 +8,24 @@ import Synchronization
 /// ``start()`` returns once `/readyz` answers 200. ``kill9()``, ``terminate()`` and ``stop()`` end it by its
 /// pid. Each run logs to its own file in ``logDirectory`` (`<name>.<run>.log`); ``logTail(lines:)`` shows
 /// the end of every run, for failure messages. `deinit` kills a forgotten process.
-public final class HeraldNodeProcess: Sendable {
-    public struct Failure: Error, CustomStringConvertible {
-        public var description: String
+package final class HeraldNodeProcess: Sendable {
+    package struct Failure: Error, CustomStringConvertible {
+        package var description: String
     }
 
     /// The repository root (this file is Tests/TestSupport/HeraldNodeProcess.swift).
-    public static let repository = URL(fileURLWithPath: #filePath)
+    package static let repository = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     /// The debug build of the executable.
-    public static let binary = repository.appendingPathComponent(".build/debug/herald").path
+    package static let binary = repository.appendingPathComponent(".build/debug/herald").path
 
-    public static var isAvailable: Bool { FileManager.default.isExecutableFile(atPath: binary) }
+    package static var isAvailable: Bool { FileManager.default.isExecutableFile(atPath: binary) }
 
-    public let name: String
-    public let port: Int
-    public let logDirectory: String
+    package let name: String
+    package let port: Int
+    /// `http://127.0.0.1:<port>`, for clients that take a base URL.
+    package var url: String { "http://127.0.0.1:\(port)" }
+    package let logDirectory: String
     private let arguments: [String]
     private let state = Mutex(RunState())
 
@@ -34,7 +36,7 @@ public final class HeraldNodeProcess: Sendable {
 
     /// A node named `name` on `port`; `arguments` follow `herald serve --host 127.0.0.1 --port <port>`.
     /// Not started yet.
-    public init(name: String, port: Int, arguments: [String], logDirectory: String) {
+    package init(name: String, port: Int, arguments: [String], logDirectory: String) {
         self.name = name
         self.port = port
         self.arguments = ["herald", "serve", "--host", "127.0.0.1", "--port", "\(port)"] + arguments
@@ -51,7 +53,7 @@ public final class HeraldNodeProcess: Sendable {
     }
 
     /// Starts the process and waits (bounded) until `/readyz` answers 200.
-    public func start(readyWithin timeout: Duration = .seconds(15)) async throws {
+    package func start(readyWithin timeout: Duration = .seconds(15)) async throws {
         let log = state.withLock { state in
             state.runs += 1
             return "\(logDirectory)/\(name).\(state.runs).log"
@@ -71,22 +73,22 @@ public final class HeraldNodeProcess: Sendable {
     }
 
     /// The pid of the running process, if any.
-    public var pid: pid_t? { state.withLock { $0.pid } }
+    package var pid: pid_t? { state.withLock { $0.pid } }
 
     /// SIGKILL, as `kill -9`: no drain, connections reset. Returns once the process is reaped.
-    public func kill9() {
+    package func kill9() {
         guard let pid = takePID() else { return }
         kill(pid, SIGKILL)
         _ = ChildProcess.waitForExit(pid, timeout: 5)
     }
 
     /// Sends SIGTERM and returns at once; the node drains. Follow with ``waitForExit(timeout:)``.
-    public func terminate() {
+    package func terminate() {
         if let pid { kill(pid, SIGTERM) }
     }
 
     /// Waits (bounded) until the process has exited and returns how, or nil if it still runs.
-    public func waitForExit(timeout: TimeInterval) -> ChildProcess.State? {
+    package func waitForExit(timeout: TimeInterval) -> ChildProcess.State? {
         guard let pid else { return .gone }
         let result = ChildProcess.waitForExit(pid, timeout: timeout)
         if result != nil { _ = takePID() }
@@ -94,12 +96,12 @@ public final class HeraldNodeProcess: Sendable {
     }
 
     /// Stops it for good: SIGTERM, then SIGKILL after 5 s.
-    public func stop() {
+    package func stop() {
         if let pid = takePID() { ChildProcess.terminate(pid) }
     }
 
     /// The number of open SSE streams reported by `/healthz` (`"streams":N`), or nil when it does not say.
-    public func openStreams() async -> Int? {
+    package func openStreams() async -> Int? {
         guard let response = try? await HeraldHTTPClient.request(port: port, path: "/healthz", timeout: .seconds(2)) else {
             return nil
         }
@@ -107,13 +109,13 @@ public final class HeraldNodeProcess: Sendable {
     }
 
     /// The status of `GET path`, or nil when there is no answer.
-    public func status(_ path: String) async -> Int? {
+    package func status(_ path: String) async -> Int? {
         // why: a loopback health request answers in milliseconds; 2 s keeps a hung node from stalling the poll.
         try? await HeraldHTTPClient.request(port: port, path: path, timeout: .seconds(2)).status
     }
 
     /// The last `lines` lines of each run's log.
-    public func logTail(lines: Int = 15) -> String {
+    package func logTail(lines: Int = 15) -> String {
         let runs = state.withLock { $0.runs }
         return (0..<runs).map { run in
             let path = "\(logDirectory)/\(name).\(run + 1).log"

@@ -14,31 +14,31 @@ import Foundation
 /// - nginx: the temp paths, the access log and any `extraLocations` (e.g. a static test page) are placed
 ///   inside `directory`, so that nginx runs without root; the pid file and error log are given on the
 ///   command line (``LoadBalancerProcess``).
-public struct LoadBalancerConfig: Sendable {
-    public enum Kind: String, Sendable, CaseIterable, CustomStringConvertible {
+package struct LoadBalancerConfig: Sendable {
+    package enum Kind: String, Sendable, CaseIterable, CustomStringConvertible {
         case haproxy
         case nginx
 
         /// The shipped file under the repository.
-        public var file: String { self == .haproxy ? "deploy/haproxy.cfg" : "deploy/nginx.conf" }
-        public var description: String { rawValue }
+        package var file: String { self == .haproxy ? "deploy/haproxy.cfg" : "deploy/nginx.conf" }
+        package var description: String { rawValue }
     }
 
-    public struct TemplateError: Error, CustomStringConvertible {
-        public var description: String
+    package struct TemplateError: Error, CustomStringConvertible {
+        package var description: String
     }
 
     /// The repository root (this file is Tests/TestSupport/LoadBalancerConfig.swift).
-    public static let repository = URL(fileURLWithPath: #filePath)
+    package static let repository = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    public let kind: Kind
+    package let kind: Kind
     /// The shipped file's text, untouched.
-    public let original: String
+    package let original: String
     /// The templated text, ready to be written to `directory`.
-    public let text: String
+    package let text: String
 
-    public init(
+    package init(
         _ kind: Kind, listenPort: Int, upstreamPorts: [Int], directory: String, fastHealthChecks: Bool = true,
         extraLocations: String = ""
     ) throws {
@@ -71,7 +71,7 @@ public struct LoadBalancerConfig: Sendable {
     }
 
     /// Writes the templated text to `directory`/`name` and returns its path.
-    public func write(to directory: String, name: String? = nil) throws -> String {
+    package func write(to directory: String, name: String? = nil) throws -> String {
         let path = directory + "/" + (name ?? (kind == .haproxy ? "haproxy.cfg" : "nginx.conf"))
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path

@@ -7,36 +7,36 @@ import Synchronization
 /// Everything it writes (config, pid file, logs, temp files) lives in its own temporary directory.
 /// ``start(_:upstreamPorts:extraLocations:)`` returns once the port accepts TCP connections; ``stop()`` ends
 /// it by its pid (SIGTERM, then SIGKILL); `deinit` kills a forgotten one.
-public final class LoadBalancerProcess: Sendable {
-    public struct Failure: Error, CustomStringConvertible {
-        public var description: String
+package final class LoadBalancerProcess: Sendable {
+    package struct Failure: Error, CustomStringConvertible {
+        package var description: String
     }
 
-    public let kind: LoadBalancerConfig.Kind
+    package let kind: LoadBalancerConfig.Kind
     /// The loopback port clients connect to.
-    public let port: Int
+    package let port: Int
     /// The temporary directory holding the config, logs and anything else the balancer writes.
-    public let directory: String
-    public let configPath: String
-    public let logPath: String
+    package let directory: String
+    package let configPath: String
+    package let logPath: String
     private let process: Mutex<pid_t?>
 
     /// The path of `haproxy` or `nginx`, or nil when it is not installed.
-    public static func executable(_ kind: LoadBalancerConfig.Kind) -> String? {
+    package static func executable(_ kind: LoadBalancerConfig.Kind) -> String? {
         ["/usr/sbin/", "/usr/bin/", "/usr/local/sbin/", "/usr/local/bin/"]
             .map { $0 + kind.rawValue }
             .first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
     /// A fresh temporary directory, readable by nginx workers (which drop root to `nobody`).
-    public static func makeDirectory(_ kind: LoadBalancerConfig.Kind) throws -> String {
+    package static func makeDirectory(_ kind: LoadBalancerConfig.Kind) throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("herald-\(kind)-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         return path
     }
 
     /// The command line that checks a config without running it: `nginx -t` or `haproxy -c`.
-    public static func checkArguments(_ kind: LoadBalancerConfig.Kind, configPath: String, directory: String) -> [String] {
+    package static func checkArguments(_ kind: LoadBalancerConfig.Kind, configPath: String, directory: String) -> [String] {
         switch kind {
         case .haproxy: ["haproxy", "-c", "-f", configPath]
         case .nginx: ["nginx", "-t"] + nginxPlacement(configPath: configPath, directory: directory)
@@ -44,7 +44,7 @@ public final class LoadBalancerProcess: Sendable {
     }
 
     /// Runs the check (bounded) and returns whether it passed, with its output.
-    public static func check(_ kind: LoadBalancerConfig.Kind, configPath: String, directory: String) throws -> (passed: Bool, output: String) {
+    package static func check(_ kind: LoadBalancerConfig.Kind, configPath: String, directory: String) throws -> (passed: Bool, output: String) {
         guard let executable = executable(kind) else { throw Failure(description: "\(kind) is not installed") }
         let log = directory + "/check.log"
         let pid = try ChildProcess.spawn(executable, checkArguments(kind, configPath: configPath, directory: directory), logPath: log)
@@ -55,7 +55,7 @@ public final class LoadBalancerProcess: Sendable {
     }
 
     /// Templates `kind`'s shipped config for `upstreamPorts`, starts it on a free port and waits until it accepts.
-    public static func start(
+    package static func start(
         _ kind: LoadBalancerConfig.Kind, upstreamPorts: [Int], extraLocations: (_ directory: String) -> String = { _ in "" }
     ) async throws -> LoadBalancerProcess {
         guard let executable = executable(kind) else {
@@ -110,7 +110,7 @@ public final class LoadBalancerProcess: Sendable {
     }
 
     /// Stops the balancer by its pid: SIGTERM (both stop their workers with it), then SIGKILL after 5 s.
-    public func stop() {
+    package func stop() {
         let pid = process.withLock { pid in
             defer { pid = nil }
             return pid
@@ -119,14 +119,14 @@ public final class LoadBalancerProcess: Sendable {
     }
 
     /// Deletes the temporary directory (config, logs); call after ``stop()`` when nothing needs explaining.
-    public func removeFiles() {
+    package func removeFiles() {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
     /// The last `lines` interesting lines of the balancer's own output (and, for nginx, its error log):
     /// HAProxy's request log lines for a 200 are left out, the others (retries, 5xx, aborted streams,
     /// servers going down and up) are what explains a failure.
-    public func logTail(lines: Int = 30) -> String {
+    package func logTail(lines: Int = 30) -> String {
         var paths = [logPath]
         if kind == .nginx { paths.append(directory + "/error.log") }
         return paths.map { path in

@@ -4,9 +4,9 @@ import NIOPosix
 
 /// Loopback ports for child processes that must listen on a port chosen in advance (a node restarted on the
 /// same port, a load balancer whose configuration names its upstreams).
-public enum LoopbackPort {
-    public struct Failure: Error, CustomStringConvertible {
-        public var description: String
+package enum LoopbackPort {
+    package struct Failure: Error, CustomStringConvertible {
+        package var description: String
     }
 
     /// A loopback port that is free now, chosen in 20000-32767.
@@ -16,7 +16,7 @@ public enum LoopbackPort {
     /// port before redis bound it (seen: several "exited at start" per run). Ports in 20000-32767 are never
     /// picked as source ports under Linux' default range (32768-60999), so only a real listener can hold
     /// them, and binding checks that none does.
-    public static func free() async throws -> Int {
+    package static func free() async throws -> Int {
         // why: the probe binds the port for a moment; a child spawned by a parallel test in that moment
         // inherits the socket and keeps the port bound for its whole life. Spawns and probes take turns.
         try await StartGate.shared.serialized { try await freeUngated() }
@@ -40,7 +40,7 @@ public enum LoopbackPort {
     }
 
     /// `count` distinct free ports.
-    public static func free(count: Int) async throws -> [Int] {
+    package static func free(count: Int) async throws -> [Int] {
         var ports: [Int] = []
         while ports.count < count {
             let port = try await free()
@@ -50,7 +50,7 @@ public enum LoopbackPort {
     }
 
     /// Whether something accepts TCP connections on 127.0.0.1:`port` now.
-    public static func accepts(_ port: Int) async -> Bool {
+    package static func accepts(_ port: Int) async -> Bool {
         do {
             let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 // why: a loopback connect either succeeds or is refused at once; 500 ms only bounds a stuck box.
@@ -65,7 +65,7 @@ public enum LoopbackPort {
     }
 
     /// Polls (bounded) until `port` accepts connections; throws with `what` in the message otherwise.
-    public static func waitUntilAccepting(_ port: Int, what: String, timeout: Duration, isAlive: () -> Bool = { true }) async throws {
+    package static func waitUntilAccepting(_ port: Int, what: String, timeout: Duration, isAlive: () -> Bool = { true }) async throws {
         let deadline = ContinuousClock.now + timeout
         while !(await accepts(port)) {
             guard isAlive() else { throw Failure(description: "\(what) exited before listening on port \(port)") }

@@ -4,13 +4,13 @@ import Synchronization
 
 /// A bare TCP connection for tests that send what no HTTP client would: partial requests, a byte at a time,
 /// garbage. It records every byte the server sends until the server closes.
-public final class RawConnection: Sendable {
+package final class RawConnection: Sendable {
     private let channel: any Channel
     private let collector: Collector
 
     /// Connects to 127.0.0.1:`port`. With `reading: false` the client never reads from its socket, as a
     /// stuck browser tab would: what the server sends piles up in the kernel's buffers, then in the server's.
-    public static func connect(port: Int, reading: Bool = true) async throws -> RawConnection {
+    package static func connect(port: Int, reading: Bool = true) async throws -> RawConnection {
         let collector = Collector()
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.autoRead, value: reading)
@@ -28,15 +28,15 @@ public final class RawConnection: Sendable {
     }
 
     /// Sends `text` as it is.
-    public func send(_ text: String) async throws {
+    package func send(_ text: String) async throws {
         try await channel.writeAndFlush(ByteBuffer(string: text))
     }
 
     /// True while the server has not closed the connection.
-    public var isOpen: Bool { channel.isActive }
+    package var isOpen: Bool { channel.isActive }
 
     /// Everything the server sent, once it closed the connection; throws if it is still open after `timeout`.
-    public func receivedUntilClosed(timeout: Duration) async throws -> String {
+    package func receivedUntilClosed(timeout: Duration) async throws -> String {
         let closed = channel.closeFuture
         try await withThrowingTaskGroup(of: Void.self) { race in
             race.addTask { try await closed.get() }
@@ -50,7 +50,7 @@ public final class RawConnection: Sendable {
         return collector.text
     }
 
-    public func close() async {
+    package func close() async {
         try? await channel.close()
     }
 

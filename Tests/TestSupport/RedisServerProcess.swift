@@ -12,29 +12,29 @@ import Synchronization
 /// (`defer { server.stop() }`); `deinit` kills a forgotten process as a last resort.
 ///
 /// The child is started with `ChildProcess` (posix_spawn, empty signal mask, reaped with waitpid).
-public final class RedisServerProcess: Sendable {
-    public struct StartError: Error, CustomStringConvertible {
-        public var description: String
+package final class RedisServerProcess: Sendable {
+    package struct StartError: Error, CustomStringConvertible {
+        package var description: String
     }
 
     /// The TCP port the server listens on; it stays the same across ``restart()``.
-    public let port: Int
+    package let port: Int
     private let executable: URL
     private let appendOnlyDirectory: String?
     private let process: Mutex<pid_t?>
 
     /// `redis://127.0.0.1:<port>`.
-    public var url: String {
+    package var url: String {
         "redis://127.0.0.1:\(self.port)"
     }
 
     /// Integration suites must run, never skip, under `CI=true`.
-    public static var isRequired: Bool {
+    package static var isRequired: Bool {
         ProcessInfo.processInfo.environment["CI"] == "true"
     }
 
     /// Whether `redis-server` is on `PATH`.
-    public static var isAvailable: Bool {
+    package static var isAvailable: Bool {
         Self.findExecutable() != nil
     }
 
@@ -56,7 +56,7 @@ public final class RedisServerProcess: Sendable {
 
     /// Starts a server on a free port; throws a clear error if `redis-server` is
     /// missing or never answers `PING` within 5 s.
-    public static func start(appendOnlyDirectory: String? = nil) async throws -> RedisServerProcess {
+    package static func start(appendOnlyDirectory: String? = nil) async throws -> RedisServerProcess {
         // why: a child started while another test's port probe is open inherits that socket and keeps the port
         // bound, so a parallel start then fails with EADDRINUSE; starting one server at a time avoids it.
         try await StartGate.shared.serialized { try await startUnserialized(appendOnlyDirectory: appendOnlyDirectory) }
@@ -82,7 +82,7 @@ public final class RedisServerProcess: Sendable {
     }
 
     /// Stops the server: SIGTERM, then SIGKILL if it has not exited within 5 s.
-    public func stop() {
+    package func stop() {
         let pid = self.process.withLock { pid in
             defer { pid = nil }
             return pid
@@ -95,7 +95,7 @@ public final class RedisServerProcess: Sendable {
 
     /// Stops the server (if it runs) and starts it again on the same port; its data is lost unless it was
     /// started with an `appendOnlyDirectory`.
-    public func restart() async throws {
+    package func restart() async throws {
         self.stop()
         let process = try await Self.launch(executable: self.executable, port: self.port, appendOnlyDirectory: self.appendOnlyDirectory)
         self.process.withLock { $0 = process }

@@ -10,12 +10,12 @@ import Redis
 import ServiceLifecycle
 
 /// Which broker a test node uses.
-public enum TestBackend: Sendable, CustomStringConvertible {
+package enum TestBackend: Sendable, CustomStringConvertible {
     case memory
     /// Redis at `url`, with keys under `prefix` (unique per test, so tests never share keys).
     case redis(url: String, prefix: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .memory: "memory"
         case .redis: "redis"
@@ -25,17 +25,17 @@ public enum TestBackend: Sendable, CustomStringConvertible {
 
 /// One Herald node (HTTP edge + broker) on a free loopback port, run by a real `ServiceGroup`, with
 /// helpers to publish and subscribe through real HTTP. Stop it with `stop()`.
-public final class TestNode: Sendable {
-    public let port: Int
+package final class TestNode: Sendable {
+    package let port: Int
     /// The separate publish listener's port, when `EdgeConfiguration.publishPort` is set.
-    public let publishPort: Int?
-    public let fanOut: FanOut
-    public let broker: any Broker
+    package let publishPort: Int?
+    package let fanOut: FanOut
+    package let broker: any Broker
     private let serviceGroup: ServiceGroup
     private let running: Task<Void, any Error>
     private let eventLoopGroup: MultiThreadedEventLoopGroup
 
-    public static func start(
+    package static func start(
         _ backend: TestBackend,
         retention: RetentionPolicy = RetentionPolicy(),
         heartbeat: TimeAmount = .seconds(15),
@@ -82,7 +82,7 @@ public final class TestNode: Sendable {
     }
 
     /// Runs `body` with a started node and stops the node afterwards, also when `body` throws.
-    public static func with<T>(
+    package static func with<T>(
         _ backend: TestBackend,
         heartbeat: TimeAmount = .seconds(15),
         brokerOverride: (@Sendable () -> any Broker)? = nil,
@@ -112,14 +112,14 @@ public final class TestNode: Sendable {
     }
 
     /// Triggers graceful shutdown and waits until every service stopped.
-    public func stop() async throws {
+    package func stop() async throws {
         await serviceGroup.triggerGracefulShutdown()
         try await running.value
         try await eventLoopGroup.shutdownGracefully()
     }
 
     /// Waits (bounded) until `/readyz` says ready, i.e. the backend connections are up.
-    public func waitUntilReady(timeout: Duration = .seconds(10)) async throws {
+    package func waitUntilReady(timeout: Duration = .seconds(10)) async throws {
         let deadline = ContinuousClock.now + timeout
         while try await get("/readyz").status != 200 {
             guard ContinuousClock.now < deadline else { throw TestNodeError("node not ready within \(timeout)") }
@@ -129,11 +129,11 @@ public final class TestNode: Sendable {
 
     // MARK: HTTP helpers
 
-    public func get(_ path: String, headers: [(String, String)] = []) async throws -> HTTPClientResponse {
+    package func get(_ path: String, headers: [(String, String)] = []) async throws -> HTTPClientResponse {
         try await HeraldHTTPClient.request(port: port, method: .GET, path: path, headers: headers)
     }
 
-    public func post(_ path: String = "/publish", contentType: String?, body: String, headers: [(String, String)] = [], port: Int? = nil) async throws -> HTTPClientResponse {
+    package func post(_ path: String = "/publish", contentType: String?, body: String, headers: [(String, String)] = [], port: Int? = nil) async throws -> HTTPClientResponse {
         var allHeaders = headers
         if let contentType { allHeaders.append(("content-type", contentType)) }
         return try await HeraldHTTPClient.request(port: port ?? self.port, method: .POST, path: path, headers: allHeaders, body: ByteBuffer(string: body))
@@ -141,7 +141,7 @@ public final class TestNode: Sendable {
 
     /// Publishes one event as JSON and returns the id from the reply; fails on any status but 200.
     @discardableResult
-    public func publish(_ topic: String, _ data: String, event: String? = nil) async throws -> String {
+    package func publish(_ topic: String, _ data: String, event: String? = nil) async throws -> String {
         let eventField = event.map { ",\"event\":\(JSONText.quoted($0))" } ?? ""
         let response = try await post(contentType: "application/json", body: "{\"topic\":\(JSONText.quoted(topic)),\"data\":\(JSONText.quoted(data))\(eventField)}")
         guard response.status == 200, let id = Self.field("id", in: response.bodyText) else {
@@ -151,12 +151,12 @@ public final class TestNode: Sendable {
     }
 
     /// Opens `GET /events?topic=…` for `topics`, optionally resuming from `lastEventID` (header).
-    public func stream(_ topics: [String], lastEventID: String? = nil, query: String = "", headers: [(String, String)] = []) async throws -> SSEStream {
+    package func stream(_ topics: [String], lastEventID: String? = nil, query: String = "", headers: [(String, String)] = []) async throws -> SSEStream {
         let path = "/events?" + topics.map { "topic=" + Self.percentEncode($0) }.joined(separator: "&") + query
         return try await HeraldHTTPClient.openEventStream(port: port, path: path, headers: (lastEventID.map { [("Last-Event-ID", $0)] } ?? []) + headers)
     }
 
-    public static func percentEncode(_ text: String) -> String {
+    package static func percentEncode(_ text: String) -> String {
         var output = ""
         for byte in text.utf8 {
             switch byte {
@@ -170,7 +170,7 @@ public final class TestNode: Sendable {
     }
 
     /// The string value of a field in a small JSON reply (`{"id":"…"}`), with `\"` and `\\` unescaped.
-    public static func field(_ name: String, in json: String) -> String? {
+    package static func field(_ name: String, in json: String) -> String? {
         let marker = "\"\(name)\":\""
         let parts = json.split(separator: marker, maxSplits: 1, omittingEmptySubsequences: false)
         guard parts.count == 2 else { return nil }
@@ -192,12 +192,12 @@ public final class TestNode: Sendable {
     }
 
     /// The integer value of a field in a small JSON reply (`{"streams":3}`).
-    public static func number(_ name: String, in json: String) -> Int? {
+    package static func number(_ name: String, in json: String) -> Int? {
         json.firstMatch(of: try! Regex("\"\(name)\":(-?[0-9]+)"))?.output[1].substring.flatMap { Int($0) }
     }
 }
 
-public struct TestNodeError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+package struct TestNodeError: Error, CustomStringConvertible {
+    package let description: String
+    package init(_ description: String) { self.description = description }
 }

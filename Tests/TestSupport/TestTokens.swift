@@ -3,7 +3,7 @@ import HeraldAuth
 import JWTKit
 
 /// Signs test JWTs with Herald's claim layout, for the auth tests of the HTTP edge.
-public enum TestTokens {
+package enum TestTokens {
     struct Claims: JWTPayload {
         struct Grants: Codable, Sendable {
             var publish: [String]?
@@ -17,7 +17,7 @@ public enum TestTokens {
     }
 
     /// An HS256 token signed with `secret`, granting `publish`/`subscribe`, expiring `expiresIn` from now.
-    public static func hs256(
+    package static func hs256(
         secret: String = TestTokens.secret,
         publish: [String]? = nil,
         subscribe: [String]? = nil,
@@ -35,11 +35,11 @@ public enum TestTokens {
 
 extension TestTokens {
     /// The HMAC secret of `authorizer` (at least 32 bytes, as Herald requires).
-    public static let secret = "herald-http-test-secret-0123456789abcdef"
+    package static let secret = "herald-http-test-secret-0123456789abcdef"
 
     /// Publisher and subscriber auth with HS256 tokens signed by `secret`, the given public topics, and no leeway
     /// (so that expiry tests need not wait for it).
-    public static func authorizer(publisher: Bool = true, apiKey: String? = nil, subscriber: Bool = true, publicTopics: String? = nil, cookie: String = Authorizer.defaultCookieName) throws -> Authorizer {
+    package static func authorizer(publisher: Bool = true, apiKey: String? = nil, subscriber: Bool = true, publicTopics: String? = nil, cookie: String = Authorizer.defaultCookieName) throws -> Authorizer {
         let verifier = TokenVerifier(key: try TokenKey.hmac(secret: secret), leeway: 0)
         return Authorizer(
             publisher: publisher || apiKey != nil ? PublisherAuth(verifier: publisher ? verifier : nil, apiKey: apiKey) : nil,

@@ -1,32 +1,32 @@
 import NIOCore
 
 /// A complete HTTP response received by ``HeraldHTTPClient/request(host:port:method:path:headers:body:timeout:eventLoopGroup:)``.
-public struct HTTPClientResponse: Sendable {
+package struct HTTPClientResponse: Sendable {
     /// The status code, e.g. 200.
-    public var status: Int
+    package var status: Int
     /// The header fields in received order, names as sent.
-    public var headers: [(name: String, value: String)]
+    package var headers: [(name: String, value: String)]
     /// The body, de-chunked.
-    public var body: ByteBuffer
+    package var body: ByteBuffer
 
-    public init(status: Int, headers: [(name: String, value: String)], body: ByteBuffer) {
+    package init(status: Int, headers: [(name: String, value: String)], body: ByteBuffer) {
         self.status = status
         self.headers = headers
         self.body = body
     }
 
     /// The first value of the header `name`, compared case-insensitively (ASCII), or `nil`.
-    public func header(_ name: String) -> String? {
+    package func header(_ name: String) -> String? {
         Self.values(of: name, in: headers).first
     }
 
     /// All values of the header `name`, compared case-insensitively (ASCII), in received order.
-    public func headerValues(_ name: String) -> [String] {
+    package func headerValues(_ name: String) -> [String] {
         Self.values(of: name, in: headers)
     }
 
     /// The body as UTF-8 text (invalid bytes become U+FFFD).
-    public var bodyText: String {
+    package var bodyText: String {
         String(buffer: body)
     }
 

@@ -8,16 +8,16 @@ import NIOPosix
 /// made (``HeraldClientError/Code/nonLoopbackHost``); every call is bounded by its `timeout`; a cancelled
 /// call closes its connection; no connection outlives the call, except an ``SSEStream``'s, which is closed
 /// by the stream's `close()`, deinit or end.
-public enum HeraldHTTPClient {
+package enum HeraldHTTPClient {
     /// The time limit used when a call does not give one.
     // why: long enough for a loaded CI machine, short enough that a hung test fails within its suite.
-    public static let defaultTimeout: Duration = .seconds(10)
+    package static let defaultTimeout: Duration = .seconds(10)
 
     /// Sends one request and returns the complete response.
     ///
     /// Adds `Host`, `Content-Length` (when there is a body) and `Connection: close` unless `headers` has them.
     /// `timeout` bounds the connection attempt, and then again the wait for the complete response.
-    public static func request(
+    package static func request(
         host: String = "127.0.0.1", port: Int, method: HTTPMethod = .GET, path: String,
         headers: [(String, String)] = [], body: ByteBuffer? = nil, timeout: Duration = defaultTimeout,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
@@ -45,7 +45,7 @@ public enum HeraldHTTPClient {
     ///
     /// `timeout` bounds the wait for the head only; the stream then stays open until closed. The returned
     /// stream's parser starts from the `Last-Event-ID` given in `headers`, as a reconnecting browser's would.
-    public static func openEventStream(
+    package static func openEventStream(
         host: String = "127.0.0.1", port: Int, path: String, headers: [(String, String)] = [],
         timeout: Duration = defaultTimeout,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton

@@ -4,10 +4,10 @@
 /// Guarantees: input may be split anywhere across calls; chunk extensions and trailers are skipped; line
 /// ends may be CRLF or a bare LF; after the last chunk (size 0) and its trailers the body has ended and
 /// further bytes are not read. A size that is not hexadecimal, or over 2^40, throws.
-public struct ChunkedBodyDecoder: Sendable {
+package struct ChunkedBodyDecoder: Sendable {
     /// The chunked framing was broken.
-    public struct Malformed: Error, Sendable, CustomStringConvertible {
-        public var description: String
+    package struct Malformed: Error, Sendable, CustomStringConvertible {
+        package var description: String
     }
 
     private enum State: Sendable {
@@ -25,10 +25,10 @@ public struct ChunkedBodyDecoder: Sendable {
 
     private var state = State.size(0, digits: 0)
 
-    public init() {}
+    package init() {}
 
     /// True once the last chunk and its trailers were read.
-    public var isDone: Bool {
+    package var isDone: Bool {
         if case .done = state { return true }
         return false
     }
@@ -36,7 +36,7 @@ public struct ChunkedBodyDecoder: Sendable {
     /// Decodes `bytes`, calling `body` with each run of chunk data in order; returns the number of bytes
     /// consumed, which is less than `bytes.count` only when the body ended inside them.
     @discardableResult
-    public mutating func decode(_ bytes: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Void) throws -> Int {
+    package mutating func decode(_ bytes: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Void) throws -> Int {
         var index = 0
         while index < bytes.count {
             let byte = bytes[index]

@@ -1,17 +1,17 @@
 /// The parts of an HTTP/1.x response head that a load generator needs: the status and how the body ends.
-public struct HTTPResponseHeadSummary: Sendable, Equatable {
+package struct HTTPResponseHeadSummary: Sendable, Equatable {
     /// How the end of the body is found.
-    public enum Framing: Sendable, Equatable {
+    package enum Framing: Sendable, Equatable {
         case chunked
         case contentLength(Int)
         /// The body runs until the server closes the connection (nchan's event streams do this).
         case untilClose
     }
 
-    public var status: Int
-    public var framing: Framing
+    package var status: Int
+    package var framing: Framing
 
-    public init(status: Int, framing: Framing) {
+    package init(status: Int, framing: Framing) {
         self.status = status
         self.framing = framing
     }
@@ -23,10 +23,10 @@ public struct HTTPResponseHeadSummary: Sendable, Equatable {
 /// `chunked` wins over `Content-Length`; 1xx, 204 and 304 have an empty body; a head over 16 KiB, or one
 /// whose status line is not `HTTP/1.x NNN`, throws. After a head is returned the reader is ready for the
 /// next response of a keep-alive connection.
-public struct HTTPResponseHeadReader: Sendable {
+package struct HTTPResponseHeadReader: Sendable {
     /// The head was not HTTP/1.x.
-    public struct Malformed: Error, Sendable, CustomStringConvertible {
-        public var description: String
+    package struct Malformed: Error, Sendable, CustomStringConvertible {
+        package var description: String
     }
 
     // why: real heads are a few hundred bytes; 16 KiB only stops a peer that is not speaking HTTP.
@@ -34,11 +34,11 @@ public struct HTTPResponseHeadReader: Sendable {
 
     private var head: [UInt8] = []
 
-    public init() {}
+    package init() {}
 
     /// Consumes bytes of `bytes` up to the end of the head: returns the head and how many bytes it took
     /// from `bytes` once complete, else `nil` (all of `bytes` was taken).
-    public mutating func read(_ bytes: UnsafeRawBufferPointer) throws -> (HTTPResponseHeadSummary, consumed: Int)? {
+    package mutating func read(_ bytes: UnsafeRawBufferPointer) throws -> (HTTPResponseHeadSummary, consumed: Int)? {
         for (index, byte) in bytes.enumerated() {
             head.append(byte)
             guard byte == UInt8(ascii: "\n") else { continue }

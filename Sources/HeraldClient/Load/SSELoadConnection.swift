@@ -12,9 +12,9 @@ import NIOPosix
 /// ``connect(host:port:path:headers:timeout:eventLoopGroup:reading:keepingIDs:onEvent:onEnd:)`` throws,
 /// neither callback is ever called. Callbacks of one connection never run concurrently with each other,
 /// but callbacks of different connections do. The connection closes on ``close()`` or deinit.
-public final class SSELoadConnection: Sendable {
+package final class SSELoadConnection: Sendable {
     /// The response status code; a load generator should count anything but 200 as a failure.
-    public let status: Int
+    package let status: Int
     private let channel: any Channel
 
     private init(status: Int, channel: any Channel) {
@@ -32,7 +32,7 @@ public final class SSELoadConnection: Sendable {
     /// With `reading` false the connection stops reading right after the head (a stalled client: the
     /// server's writes pile up in the socket buffers) until ``resumeReading()``. With `keepingIDs` each
     /// event carries its last event id, starting from the `Last-Event-ID` given in `headers`.
-    public static func connect(
+    package static func connect(
         host: String = "127.0.0.1", port: Int, path: String, headers: [(String, String)] = [],
         timeout: Duration = HeraldHTTPClient.defaultTimeout,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
@@ -82,17 +82,17 @@ public final class SSELoadConnection: Sendable {
 
     /// Turns reading back on for a connection opened with `reading: false`: what the server wrote meanwhile
     /// is read and scanned, and a connection the server closed then ends.
-    public func resumeReading() {
+    package func resumeReading() {
         channel.setOption(ChannelOptions.autoRead, value: true).whenSuccess { [channel] in channel.read() }
     }
 
     /// Closes the connection and returns once it is closed (`onEnd` has then been called).
-    public func shutdown() async {
+    package func shutdown() async {
         try? await channel.close()
     }
 
     /// Starts closing the connection and returns at once; `onEnd` follows on the event loop.
-    public func close() {
+    package func close() {
         channel.close(promise: nil)
     }
 }

@@ -2,16 +2,16 @@ import NIOCore
 
 /// What ``SSELoadScanner`` reports for one dispatched event: the two benchmark numbers found in its data,
 /// and its last event id when the scanner keeps ids.
-public struct SSELoadEvent: Sendable, Equatable {
+package struct SSELoadEvent: Sendable, Equatable {
     /// The digits after the first `"seq":` in the event's data lines; `nil` when there were none.
-    public var sequence: UInt64?
+    package var sequence: UInt64?
     /// The digits after the first `"ts":` in the event's data lines; `nil` when there were none.
-    public var timestamp: UInt64?
+    package var timestamp: UInt64?
     /// The last event id at dispatch, as raw bytes (`nil` when empty, or when ids are not kept). The slice
     /// is only valid for the call: copy the bytes to keep them.
-    public var id: ArraySlice<UInt8>?
+    package var id: ArraySlice<UInt8>?
 
-    public init(sequence: UInt64? = nil, timestamp: UInt64? = nil, id: ArraySlice<UInt8>? = nil) {
+    package init(sequence: UInt64? = nil, timestamp: UInt64? = nil, id: ArraySlice<UInt8>? = nil) {
         self.sequence = sequence
         self.timestamp = timestamp
         self.id = id
@@ -28,7 +28,7 @@ public struct SSELoadEvent: Sendable, Equatable {
 /// and an `id` value with NUL is ignored. The numbers are searched per `data:` line after the one optional
 /// space, with optional spaces after the colon; the first occurrence in an event wins; more than 19
 /// digits wrap. Memory is constant: the id (when kept) is the only thing buffered.
-public struct SSELoadScanner: Sendable {
+package struct SSELoadScanner: Sendable {
     private enum Line: UInt8 { case start, name, valueStart, value }
     private enum Field: UInt8 { case data, id, other }
     private enum Number: UInt8 { case none, sequence, timestamp }
@@ -79,18 +79,18 @@ public struct SSELoadScanner: Sendable {
 
     /// A scanner for a new stream; with `keepingIDs`, events carry the last event id, starting from
     /// `lastEventID` (what a reconnecting client sent).
-    public init(keepingIDs: Bool = false, lastEventID: [UInt8] = []) {
+    package init(keepingIDs: Bool = false, lastEventID: [UInt8] = []) {
         self.keepsIDs = keepingIDs
         self.lastEventID = lastEventID
     }
 
     /// Scans the readable bytes of `buffer`, calling `emit` for each event they complete.
-    public mutating func scan(_ buffer: ByteBuffer, _ emit: (SSELoadEvent) -> Void) {
+    package mutating func scan(_ buffer: ByteBuffer, _ emit: (SSELoadEvent) -> Void) {
         buffer.withUnsafeReadableBytes { scan($0, emit) }
     }
 
     /// Scans `bytes`, calling `emit` for each event they complete.
-    public mutating func scan(_ bytes: UnsafeRawBufferPointer, _ emit: (SSELoadEvent) -> Void) {
+    package mutating func scan(_ bytes: UnsafeRawBufferPointer, _ emit: (SSELoadEvent) -> Void) {
         var index = 0
         while index < bytes.count {
             if line == .value, restOfLineIsIgnored {

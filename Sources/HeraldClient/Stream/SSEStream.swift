@@ -8,13 +8,13 @@ import NIOCore
 /// connection, after every item received before that; ``rawBytes`` holds the de-chunked body received so far,
 /// for byte-for-byte tests. The connection is closed by ``close()``, when the stream is deinitialised, and
 /// when the server ends the response. Items are parsed whatever the status code.
-public final class SSEStream: AsyncSequence, Sendable {
-    public typealias Element = SSEParser.Item
+package final class SSEStream: AsyncSequence, Sendable {
+    package typealias Element = SSEParser.Item
 
     /// The response status code, e.g. 200.
-    public let status: Int
+    package let status: Int
     /// The response header fields in received order.
-    public let headers: [(name: String, value: String)]
+    package let headers: [(name: String, value: String)]
 
     private let channel: any Channel
     private let queue: SSEItemQueue
@@ -31,17 +31,17 @@ public final class SSEStream: AsyncSequence, Sendable {
     }
 
     /// The first value of the response header `name`, compared case-insensitively, or `nil`.
-    public func header(_ name: String) -> String? {
+    package func header(_ name: String) -> String? {
         HTTPClientResponse.values(of: name, in: headers).first
     }
 
     /// The last event id string after everything received so far, as a browser's `EventSource` keeps it:
     /// set by `id:` fields when a block ends, also by a block without data (Herald's resume point), and
     /// starting from the `Last-Event-ID` request header. A reconnecting client sends it back.
-    public var lastEventID: String? { queue.lastEventID }
+    package var lastEventID: String? { queue.lastEventID }
 
     /// The response body received so far, de-chunked, exactly as the server sent it.
-    public var rawBytes: ByteBuffer { queue.rawBytes }
+    package var rawBytes: ByteBuffer { queue.rawBytes }
 
     /// The next item, or `nil` once the stream has ended.
     ///
@@ -49,12 +49,12 @@ public final class SSEStream: AsyncSequence, Sendable {
     /// usable, so a test can check that nothing is delivered), ``HeraldClientError/Code/connectionClosed``
     /// when the connection failed, and `CancellationError` when the calling task is cancelled. Call it from
     /// one task at a time.
-    public func next(timeout: Duration) async throws -> SSEParser.Item? {
+    package func next(timeout: Duration) async throws -> SSEParser.Item? {
         try await queue.next(timeout: timeout)
     }
 
     /// The next ``SSEEvent``, skipping comments and `retry` fields; `nil` once the stream has ended.
-    public func nextEvent(timeout: Duration) async throws -> SSEEvent? {
+    package func nextEvent(timeout: Duration) async throws -> SSEEvent? {
         let deadline = ContinuousClock.now + timeout
         while let item = try await queue.next(timeout: Swift.max(.zero, deadline - .now)) {
             if case .event(let event) = item { return event }
@@ -63,19 +63,19 @@ public final class SSEStream: AsyncSequence, Sendable {
     }
 
     /// Closes the connection; items already received stay readable, then the sequence ends.
-    public func close() async {
+    package func close() async {
         try? await channel.close()
     }
 
-    public func makeAsyncIterator() -> Iterator {
+    package func makeAsyncIterator() -> Iterator {
         Iterator(queue: queue)
     }
 
     /// Iterates without a time limit: wrap the loop in a test's own deadline, or prefer ``next(timeout:)``.
-    public struct Iterator: AsyncIteratorProtocol {
+    package struct Iterator: AsyncIteratorProtocol {
         fileprivate let queue: SSEItemQueue
 
-        public mutating func next() async throws -> SSEParser.Item? {
+        package mutating func next() async throws -> SSEParser.Item? {
             try await queue.next(timeout: nil)
         }
     }

@@ -1,22 +1,41 @@
-import NIOCore
-
-/// Text form of a cursor: base64url (no padding) of
-/// `version (1 byte) · count (varint) · count × [topic key (4 bytes, big endian) · epoch · ms · ordinal (varints)]`.
+/// Text form of a cursor: base64url (no padding) of `version (1 byte) · count (varint) · count × entry`, where
+/// an entry is `topic · epoch · ms · ordinal` (varints after the topic). The version says how topics are named:
 ///
-/// A one-topic cursor is about 26 characters; 32 topics stay under 800, well inside what browsers send back
-/// in `Last-Event-ID`. Decoding rejects anything that is not exactly such a value.
+/// | version | topic | written |
+/// |---|---|---|
+/// | 1 | 32-bit key (FNV-1a), big endian | before December 2026; still read |
+/// | 2 | 64-bit key (`Topic.cursorKey`), big endian | when every topic of the connection has its own key |
+/// | 3 | varint 0 then a 64-bit key, or varint n (1…256) then the n-byte name | when two keys collide |
+///
+/// A one-topic cursor is about 30 characters; 32 topics about 860, well inside what browsers send back
+/// in `Last-Event-ID`. Decoding rejects anything that is not exactly such a value, so every cursor has one
+/// spelling: a version 3 cursor names at least one topic, and no version but 1 names a topic twice.
 extension Cursor {
-    static let formatVersion: UInt8 = 1
+    static let legacyVersion: UInt8 = 1
+    static let keyedVersion: UInt8 = 2
+    static let namedVersion: UInt8 = 3
     /// Cursors with more entries are rejected before any allocation proportional to the claimed count.
     public static let maximumEntries = 1024
 
     /// The text to put in an SSE `id:` field.
     public var encoded: String {
-        var bytes: [UInt8] = [Self.formatVersion]
-        bytes.reserveCapacity(2 + entries.count * 20)
+        let version = Self.isLegacy(entries)
+            ? Self.legacyVersion
+            : entries.contains(where: \.isNamed) ? Self.namedVersion : Self.keyedVersion
+        var bytes: [UInt8] = [version]
+        bytes.reserveCapacity(2 + entries.count * 24)
         Varint.append(UInt64(entries.count), to: &bytes)
         for entry in entries {
-            withUnsafeBytes(of: entry.topicKey.bigEndian) { bytes.append(contentsOf: $0) }
+            switch entry.topic {
+            case .legacyKey(let key):
+                withUnsafeBytes(of: key.bigEndian) { bytes.append(contentsOf: $0) }
+            case .key(let key):
+                if version == Self.namedVersion { bytes.append(0) }
+                withUnsafeBytes(of: key.bigEndian) { bytes.append(contentsOf: $0) }
+            case .name(let name):
+                Varint.append(UInt64(name.utf8.count), to: &bytes)
+                bytes.append(contentsOf: name.utf8)
+            }
             Varint.append(UInt64(entry.position.epoch), to: &bytes)
             Varint.append(entry.position.id.milliseconds, to: &bytes)
             Varint.append(entry.position.id.ordinal, to: &bytes)
@@ -30,25 +49,59 @@ extension Cursor {
             throw Self.malformed("it is not base64url text produced by Herald")
         }
         var reader = ByteReader(bytes: bytes)
-        guard reader.readByte() == Self.formatVersion else {
+        guard let version = reader.readByte(), (Self.legacyVersion...Self.namedVersion).contains(version) else {
             throw Self.malformed("its version is unknown")
         }
         guard let count = reader.readVarint(), count <= UInt64(Self.maximumEntries) else {
             throw Self.malformed("its topic count is missing or larger than \(Self.maximumEntries)")
         }
+        guard count > 0 else { throw Self.malformed("it names no topic") }
         var entries: [Entry] = []
         entries.reserveCapacity(Int(count))
         for _ in 0..<count {
-            guard let key = reader.readUInt32(),
-                  let epoch = reader.readVarint(), epoch <= UInt64(UInt32.max),
+            let topic = try Self.readTopic(version: version, from: &reader)
+            guard let epoch = reader.readVarint(), epoch <= UInt64(UInt32.max),
                   let milliseconds = reader.readVarint(),
                   let ordinal = reader.readVarint()
             else { throw Self.malformed("it is truncated") }
             let id = StreamID(milliseconds: milliseconds, ordinal: ordinal)
-            entries.append(Entry(topicKey: key, position: TopicPosition(epoch: UInt32(epoch), id: id)))
+            entries.append(Entry(topic: topic, position: TopicPosition(epoch: UInt32(epoch), id: id)))
         }
         guard reader.isAtEnd else { throw Self.malformed("it has trailing bytes") }
+        if version != Self.legacyVersion {
+            // why: Herald never writes a topic twice; a cursor that does could resume one topic from two places.
+            guard Set(entries.map(\.topic)).count == entries.count else { throw Self.malformed("it names a topic twice") }
+        }
+        if version == Self.namedVersion {
+            guard entries.contains(where: \.isNamed) else {
+                throw Self.malformed("it is version 3 without a topic name")
+            }
+        }
         self.entries = entries
+    }
+
+    private static func readTopic(version: UInt8, from reader: inout ByteReader) throws(HeraldError) -> TopicReference {
+        switch version {
+        case legacyVersion:
+            guard let key = reader.readUInt32() else { throw malformed("it is truncated") }
+            return .legacyKey(key)
+        case keyedVersion:
+            guard let key = reader.readUInt64() else { throw malformed("it is truncated") }
+            return .key(key)
+        default:
+            guard let length = reader.readVarint() else { throw malformed("it is truncated") }
+            if length == 0 {
+                guard let key = reader.readUInt64() else { throw malformed("it is truncated") }
+                return .key(key)
+            }
+            guard length <= UInt64(Topic.maximumLength), let bytes = reader.readBytes(Int(length)) else {
+                throw malformed("a topic name in it is truncated or longer than \(Topic.maximumLength) bytes")
+            }
+            guard let name = String(validating: bytes, as: UTF8.self), (try? Topic(name)) != nil else {
+                throw malformed("a topic name in it is not a valid topic")
+            }
+            return .name(name)
+        }
     }
 
     private static func malformed(_ reason: String) -> HeraldError {
@@ -85,10 +138,25 @@ struct ByteReader {
     }
 
     mutating func readUInt32() -> UInt32? {
-        guard bytes.count - index >= 4 else { return nil }
-        var value: UInt32 = 0
-        for _ in 0..<4 { value = value << 8 | UInt32(bytes[index]); index += 1 }
+        readBigEndian(UInt32.self)
+    }
+
+    mutating func readUInt64() -> UInt64? {
+        readBigEndian(UInt64.self)
+    }
+
+    private mutating func readBigEndian<Value: FixedWidthInteger & UnsignedInteger>(_: Value.Type) -> Value? {
+        let size = Value.bitWidth / 8
+        guard bytes.count - index >= size else { return nil }
+        var value: Value = 0
+        for _ in 0..<size { value = value << 8 | Value(bytes[index]); index += 1 }
         return value
+    }
+
+    mutating func readBytes(_ count: Int) -> ArraySlice<UInt8>? {
+        guard bytes.count - index >= count else { return nil }
+        defer { index += count }
+        return bytes[index..<index + count]
     }
 
     /// Reads a varint of at most 10 bytes, rejecting overlong and overflowing encodings.

@@ -1,37 +1,73 @@
 /// The resume point of one SSE connection: a position for every topic of the connection.
 ///
 /// Each event a connection receives carries the connection's whole cursor in its `id:` field, so the one
-/// `Last-Event-ID` a browser sends on reconnect resumes every topic exactly. A cursor names topics by their
-/// 32-bit `Topic.cursorKey`, not by name, to stay compact; a topic of the request that the cursor does not
-/// mention starts at its current end, and cursor entries for topics not requested are ignored.
+/// `Last-Event-ID` a browser sends on reconnect resumes every topic exactly. An entry names its topic by the
+/// topic's 64-bit `Topic.cursorKey` to stay compact, or by the topic's name when two topics of the connection
+/// share a key, so that no two topics of one connection are ever confused (see `references(for:)`).
+/// `positions(for:)` matches a cursor against the topics of a (re)connection; topics the cursor does not
+/// mention start at their current end, and entries for topics not requested are ignored.
 ///
 /// The text form is opaque to clients: see `Cursor+Encoding.swift`.
 public struct Cursor: Hashable, Sendable {
+    /// How an entry names its topic.
+    public enum TopicReference: Hashable, Sendable {
+        /// The topic's 64-bit key, `Topic.cursorKey`: the usual form.
+        case key(UInt64)
+        /// The topic's name: for topics of a connection whose keys collide.
+        case name(String)
+        /// A 32-bit key from a version 1 cursor (Herald before December 2026); read, never written.
+        case legacyKey(UInt32)
+    }
+
     public struct Entry: Hashable, Sendable {
-        public var topicKey: UInt32
+        public var topic: TopicReference
         public var position: TopicPosition
 
-        public init(topicKey: UInt32, position: TopicPosition) {
-            self.topicKey = topicKey
+        public init(topic: TopicReference, position: TopicPosition) {
+            self.topic = topic
             self.position = position
         }
     }
 
-    public var entries: [Entry]
+    public let entries: [Entry]
 
+    /// A cursor of `entries`: either all of them `legacyKey` (a version 1 cursor) or none of them.
     public init(entries: [Entry]) {
+        precondition(Self.isLegacy(entries) || !entries.contains { $0.isLegacy }, "legacy keys cannot mix with others")
         self.entries = entries
     }
 
-    /// A cursor for `topics` at `positions` (same order).
+    /// A cursor for a connection on `topics` (sorted and unique) at `positions` (same order).
     public init(topics: [Topic], positions: [TopicPosition]) {
         precondition(topics.count == positions.count, "one position per topic")
-        self.entries = zip(topics, positions).map { Entry(topicKey: $0.cursorKey, position: $1) }
+        self.entries = zip(Self.references(for: topics), positions).map { Entry(topic: $0, position: $1) }
     }
 
-    /// The position this cursor holds for `topic`, or nil when the cursor does not mention it.
-    public func position(of topic: Topic) -> TopicPosition? {
-        let key = topic.cursorKey
-        return entries.first(where: { $0.topicKey == key })?.position
+    /// How a cursor names each of `topics`: by key, except topics whose key another of `topics` shares,
+    /// which are named in full. why: a collision of two 64-bit keys is never accidental in practice, but a
+    /// crafted pair of topic names can have one; naming both keeps their positions apart.
+    public static func references(for topics: [Topic]) -> [TopicReference] {
+        let keys = topics.map(\.cursorKey)
+        guard keys.count > 1 else { return keys.map(TopicReference.key) }
+        var seen = Set<UInt64>(minimumCapacity: keys.count)
+        var shared = Set<UInt64>()
+        for key in keys where !seen.insert(key).inserted { shared.insert(key) }
+        return zip(topics, keys).map { shared.contains($1) ? .name($0.name) : .key($1) }
+    }
+
+    static func isLegacy(_ entries: [Entry]) -> Bool {
+        !entries.isEmpty && entries.allSatisfy(\.isLegacy)
+    }
+}
+
+extension Cursor.Entry {
+    var isLegacy: Bool {
+        if case .legacyKey = topic { return true }
+        return false
+    }
+
+    var isNamed: Bool {
+        if case .name = topic { return true }
+        return false
     }
 }

@@ -14,6 +14,12 @@ extension FanOut {
     ///
     /// A stream still catching up may have read its history after the feed was lost, so it is told to
     /// reconnect when its catch-up ends (the client resumes exactly from its cursor).
+    /// Whether live delivery is held (the backend's feed was lost) and not yet healed: the node then
+    /// misses live events and is not ready for new clients.
+    public var isHealing: Bool {
+        healedGeneration.load(ordering: .relaxed) < holdGeneration.load(ordering: .relaxed)
+    }
+
     public func holdLive() {
         let generation = holdGeneration.add(1, ordering: .relaxed).newValue
         for mailbox in mailboxes {
@@ -66,6 +72,7 @@ extension FanOut {
         for mailbox in mailboxes {
             mailbox.post(.releaseHold(generation: generation, backfill: frames, unhealed: unhealed))
         }
+        _ = healedGeneration.max(generation, ordering: .relaxed)
     }
 
     /// Reads the events of `topic` after `start`, retrying with backoff until `deadline` while this heal's

@@ -14,6 +14,8 @@ public final class FanOut: Sendable {
     let allocator = ByteBufferAllocator()
     /// Counts `holdLive()` calls; a heal releases only the hold it was started for.
     let holdGeneration = Atomic<UInt64>(0)
+    /// The newest hold a heal has released; behind `holdGeneration` while live delivery is held or healing.
+    let healedGeneration = Atomic<UInt64>(0)
 
     /// - Parameters:
     ///   - heartbeatInterval: an idle stream gets a `: ping` comment about this often
@@ -63,9 +65,19 @@ public final class FanOut: Sendable {
     /// Closes every session, each at a random moment within `window`, and returns when all are gone.
     /// why: spreading closes over a window keeps all clients of a stopping node from reconnecting at once.
     public func closeAll(spreadOver window: TimeAmount) async {
-        for bound in mailboxes.map(\.registry) {
-            let closed = bound.eventLoop.flatSubmit { bound.value.closeAll(spreadOver: window) }
+        // why: every loop starts its closes at once, so the whole node drains within one window.
+        for closed in startClosingAll(spreadOver: window) {
             try? await closed.get()
+        }
+    }
+
+    /// Starts closing every session, each at a random moment within `window`, and returns at once with one
+    /// future per event loop, completed when that loop's sessions are gone. The clients resume exactly from
+    /// their cursors, on whichever node the load balancer sends them to.
+    @discardableResult
+    public func startClosingAll(spreadOver window: TimeAmount) -> [EventLoopFuture<Void>] {
+        mailboxes.map(\.registry).map { bound in
+            bound.eventLoop.flatSubmit { bound.value.closeAll(spreadOver: window) }
         }
     }
 

@@ -6,10 +6,11 @@ public struct StreamRequest: Sendable, Equatable {
     public let start: [TopicPosition?]
 
     /// Builds a request from the topics of the URL (any order, duplicates allowed) and an optional cursor.
-    /// Cursor entries for other topics are ignored; topics the cursor does not mention start from now.
+    /// Cursor entries for other topics are ignored; topics the cursor does not mention start from now
+    /// (`Cursor.positions(for:)` says when an entry is taken to mention a topic).
     public init(topics: [Topic], cursor: Cursor?) {
         let sorted = Array(Set(topics)).sorted()
         self.topics = sorted
-        self.start = sorted.map { cursor?.position(of: $0) }
+        self.start = cursor?.positions(for: sorted) ?? Array(repeating: nil, count: sorted.count)
     }
 }

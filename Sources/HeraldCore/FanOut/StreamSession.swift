@@ -14,7 +14,6 @@ import NIOCore
 /// A session is confined to its event loop: create it, and call every method, on that loop.
 public final class StreamSession {
     public let topics: [Topic]
-    let topicKeys: [UInt32]
     /// Where the client stands in each topic; the connection's cursor.
     var positions: [TopicPosition]
     let loop: any EventLoop
@@ -63,7 +62,6 @@ public final class StreamSession {
     ) {
         precondition(!topics.isEmpty && zip(topics, topics.dropFirst()).allSatisfy { $0 < $1 }, "topics sorted and unique")
         self.topics = topics
-        self.topicKeys = topics.map(\.cursorKey)
         self.positions = Array(repeating: .none, count: topics.count)
         self.memberSlots = Array(repeating: -1, count: topics.count)
         self.loop = loop
@@ -154,7 +152,7 @@ public final class StreamSession {
             write(frame.complete)
         } else {
             write(frame.fields)
-            write(memo.idChunk(keys: topicKeys, positions: positions))
+            write(memo.idChunk(topics: topics, positions: positions))
         }
     }
 
@@ -219,15 +217,15 @@ public final class StreamSession {
 /// Remembers the last encoded multi-topic cursor during one dispatch, so that sessions standing at the same
 /// positions (the normal case once live) share one encoded `id:` chunk.
 struct CursorChunkMemo {
-    private var keys: [UInt32] = []
+    private var topics: [Topic] = []
     private var positions: [TopicPosition] = []
     private var chunk: WireChunk?
 
-    mutating func idChunk(keys: [UInt32], positions: [TopicPosition]) -> WireChunk {
-        if let chunk, keys == self.keys, positions == self.positions { return chunk }
-        let cursor = Cursor(entries: zip(keys, positions).map { Cursor.Entry(topicKey: $0, position: $1) })
+    mutating func idChunk(topics: [Topic], positions: [TopicPosition]) -> WireChunk {
+        if let chunk, topics == self.topics, positions == self.positions { return chunk }
+        let cursor = Cursor(topics: topics, positions: positions)
         let encoded = WireChunk { SSEEncoder.appendIDAndEnd(cursor.encoded, to: &$0) }
-        self.keys = keys
+        self.topics = topics
         self.positions = positions
         self.chunk = encoded
         return encoded

@@ -27,12 +27,26 @@ public struct Topic: Hashable, Comparable, Sendable, CustomStringConvertible {
         self.name = name
     }
 
-    /// The 32-bit key that identifies this topic inside a cursor (FNV-1a of its UTF-8 bytes).
-    public var cursorKey: UInt32 {
-        var hash: UInt32 = 0x811C_9DC5
+    /// The 64-bit key that identifies this topic inside a cursor (FNV-1a of its UTF-8 bytes).
+    ///
+    /// why 64 bits: 32-bit keys collide after about 77,000 names (a birthday search found a pair in 1.2 million
+    /// tries), and cursors must not confuse two topics of a connection; at 64 bits an accidental collision among
+    /// a connection's topics is about as likely as 2^-64 per pair. Cursors name the topics of a deliberately
+    /// colliding pair in full (`Cursor.references(for:)`).
+    public var cursorKey: UInt64 {
+        fnv1a(offset: 0xCBF2_9CE4_8422_2325, prime: 0x0000_0100_0000_01B3)
+    }
+
+    /// The 32-bit key of version 1 cursors (FNV-1a), kept to resume cursors that browsers still hold.
+    public var legacyCursorKey: UInt32 {
+        fnv1a(offset: 0x811C_9DC5, prime: 0x0100_0193)
+    }
+
+    private func fnv1a<Hash: FixedWidthInteger & UnsignedInteger>(offset: Hash, prime: Hash) -> Hash {
+        var hash = offset
         for byte in name.utf8 {
-            hash ^= UInt32(byte)
-            hash &*= 0x0100_0193
+            hash ^= Hash(byte)
+            hash &*= prime
         }
         return hash
     }

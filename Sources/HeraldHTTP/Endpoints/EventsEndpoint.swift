@@ -56,6 +56,7 @@ enum EventsEndpoint {
                 extraHeaders: app.configuration.cors?.responseHeaders(origin: head.headers.first(name: "origin")) ?? []
             ),
             bufferLimit: app.configuration.slowClientBufferLimit,
+            liveness: app.liveness,
             logger: app.logger
         )
         try pipeline.addHandler(output, position: .first)

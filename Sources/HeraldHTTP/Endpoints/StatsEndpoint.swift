@@ -1,17 +1,18 @@
 import HeraldCore
 
-/// `GET /stats`: debug counters of the node as JSON, on the publish listener when there is one (an internal
-/// address), otherwise on the main one.
+/// `GET /stats`: counters of the node as one JSON object, one top-level key per concern. Served on the
+/// publish port when there is one (it is internal), otherwise on the main port.
 ///
-/// `perTopicEntries` counts the entries of every structure keyed by topic or Redis channel (see
-/// `PerTopicEntries`): with no stream open, all are zero except the memory backend's retained topics
-/// (`memoryTopics`, `memoryRecency`), so a leak shows as a number. Counting takes one hop to each event
-/// loop and the broker's locks; it is meant for operators and tests, not for scraping many times a second.
+/// - `liveness`: streams released because their peer vanished (`LivenessCounters`).
+/// - `perTopicEntries`: the entries of every structure keyed by topic or Redis channel (see
+///   `PerTopicEntries`): with no stream open, all are zero except the memory backend's retained topics
+///   (`memoryTopics`, `memoryRecency`), so a leak shows as a number. Counting them takes one hop to each
+///   event loop and the broker's locks; it is meant for operators and tests, not for scraping many times a second.
 enum StatsEndpoint {
-    static func body(app: EdgeApplication) async -> String {
+    static func json(app: EdgeApplication) async -> String {
         var entries = await app.fanOut.perTopicEntries()
         entries.merge(app.opener.perTopicEntries)
         entries.merge(await app.broker.perTopicEntries())
-        return "{\"perTopicEntries\":\(entries.json)}"
+        return "{\"liveness\":\(app.liveness.json),\"perTopicEntries\":\(entries.json)}"
     }
 }

@@ -22,6 +22,8 @@ final class EdgeApplication: Sendable {
     let logger: Logger
     let connectionLimits: ConnectionLimits
     let publishRateLimiter: PublishRateLimiter?
+    /// Streams released because their peer vanished, for `/stats`.
+    let liveness = LivenessCounters()
     private let phase = Atomic<Phase>(.serving)
     private let openConnections = Mutex<[ObjectIdentifier: any Channel]>([:])
     private let publishes = Mutex(InFlight())

@@ -28,6 +28,13 @@ public struct EdgeConfiguration: Sendable {
     /// why: its replay is held in memory until written; a client that reads at all, however slowly, is not
     /// cut by it (one whose buffered live events pass `slowClientBufferLimit` meanwhile is cut at once).
     public var replayStallLimit: TimeAmount = .seconds(30)
+    /// `/readyz` answers within this long, 503 when the readiness check has not finished by then.
+    /// why: a load balancer's health check must get an answer, never a hang, whatever the backend does.
+    public var readinessTimeout: TimeAmount = .seconds(1)
+    /// A client connection whose written bytes stay unacknowledged this long is dropped (`TCP_USER_TIMEOUT`,
+    /// plus keepalive). `herald serve` sets it to the heartbeat interval, so that a vanished client's stream is
+    /// released within about two heartbeats (the next heartbeat, then this long without an acknowledgement).
+    public var deadPeerTimeout: TimeAmount = .seconds(15)
     /// Limits on what one request may send, and how slowly.
     public var requestLimits = RequestLimits()
     /// Most open connections (streams and requests) on this node; beyond it, `503` with `Retry-After`.

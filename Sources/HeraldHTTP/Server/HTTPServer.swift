@@ -87,6 +87,7 @@ public final class HTTPServer: Service, Sendable {
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .deadPeerDetection(timeout: app.configuration.deadPeerTimeout)
             // why: a stream whose peer stopped reading becomes unwritable past 256 KiB queued; the
             // SSE handler then counts further bytes against the slow-client limit.
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 64 << 10, high: 256 << 10))

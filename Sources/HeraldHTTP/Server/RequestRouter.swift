@@ -5,7 +5,7 @@ import NIOHTTP1
 /// Reads one HTTP request at a time (bounded body), routes it, and writes the response.
 ///
 /// Routes: `POST /publish`, `GET /events` (which hands the connection to `SSEConnectionHandler`),
-/// `GET /healthz`, `GET /readyz`, `GET /stats` (not on a streams-only listener). Every error is a JSON body from `HTTPErrorResponse`.
+/// `GET /healthz`, `GET /readyz`, `GET /stats`. Every error is a JSON body from `HTTPErrorResponse`.
 /// With auth configured, publishes and private streams are checked (`EdgeConfiguration.auth`) before they run.
 final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
@@ -79,22 +79,31 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
 
     private func handle(_ route: Route, head: HTTPRequestHead, body: ByteBuffer, context: ChannelHandlerContext) {
         switch route {
+        case .stats:
+            let app = app
+            respond(after: { await StatsEndpoint.json(app: app) }, head: head, context: context)
         case .health:
             let fanOut = app.fanOut
             respond(after: { "{\"status\":\"ok\",\"streams\":\(await fanOut.sessionCount())}" }, head: head, context: context)
-        case .stats:
-            let app = app
-            respond(after: { await StatsEndpoint.body(app: app) }, head: head, context: context)
         case .ready:
             let broker = app.broker
             let app = app
-            respond(after: {
+            let ready = context.eventLoop.makePromise(of: String.self)
+            ready.completeWithTask {
                 guard app.currentPhase == .serving else {
                     throw EdgeError(.draining, "this node is shutting down and takes no new clients; its streams move to other nodes")
                 }
                 try await broker.checkReady()
                 return "{\"status\":\"ready\",\"backend\":\(JSONText.quoted(broker.name))}"
-            }, head: head, context: context)
+            }
+            // why: a load balancer's check must always get an answer; a check that has not finished in time
+            // means the backend is not serving, whatever it would say later.
+            let timeout = app.configuration.readinessTimeout
+            let deadline = context.eventLoop.scheduleTask(in: timeout) {
+                ready.fail(HeraldError(.backendUnavailable, "the readiness check did not finish within \(timeout.nanoseconds / 1_000_000) ms"))
+            }
+            ready.futureResult.whenComplete { _ in deadline.cancel() }
+            respond(after: ready.futureResult, head: head, context: context)
         case .publish:
             let limiter = app.publishRateLimiter
             let address = context.channel.remoteAddress?.ipAddress

@@ -2,6 +2,9 @@ import HeraldCore
 import Logging
 import NIOCore
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Owns the socket of an event stream: writes the response head with the session's first bytes, then the
 /// session's bytes straight to the socket (no HTTP encoder on the hot path), and notices a departed client at once.
@@ -26,6 +29,7 @@ final class SSEConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
     /// The response head and prelude, until written in front of the first chunk.
     private var responseHead: ByteBuffer?
     private let bufferLimit: Int
+    private let liveness: LivenessCounters
     /// Set once the catch-up is written. why: before that the session writes only while the socket is
     /// writable, so the queue stays near the high-water mark; the byte limit is for live delivery.
     private var isLive = false
@@ -35,10 +39,11 @@ final class SSEConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
     /// (retain, pipeline lookup, atomic load) showed in the fan-out profile.
     private var writable = true
 
-    init(chunked: Bool, responseHead: ByteBuffer, bufferLimit: Int, logger: Logger) {
+    init(chunked: Bool, responseHead: ByteBuffer, bufferLimit: Int, liveness: LivenessCounters, logger: Logger) {
         self.chunked = chunked
         self.responseHead = responseHead
         self.bufferLimit = bufferLimit
+        self.liveness = liveness
         self.logger = logger
     }
 
@@ -69,7 +74,15 @@ final class SSEConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
         context.fireChannelWritabilityChanged()
     }
 
+    /// Closes the connection; a peer that stopped acknowledging (`TCP_USER_TIMEOUT` expired: `ETIMEDOUT`, or
+    /// the unreachable error the kernel saw meanwhile) is counted and logged as a dead peer.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let error = error as? IOError, [ETIMEDOUT, EHOSTUNREACH, ENETUNREACH].contains(error.errnoCode), session != nil {
+            let total = liveness.deadPeerReleased()
+            logger.info("released the stream of a dead peer: it stopped acknowledging", metadata: [
+                "herald.peer": "\(context.remoteAddress.map { "\($0)" } ?? "?")", "herald.dead_peers.released": "\(total)",
+            ])
+        }
         context.close(promise: nil)
     }
 

@@ -1,11 +1,11 @@
 import ArgumentParser
 
 @main
-struct Herald: AsyncParsableCommand {
+struct HeraldCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "herald",
         abstract: "A horizontally scaled Server-Sent Events broker on Redis.",
-        subcommands: [ServeCommand.self, BenchCommand.self],
+        subcommands: [ServeCommand.self, PublishCommand.self, TailCommand.self, TokenCommand.self, BenchCommand.self],
         defaultSubcommand: ServeCommand.self
     )
 }

@@ -1,0 +1,124 @@
+import Foundation
+import HeraldClient
+import TestSupport
+import Testing
+
+/// `herald publish`, `herald tail` and `herald token` as a user runs them, against a live `herald serve`.
+@Suite("The herald command line", .timeLimit(.minutes(2)))
+struct CommandLineTests {
+    static let secret = "command-line-test-secret-0123456789abcdef"
+
+    @Test("herald publish prints the id of the event a subscriber receives")
+    func publishOne() async throws {
+        try await withNode { node in
+            let stream = try await HeraldHTTPClient.openEventStream(port: node.port, path: "/events?topic=cli/one")
+            let run = try await herald(["publish", "--topic", "cli/one", "--data", #"{"status":"paid"}"#, "--event", "order.updated"], node)
+            #expect(run.state == .exited(0), "\(run.output)")
+            let event = try #require(try await stream.events(1).first)
+            #expect(event.type == "order.updated" && event.data == #"{"status":"paid"}"#)
+            #expect(run.output == (event.id ?? "") + "\n")
+            await stream.close()
+        }
+    }
+
+    @Test("herald publish - sends NDJSON from stdin in order, topics from the lines or --topic, and prints every id")
+    func publishFromStdin() async throws {
+        try await withNode { node in
+            let stream = try await HeraldHTTPClient.openEventStream(port: node.port, path: "/events?topic=cli/nd")
+            let lines = (1...700).map { $0 % 2 == 0 ? #"{"topic":"cli/nd","data":\#($0)}"# : #"{"data":"n\#($0)"}"# }.joined(separator: "\n")
+            let command = "printf '%s\\n' '\(lines)' | \(HeraldNodeProcess.binary) publish - --topic cli/nd"
+            let run = try await ChildProcess.run("/bin/sh", ["sh", "-c", command], environment: ["HERALD_URL": node.url])
+            #expect(run.state == .exited(0), "\(run.output.prefix(500))")
+            let events = try await stream.events(700)
+            #expect(events.map(\.data) == (1...700).map { $0 % 2 == 0 ? "\($0)" : "n\($0)" })
+            #expect(run.output.split(separator: "\n").map(String.init) == events.compactMap(\.id))
+            await stream.close()
+        }
+    }
+
+    @Test("herald publish exits 1 with the server's message when the event is refused, and names a bad NDJSON line")
+    func publishRefused() async throws {
+        try await withNode { node in
+            let refused = try await herald(["publish", "--topic", "bad\ttopic", "--data", "x"], node)
+            #expect(refused.state == .exited(1))
+            #expect(refused.output.contains("topic contains the control character U+9"), "\(refused.output)")
+            let command = "printf '%s\\n' '{\"topic\":\"t\",\"data\":1}' 'not json' | \(HeraldNodeProcess.binary) publish -"
+            let badLine = try await ChildProcess.run("/bin/sh", ["sh", "-c", command], environment: ["HERALD_URL": node.url])
+            #expect(badLine.state == .exited(1))
+            #expect(badLine.output.contains("line 2 is not JSON"), "\(badLine.output)")
+        }
+    }
+
+    @Test("herald tail prints events from a given id, as JSON lines with --json, and stops after --count")
+    func tail() async throws {
+        try await withNode { node in
+            let start = try await Herald(server: node.url).publish(Publication(topic: "cli/tail", text: "before"))
+            async let tail = herald(["tail", "--topic", "cli/tail", "--last-event-id", start, "--json", "--count", "2"], node)
+            let ids = try await Herald(server: node.url).publish([
+                Publication(topic: "cli/tail", text: "first"), Publication(topic: "cli/tail", text: "line one\nline two", type: "note"),
+            ])
+            let run = try await tail
+            #expect(run.state == .exited(0), "\(run.output)")
+            let lines = run.output.split(separator: "\n").map(String.init)
+            #expect(lines == [
+                #"{"data":"first","event":"message","id":"\#(ids[0])"}"#,
+                #"{"data":"line one\nline two","event":"note","id":"\#(ids[1])"}"#,
+            ])
+        }
+    }
+
+    @Test("herald token mints a token that the node accepts for the topics it grants, and only those")
+    func token() async throws {
+        try await withNode(["--subscriber-jwt-key", Self.secret]) { node in
+            let minted = try await ChildProcess.run(
+                HeraldNodeProcess.binary, ["herald", "token", "--subscribe", "orders/*", "--ttl", "10m"],
+                environment: ["HERALD_SUBSCRIBER_JWT_KEY": Self.secret]
+            )
+            #expect(minted.state == .exited(0), "\(minted.output)")
+            let token = minted.output.trimmingCharacters(in: .whitespacesAndNewlines)
+            let allowed = try await HeraldHTTPClient.openEventStream(port: node.port, path: "/events?topic=orders/42&access_token=\(token)")
+            #expect(allowed.status == 200)
+            await allowed.close()
+            let forbidden = try await HeraldHTTPClient.request(port: node.port, path: "/events?topic=users/7&access_token=\(token)")
+            #expect(forbidden.status == 403)
+            let short = try await ChildProcess.run(HeraldNodeProcess.binary, ["herald", "token", "--subscribe", "a", "--key", "short"])
+            #expect(short.state == .exited(1))
+            #expect(short.output.contains("use at least 32"), "\(short.output)")
+        }
+    }
+
+    @Test("herald serve --log-format json writes one JSON object a line with the fixed keys and the metadata")
+    func jsonLogs() async throws {
+        try await withNode(["--log-format", "json"]) { node in
+            let path = "\(node.logDirectory)/\(node.name).1.log"
+            let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+            #expect(lines.count >= 2, "\(lines)")
+            var messages: [String: [String: String]] = [:]
+            for line in lines {
+                let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String], "\(line)")
+                #expect(["time", "level", "label", "message", "source"].allSatisfy { object[$0] != nil }, "\(line)")
+                #expect(object["time"]?.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/) != nil, "\(line)")
+                messages[object["message"] ?? ""] = object
+            }
+            #expect(messages["listening"]?["herald.address"]?.contains("127.0.0.1") == true, "\(messages.keys)")
+        }
+        let refused = try await ChildProcess.run(HeraldNodeProcess.binary, ["herald", "serve", "--port", "0", "--log-format", "xml"])
+        #expect(refused.state != .running && refused.state != .exited(0))
+        #expect(refused.output.contains("--log-format / HERALD_LOG_FORMAT: \"xml\" is not a format; use text or json"), "\(refused.output)")
+    }
+
+    private func herald(_ arguments: [String], _ node: HeraldNodeProcess) async throws -> ChildProcess.Outcome {
+        try await ChildProcess.run(HeraldNodeProcess.binary, ["herald"] + arguments, environment: ["HERALD_URL": node.url])
+    }
+
+    /// Runs `body` with a fresh memory-backed node on a free port, then stops it.
+    private func withNode(_ arguments: [String] = [], _ body: (HeraldNodeProcess) async throws -> Void) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let node = HeraldNodeProcess(name: "cli", port: try await LoopbackPort.free(), arguments: arguments, logDirectory: directory)
+        try await node.start()
+        defer { node.stop() }
+        try await body(node)
+    }
+}
