@@ -4,12 +4,14 @@
     deliveries.png  deliveries/s against the offered publish rate, one panel per fan-out size
     latency.png     delivery latency p50 and p99 against the offered publish rate, one panel per scenario
     memory.png      server RSS against idle connections
+    soak.png        server RSS against topics churned, one line per soak (files *.rounds.jsonl)
 
     .build/venv-bench/bin/python bench/plot.py bench-results/<folder>
 
 matplotlib comes from `scripts/install-deps.sh --bench` (pinned, in .build/venv-bench). The figures are
 read with bench/report.py's loader, so a plot and the table never disagree.
 """
+import glob
 import os
 import sys
 
@@ -131,6 +133,27 @@ def memory(runs, folder, caption):
     save(fig, folder, "memory.png", caption)
 
 
+def soak(folder, caption):
+    """RSS after each round against the topics churned so far, one line per *.rounds.jsonl of the folder."""
+    files = sorted(glob.glob(os.path.join(folder, "*.rounds.jsonl")))
+    if not files:
+        return
+    fig, axes = panels(1, width=7.5)
+    ax = axes[0]
+    for path in files:
+        rows = report.load_lines(path)
+        label = os.path.basename(path)[: -len(".rounds.jsonl")]
+        ax.plot([r["topics"] for r in rows], [r["rssKiB"] / 1024 for r in rows], marker="o", markersize=3, label=label)
+    ax.set_xlabel("distinct topics churned (streams opened, reopened and closed on each)")
+    ax.set_ylabel("server RSS (MiB)")
+    ax.set_ylim(bottom=0)
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _: "{:,.0f}".format(x)))
+    ax.grid(alpha=0.3)
+    ax.legend()
+    ax.set_title("soak: RSS per round")
+    save(fig, folder, "soak.png", caption)
+
+
 def main(argv):
     if len(argv) != 2 or not os.path.isdir(argv[1]):
         print(__doc__.strip(), file=sys.stderr)
@@ -138,8 +161,10 @@ def main(argv):
     folder = argv[1]
     runs = report.load_runs(folder)
     caption = "bench/run.sh %s, loopback, 2 shared cores; load generator: herald bench" % os.path.basename(os.path.normpath(folder))
-    for plot in (deliveries, latency, memory):
-        plot(runs, folder, caption)
+    if runs:
+        for plot in (deliveries, latency, memory):
+            plot(runs, folder, caption)
+    soak(folder, caption)
     return 0
 
 

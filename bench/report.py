@@ -3,6 +3,7 @@
 
     bench/report.py bench-results/<folder>          # prints the Markdown and writes <folder>/summary.md
     bench/report.py --one <folder>/<run>.json       # one line about one run (bench/run.sh prints it)
+    bench/report.py --soak <folder>/soak-*.rounds.jsonl   # the soak's growth per 100,000 topics, per file
 
 A run is the files <NN>-<scenario>-<point>.<server>.*: meta.json (what ran, and whether it finished),
 json (`herald bench --json`), samples.jsonl (bench/sample.py: RSS and CPU of the server and redis) and
@@ -548,9 +549,41 @@ def one_line(path):
     return "; ".join(parts)
 
 
+def soak_growth(path):
+    """RSS figures of one soak (a rounds.jsonl of bench/run.sh): before, after round 1 (the baseline: pools
+    and buffers a node allocates for its first streams), after 100,000 topics and at the end, and the growth
+    per 100,000 topics: the least-squares slope over the rounds after the first."""
+    rows = load_lines(path)
+    points = [(r["topics"], r["rssKiB"]) for r in rows if r.get("round", 0) >= 1]
+    if len(points) < 3:
+        return None
+    n = len(points)
+    mx, my = sum(p[0] for p in points) / n, sum(p[1] for p in points) / n
+    sxx = sum((p[0] - mx) ** 2 for p in points)
+    slope = sum((p[0] - mx) * (p[1] - my) for p in points) / sxx if sxx else 0.0
+    at_100k = next((r["rssKiB"] for r in rows if r["topics"] >= 100000), None)
+    last = rows[-1]
+    stats = (last.get("stats") or {}).get("perTopicEntries")
+    return {"file": os.path.basename(path), "rounds": last["round"], "topics": last["topics"],
+            "rssBeforeKiB": rows[0]["rssKiB"], "rssBaselineKiB": points[0][1], "rssAt100kKiB": at_100k,
+            "rssEndKiB": last["rssKiB"], "growthKiBPer100k": slope * 100000, "perTopicEntriesAtEnd": stats}
+
+
+def soak_line(g):
+    at = "-" if g["rssAt100kKiB"] is None else "%.1f MiB (%+.1f MiB)" % (g["rssAt100kKiB"] / 1024, (g["rssAt100kKiB"] - g["rssBaselineKiB"]) / 1024)
+    return "%s: %d rounds, %s topics; RSS before %.1f MiB, baseline (round 1) %.1f MiB, after 100k topics %s, end %.1f MiB; growth %.2f MiB per 100,000 topics; /stats at the end: %s" % (
+        g["file"], g["rounds"], "{:,}".format(g["topics"]), g["rssBeforeKiB"] / 1024, g["rssBaselineKiB"] / 1024, at,
+        g["rssEndKiB"] / 1024, g["growthKiBPer100k"] / 1024, json.dumps(g["perTopicEntriesAtEnd"]))
+
+
 def main(argv):
     if len(argv) == 3 and argv[1] == "--one":
         print(one_line(argv[2]))
+        return 0
+    if len(argv) >= 3 and argv[1] == "--soak":
+        for path in argv[2:]:
+            g = soak_growth(path)
+            print(soak_line(g) if g else "%s: fewer than 3 rounds" % path)
         return 0
     if len(argv) != 2 or not os.path.isdir(argv[1]):
         print(__doc__.strip(), file=sys.stderr)

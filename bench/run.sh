@@ -9,11 +9,14 @@
 #   bench/run.sh --publish-plots               # also copy the plots to docs/img/
 #
 # Scenarios (bench/README.md says what each measures): fan1k fan10k topics10k memory publish slow storm,
-# and, not in the default set, heal (redis pub/sub connections killed mid-run) and capacity (herald only:
-# clients keep arriving past the limit of a node started under `prlimit --nofile=1024`; its CPU meanwhile).
+# and, not in the default set, heal (redis pub/sub connections killed mid-run), capacity (herald only:
+# clients keep arriving past the limit of a node started under `prlimit --nofile=1024`; its CPU meanwhile) and
+# soak (herald only: hundreds of thousands of one-off topics churned through one node per backend, RSS sampled
+# every round).
 # Environment: SERVERS ("herald nchan"), DURATION (8, seconds of publishing), OUT (the results folder),
 # BENCH_BIN (the load generator, default: the herald just built), BENCH_TIMEOUT (240 s per run),
-# SERVER_BIN (the herald that serves, default: the one just built; e.g. another commit's, for a before/after).
+# SERVER_BIN (the herald that serves, default: the one just built; e.g. another commit's, for a before/after;
+# nothing is built when it is set), SOAK_ROUNDS (24), SOAK_TOPICS (5000 per round), SOAK_BACKENDS ("memory redis").
 # Everything listens on 127.0.0.1; every process is started here and stopped by its PID on exit.
 set -euo pipefail
 
@@ -30,7 +33,7 @@ PUBLISH_PLOTS=false
 for arg in "$@"; do
     case $arg in
         --publish-plots) PUBLISH_PLOTS=true ;;
-        -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench/run.sh: unknown argument $arg (try --help)" >&2; exit 2 ;;
     esac
 done
@@ -108,9 +111,12 @@ start_herald() {
     local port; port=$(free_port)
     # why: --drain-grace 0s and --drain-window 1s: a benchmark node has no load balancer to leave, and the
     # next run should not wait out the production grace.
+    local backend=(--redis-url "redis://127.0.0.1:$REDIS_PORT")
+    # why: the soak runs the memory backend too; redis still runs beside it, idle, so that the sampling is alike.
+    [ "${HERALD_BACKEND:-redis}" = memory ] && backend=()
     # why: prlimit sets the limit on itself and execs herald, so $! is herald's pid.
-    ${SERVER_NOFILE:+prlimit --nofile="$SERVER_NOFILE:$SERVER_NOFILE"} "$SERVER_BIN" serve --host 127.0.0.1 --port "$port" \
-        --redis-url "redis://127.0.0.1:$REDIS_PORT" --log-level warning --drain-grace 0s --drain-window 1s ${HERALD_SERVE_ARGS:-} \
+    ${SERVER_NOFILE:+prlimit --nofile="$SERVER_NOFILE:$SERVER_NOFILE"} "$SERVER_BIN" serve --host 127.0.0.1 --port "$port" "${backend[@]}" \
+        --log-level warning --drain-grace 0s --drain-window 1s ${HERALD_SERVE_ARGS:-} \
         >"$OUT/$name.server.log" 2>&1 &
     SERVER_KIND=herald SERVER_PID=$! SERVER_PIDS=$!
     SERVER_URL=http://127.0.0.1:$port
@@ -317,8 +323,67 @@ scenario_capacity() {   # not in the default set; herald only: clients past the 
     sleep "$PAUSE"
 }
 
+
+scenario_soak() {   # herald only: one node per backend, SOAK_ROUNDS rounds of SOAK_TOPICS never-seen topics each
+    local rounds=${SOAK_ROUNDS:-24} topics=${SOAK_TOPICS:-5000} backend
+    quick && { rounds=4 topics=1000; }
+    for backend in ${SOAK_BACKENDS:-memory redis}; do
+        soak_backend "$backend" "$rounds" "$topics"
+    done
+}
+
+# soak_backend BACKEND ROUNDS TOPICS: one server for the whole soak, and per round three `herald bench` runs:
+#   1. TOPICS subscribers, one per topic soak<round>-<n> (never seen before), connect and close: per-user topics
+#      nobody publishes to during a visit;
+#   2. the same subscribers reconnect and close again;
+#   3. the steady publish load: 2 s at 2,000 events/s over 8 connections on 1,000 new topics load<round>-<n>
+#      that no stream of this node follows (with Redis: published for other nodes; in memory: stored, then
+#      dropped by --history-max-age).
+# After each round (and before the first) the server's RSS and GET /stats go into soak-<backend>.rounds.jsonl;
+# bench/sample.py samples RSS twice a second throughout.
+soak_backend() {
+    local backend=$1 rounds=$2 topics=$3 round pass name
+    name=soak-$backend
+    log "$name: $rounds rounds of $topics new topics   (load $(cut -d' ' -f1-3 /proc/loadavg))"
+    start_redis
+    # why: --history-max-age 10s lets the memory backend drop the published topics' history once idle (it is
+    # data kept on purpose, not a leak); the same flag on Redis only bounds Redis, not the node.
+    HERALD_BACKEND=$backend HERALD_SERVE_ARGS="--history-max-age 10s" start_herald "$name"
+    python3 "$HERE/sample.py" --server "$SERVER_PID" --redis "$REDIS_PID" --max-seconds 3600 >"$OUT/$name.samples.jsonl" &
+    SAMPLER_PID=$!
+    soak_record "$name" 0 0
+    for round in $(seq 1 "$rounds"); do
+        for pass in connect reconnect; do
+            soak_bench "$name.round$round.$pass" --topic-prefix "soak$round" --subscribers "$topics" --topics "$topics" \
+                --rate 0 --duration 0 --settle 0
+        done
+        soak_bench "$name.round$round.load" --topic-prefix "load$round" --subscribers 0 --topics 1000 --publishers 8 \
+            --rate 2000 --duration 2 --settle 0 --drain 0
+        soak_record "$name" "$round" "$((round * topics))"
+    done
+    stop_run
+    python3 "$HERE/report.py" --soak "$OUT/$name.rounds.jsonl" >&2 || true
+}
+
+# soak_bench NAME BENCH-ARGS...: one `herald bench` run against the soak's server.
+soak_bench() {
+    local name=$1; shift
+    timeout -k 5 "$BENCH_TIMEOUT" "$BENCH_BIN" bench --url "$SERVER_URL" --server-pid "$SERVER_PID" "$@" --json \
+        >"$OUT/$name.json" 2> >(stamp >"$OUT/$name.log") || log "$name: herald bench failed; see $OUT/$name.log"
+}
+
+# soak_record NAME ROUND TOPICS: one line of NAME.rounds.jsonl (the server's RSS now and its /stats).
+soak_record() {
+    local rss stats
+    rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$SERVER_PID/status")
+    stats=$(curl -fsS "$SERVER_URL/stats" 2>/dev/null || echo null)
+    printf '{"round": %s, "topics": %s, "t": %s, "rssKiB": %s, "stats": %s}\n' "$2" "$3" "$EPOCHREALTIME" "$rss" "$stats" \
+        >>"$OUT/$1.rounds.jsonl"
+    log "$1: round $2, $3 topics churned, RSS $((rss / 1024)) MiB"
+}
+
 for scenario in $SCENARIOS; do
-    declare -F "scenario_$scenario" >/dev/null || die "unknown scenario $scenario (known: fan1k fan10k topics10k memory publish slow storm heal capacity)"
+    declare -F "scenario_$scenario" >/dev/null || die "unknown scenario $scenario (known: fan1k fan10k topics10k memory publish slow storm heal capacity soak)"
 done
 for server in $SERVERS; do
     case $server in herald | nchan) ;; *) die "unknown server $server (known: herald nchan)" ;; esac
@@ -328,9 +393,14 @@ started=$SECONDS
 mkdir -p "$OUT"
 log "installing what is missing (scripts/install-deps.sh --bench)"
 "$ROOT/scripts/install-deps.sh" --bench >&2
-log "building herald (release)"
-swift build -c release --product herald >&2
-BIN=$(swift build -c release --show-bin-path)/herald
+if [ -n "${SERVER_BIN:-}" ]; then
+    BIN=$SERVER_BIN
+    log "serving $BIN (SERVER_BIN; nothing built)"
+else
+    log "building herald (release)"
+    swift build -c release --product herald >&2
+    BIN=$(swift build -c release --show-bin-path)/herald
+fi
 BENCH_BIN=${BENCH_BIN:-$BIN}
 SERVER_BIN=${SERVER_BIN:-$BIN}
 {

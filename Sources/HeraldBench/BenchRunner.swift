@@ -28,6 +28,8 @@ package struct BenchRunner: Sendable {
     package var resumeStorm: Int?
     package var serverPID: Int32?
     package var redisPID: Int32?
+    /// Topics are `<topicPrefix>-<n>`; a soak gives each round a prefix of its own, so every round's topics are new.
+    package var topicPrefix = "bench"
     package var settle: Duration
     package var drain: Duration
     package var log: @Sendable (String) -> Void
@@ -84,7 +86,7 @@ package struct BenchRunner: Sendable {
         var memory = BenchReport.Memory(serverRSSBeforeKiB: serverPID.flatMap(ProcessSampler.residentKiB(pid:)))
         let fleet = SubscriberFleet(
             server: server, subscribers: subscribers, topics: topics, group: group, seconds: duration + Int(drain.seconds) + 2,
-            stalledEvery: stalledEvery, idDepth: resumeStorm.map { $0 + 1 }
+            stalledEvery: stalledEvery, idDepth: resumeStorm.map { $0 + 1 }, topicPrefix: topicPrefix
         )
         defer { fleet.close() }
         log("connecting \(subscribers) subscribers on \(topics) topic(s) of \(server.rawValue)")
@@ -119,7 +121,7 @@ package struct BenchRunner: Sendable {
     private func measurePublishing(into report: inout BenchReport, fleet: SubscriberFleet, group: MultiThreadedEventLoopGroup) async throws {
         let pool = PublisherPool(
             target: target, server: server, connections: publishers, topics: topics, rate: closedLoop ? nil : rate,
-            batch: batch, payloadSize: payloadSize
+            batch: batch, payloadSize: payloadSize, topicPrefix: topicPrefix
         )
         log("publishing \(closedLoop ? "closed loop" : "\(rate) events/s") for \(duration) s on \(min(publishers, topics)) connection(s), \(batch) event(s) per request")
         try await fleet.begin(origin: BenchPayload.wallClockNanoseconds())

@@ -25,17 +25,20 @@ struct PublishRequestEncoder: Sendable {
 
     let server: BenchServer
     let payloadSize: Int
+    /// Topics are `<topicPrefix>-<index>`.
+    let topicPrefix: String
     private let headers: [UInt8]
 
-    init(server: BenchServer, host: String, port: Int, payloadSize: Int) {
+    init(server: BenchServer, host: String, port: Int, payloadSize: Int, topicPrefix: String = "bench") {
         self.server = server
         self.payloadSize = payloadSize
+        self.topicPrefix = topicPrefix
         headers = Array("Host: \(host):\(port)\r\nContent-Type: application/json\r\nContent-Length: ".utf8)
     }
 
-    /// The prepared parts for topic `bench-<index>`.
+    /// The prepared parts for topic `<topicPrefix>-<index>`.
     func topic(index: Int) -> Topic {
-        let name = "bench-\(index)"
+        let name = "\(topicPrefix)-\(index)"
         let dataParts = [#"{"seq":"#, #","ts":"#, #","topic":"\#(name)","pad":""#, #""}"#]
         let dataFixed = dataParts.reduce(0) { $0 + $1.utf8.count }
         switch server {

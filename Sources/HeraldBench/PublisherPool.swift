@@ -52,12 +52,13 @@ struct PublisherPool: Sendable {
     var rate: Double?
     var batch: Int
     var payloadSize: Int
+    var topicPrefix = "bench"
 
     /// Connects, publishes for `duration` and closes; returns the outcome and the publish window in seconds
     /// (first send to last answer).
     func run(group: any EventLoopGroup, duration: Duration) async throws -> (PublishOutcome, window: Double) {
         let active = min(connections, topics)
-        let encoder = PublishRequestEncoder(server: server, host: target.host, port: target.port, payloadSize: payloadSize)
+        let encoder = PublishRequestEncoder(server: server, host: target.host, port: target.port, payloadSize: payloadSize, topicPrefix: topicPrefix)
         let interval = rate.map { TimeAmount.nanoseconds(Int64(1e9 * Double(batch) * Double(active) / $0)) }
         let address = try SocketAddress(ipAddress: target.host, port: target.port)
         var channels: [(any Channel, EventLoopFuture<PublishOutcome>)] = []

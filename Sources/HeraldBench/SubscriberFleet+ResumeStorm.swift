@@ -65,7 +65,7 @@ extension SubscriberFleet {
                 }.get()
                 let connection = try await SSELoadConnection.connect(
                     host: target.host, port: target.port,
-                    path: self.server.subscribePath(topic: Self.topic(ofSubscriber: point.index, topics: self.topics)),
+                    path: self.server.subscribePath(topic: Self.topic(ofSubscriber: point.index, topics: self.topics, prefix: self.topicPrefix)),
                     headers: [("Last-Event-ID", point.id)],
                     // why: 10k reconnects at once on 2 shared cores can take seconds per head; 30 s catches a hung server.
                     timeout: .seconds(30), eventLoopGroup: loop,

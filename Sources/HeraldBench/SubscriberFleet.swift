@@ -12,9 +12,9 @@ import Synchronization
 /// stops reading once its response head arrived and is left out of ``connectedPerTopic`` and of every
 /// delivery figure.
 final class SubscriberFleet: Sendable {
-    /// The topic of subscriber `index` when there are `topics` topics.
-    static func topic(ofSubscriber index: Int, topics: Int) -> String {
-        "bench-\(index % topics)"
+    /// The topic of subscriber `index` when there are `topics` topics named `<prefix>-<n>`.
+    static func topic(ofSubscriber index: Int, topics: Int, prefix: String = "bench") -> String {
+        "\(prefix)-\(index % topics)"
     }
 
     let loops: [any EventLoop]
@@ -22,6 +22,8 @@ final class SubscriberFleet: Sendable {
     let server: BenchServer
     let subscribers: Int
     let topics: Int
+    /// Topics are `<topicPrefix>-<n>`.
+    let topicPrefix: String
     private let stalledEvery: Int?
     private let keepsIDs: Bool
     private let connections = Mutex<[Int: SSELoadConnection]>([:])
@@ -37,8 +39,9 @@ final class SubscriberFleet: Sendable {
     /// `seconds` one-second slots; each subscriber keeps its last `idDepth` event ids when given.
     init(
         server: BenchServer, subscribers: Int, topics: Int, group: MultiThreadedEventLoopGroup, seconds: Int,
-        stalledEvery: Int?, idDepth: Int?
+        stalledEvery: Int?, idDepth: Int?, topicPrefix: String = "bench"
     ) {
+        self.topicPrefix = topicPrefix
         loops = Array(group.makeIterator())
         let perLoop = (subscribers + loops.count - 1) / loops.count
         recorders = loops.map { loop in
@@ -99,7 +102,7 @@ final class SubscriberFleet: Sendable {
         do {
             let connection = try await SSELoadConnection.connect(
                 host: target.host, port: target.port,
-                path: server.subscribePath(topic: Self.topic(ofSubscriber: index, topics: topics)),
+                path: server.subscribePath(topic: Self.topic(ofSubscriber: index, topics: topics, prefix: topicPrefix)),
                 // why: under a 10k connect burst on 2 shared cores a head can take seconds; 30 s only catches a hung server.
                 timeout: .seconds(30), eventLoopGroup: loop, reading: !stalled, keepingIDs: keepsIDs && !stalled,
                 onEvent: onEvent, onEnd: onEnd

@@ -90,6 +90,17 @@ public final class RedisBroker: Broker {
         return BrokerSubscription { for channel in channels { subscriber.unsubscribe(from: channel) } }
     }
 
+    /// The subscriber's per-channel entries (see `PerTopicEntries`); the broker keeps nothing else per topic.
+    public func perTopicEntries() async -> PerTopicEntries {
+        let entries = await subscriber.entries()
+        return PerTopicEntries([
+            (PerTopicEntries.redisChannels, entries.channels),
+            (PerTopicEntries.redisResubscribing, entries.resubscribing),
+            (PerTopicEntries.redisSubscribeWaiters, entries.waiters),
+            (PerTopicEntries.redisPendingConfirmations, entries.pendingReplies),
+        ])
+    }
+
     /// Answers at once from the state the health checks keep (no round trip, which a silent link could hang):
     /// not ready while the node is cut off from Redis, has no command connection, or is healing live delivery.
     public func checkReady() async throws {

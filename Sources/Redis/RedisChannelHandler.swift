@@ -66,6 +66,9 @@ final class RedisChannelHandler: ChannelDuplexHandler {
         self.logger = logger
     }
 
+    /// Replies the pub/sub demultiplexer still expects (0 on a command connection). Read on the channel's loop.
+    var pendingPubSubReplies: Int { self.pubSub?.pendingReplyCount ?? 0 }
+
     func handlerAdded(context: ChannelHandlerContext) {
         if context.channel.isActive {
             self.startHealthCheck(context: context)

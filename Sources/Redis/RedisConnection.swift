@@ -121,6 +121,15 @@ public final class RedisConnection: Sendable {
         try? await self.channel.closeFuture.get()
     }
 
+    /// Replies the connection's pub/sub demultiplexer still expects (0 for a command connection or a closed one).
+    func pendingPubSubReplies() async -> Int {
+        let channel = self.channel
+        let count = channel.eventLoop.submit {
+            try channel.pipeline.syncOperations.handler(type: RedisChannelHandler.self).pendingPubSubReplies
+        }
+        return (try? await count.get()) ?? 0
+    }
+
     /// Completes when the connection is closed, for whatever reason.
     var closeFuture: EventLoopFuture<Void> {
         self.channel.closeFuture

@@ -70,6 +70,10 @@ struct RedisPubSubDemultiplexer {
         }
     }
 
+    /// Replies still expected, one per written command whose reply has not come: bounded by the commands in
+    /// flight; nothing stays once Redis answered (for the per-topic counters of `/stats`).
+    var pendingReplyCount: Int { self.expectations.count }
+
     /// Classifies `value`; consumes the oldest expectation when it is a command reply.
     mutating func route(_ value: RESPValue) -> Route {
         guard case .array(let items) = value, let first = items.first, case .bulkString = first,

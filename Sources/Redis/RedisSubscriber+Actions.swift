@@ -22,6 +22,7 @@ extension RedisSubscriber {
                     for id in ids {
                         waiters[id] = state.waiters.removeValue(forKey: id)
                     }
+                    state.waiters.shrinkIfMostlyEmpty()
                 case .sendSubscribe, .sendUnsubscribe, .notifyResubscribed:
                     break
                 }

@@ -140,6 +140,7 @@ extension RedisSubscriber {
             }
             // Subscribers that were confirmed before keep their count: the next reconnect retries.
             self.channels[name] = channel.wanted ? channel : nil
+            self.channels.shrinkIfMostlyEmpty()
             return actions + self.finishResubscribing(name, confirmed: false)
         }
 
@@ -190,6 +191,7 @@ extension RedisSubscriber {
                 self.channels[name] = channel
                 actions.append(.sendSubscribe(name))
             }
+            self.channels.shrinkIfMostlyEmpty()
             if isReconnect && self.resubscribing.isEmpty {
                 actions.append(.notifyResubscribed([]))
             }
@@ -208,6 +210,7 @@ extension RedisSubscriber {
                 channel.notifyWhenConfirmed = false
                 self.channels[name] = channel.wanted ? channel : nil
             }
+            self.channels.shrinkIfMostlyEmpty()
             return []
         }
 
@@ -222,6 +225,13 @@ extension RedisSubscriber {
         }
 
         // MARK: Queries
+
+        /// Channels tracked: wanted, or with a command in flight. Zero once every subscriber left and Redis
+        /// confirmed the last `SUNSUBSCRIBE`.
+        var channelCount: Int { self.channels.count }
+
+        /// Channels re-subscribed after a reconnect whose confirmation is still awaited.
+        var resubscribingCount: Int { self.resubscribing.count }
 
         /// The number of confirmed local subscribers of `name`.
         func subscriberCount(_ name: String) -> Int {
@@ -248,6 +258,7 @@ extension RedisSubscriber {
                 actions.append(.sendSubscribe(name))
             case (.unsubscribed, false):
                 self.channels[name] = nil
+                self.channels.shrinkIfMostlyEmpty()
                 return []
             default:
                 // In flight: the confirmation settles it. Disconnected: the reconnect does.

@@ -68,6 +68,28 @@ public final class RedisSubscriber: Service, Sendable {
         self.state.withLock { $0.connection?.isActive ?? false }
     }
 
+    /// What the subscriber holds per channel now, for leak counters (`/stats`): every count is zero once
+    /// every local subscriber left and Redis confirmed the last `SUNSUBSCRIBE`.
+    public struct Entries: Sendable, Equatable {
+        /// Channels tracked by the state machine (wanted, or with a command in flight).
+        public var channels: Int
+        /// Channels re-subscribed after a reconnect, confirmation awaited.
+        public var resubscribing: Int
+        /// Subscribes waiting for Redis to confirm their channel.
+        public var waiters: Int
+        /// Replies the connection's pub/sub demultiplexer still expects.
+        public var pendingReplies: Int
+    }
+
+    /// The per-channel entries held now (see ``Entries``).
+    public func entries() async -> Entries {
+        let (channels, resubscribing, waiters, connection) = self.state.withLock { state in
+            (state.machine.channelCount, state.machine.resubscribingCount, state.waiters.count, state.connection)
+        }
+        let pending = await connection?.pendingPubSubReplies() ?? 0
+        return Entries(channels: channels, resubscribing: resubscribing, waiters: waiters, pendingReplies: pending)
+    }
+
     /// Adds a local subscriber to `channel`, subscribing in Redis if it is the first.
     ///
     /// Returns once Redis confirmed the subscription (at once when it already had).

@@ -14,7 +14,7 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Benchmark a running Herald (or nchan) node on this machine: fan-out throughput, latency, loss, CPU and memory.",
         discussion: """
-            Subscriber i listens to topic bench-<i mod topics>. Each event's data carries a per-topic sequence \
+            Subscriber i listens to topic <prefix>-<i mod topics> (--topic-prefix, default bench). Each event's data carries a per-topic sequence \
             number and its publish time (wall clock), so every subscriber measures publish→receive latency and \
             checks gaps, duplicates and order. With --rate 0 (and no --closed-loop) nothing is published: an \
             idle-memory run. With --subscribers 0 --closed-loop the run measures publish throughput alone.
@@ -32,6 +32,9 @@ struct BenchCommand: AsyncParsableCommand {
 
     @Option(help: "Number of topics; subscriber i subscribes to bench-<i mod topics>.")
     var topics = 1
+
+    @Option(name: .customLong("topic-prefix"), help: "Topics are <prefix>-<n>; give each run a new prefix to load the server with topics it has never seen (the soak scenario).")
+    var topicPrefix = "bench"
 
     @Option(help: "Events published per second in total (open loop); 0 publishes nothing (idle run). Ignored with --closed-loop.")
     var rate: Double = 100
@@ -79,6 +82,9 @@ struct BenchCommand: AsyncParsableCommand {
         _ = try target()
         guard subscribers >= 0 else { throw ValidationError("--subscribers must be 0 or more") }
         guard topics >= 1 else { throw ValidationError("--topics must be at least 1") }
+        guard !topicPrefix.isEmpty, topicPrefix.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else {
+            throw ValidationError("--topic-prefix must be letters, digits, '-', '_' or '.' (it goes into URLs and JSON unescaped)")
+        }
         guard rate >= 0, rate.isFinite else { throw ValidationError("--rate must be 0 or more") }
         guard duration >= 0 else { throw ValidationError("--duration must be 0 or more") }
         guard publishers >= 1 else { throw ValidationError("--publishers must be at least 1") }
@@ -121,6 +127,7 @@ struct BenchCommand: AsyncParsableCommand {
         runner.resumeStorm = resumeStorm
         runner.serverPID = serverPID
         runner.redisPID = redisPID
+        runner.topicPrefix = topicPrefix
         let report = try await runner.run(settings: settings)
         print(json ? try report.json() : report.text())
     }

@@ -49,8 +49,12 @@ struct ServeCommand: AsyncParsableCommand {
             broker = redisBroker
             logger.info("using the redis backend", metadata: ["redis.address": "\(redis.connection.host):\(redis.connection.port)"])
         } else {
-            broker = MemoryBroker(fanOut: fanOut, retention: settings.retention)
-            logger.info("using the in-memory backend: history is per node and lost on restart; set --redis-url to run several nodes")
+            let memoryBroker = MemoryBroker(fanOut: fanOut, retention: settings.retention, maxTopics: settings.memoryMaxTopics)
+            if memoryBroker.sweepInterval != nil { services.append(MemoryExpiryService(broker: memoryBroker)) }
+            broker = memoryBroker
+            logger.info("using the in-memory backend: history is per node and lost on restart; set --redis-url to run several nodes", metadata: [
+                "herald.memory.max_topics": "\(settings.memoryMaxTopics)",
+            ])
         }
         logAuth(settings.edge, logger: logger)
         let server = HTTPServer(configuration: settings.edge, broker: broker, fanOut: fanOut, eventLoopGroup: eventLoopGroup, logger: logger)

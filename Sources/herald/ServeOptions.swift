@@ -31,6 +31,9 @@ struct ServeOptions: ParsableArguments {
     @Option(help: "Maximum age of kept events, e.g. 10m, 24h; 0 keeps events until trimmed by length. [env: HERALD_HISTORY_MAX_AGE] (default: 0)")
     var historyMaxAge: String?
 
+    @Option(name: .customLong("memory-max-topics"), help: "Memory backend only: most topics kept; one more drops the least recently published (a cursor into it gets herald.reset). [env: HERALD_MEMORY_MAX_TOPICS] (default: 100000)")
+    var memoryMaxTopics: Int?
+
     @Option(help: "How long a publish's idempotency key is remembered, e.g. 10m, 1h. [env: HERALD_IDEMPOTENCY_WINDOW] (default: 10m)")
     var idempotencyWindow: String?
 

@@ -18,6 +18,8 @@ struct ServeSettings {
     var edge = EdgeConfiguration()
     var retention = RetentionPolicy()
     var redis: RedisBrokerConfiguration?
+    /// Memory backend: most topics kept (see `MemoryBroker`).
+    var memoryMaxTopics = MemoryBroker.defaultMaxTopics
     var heartbeatInterval: TimeAmount = .seconds(15)
     /// why: 5 ms held 300–400 events/s to 1,000 subscribers with p99 ≤ 36 ms where writing at once (0)
     /// reached p99 160 ms at 300/s (docs/benchmarks.md); it adds at most 5 ms to a lone event.
@@ -88,7 +90,12 @@ struct ServeSettings {
             }
             logFormat = parsed
         }
+        let memoryMaxTopics = try reader.int(options.memoryMaxTopics, "memory-max-topics", "HERALD_MEMORY_MAX_TOPICS", range: 1...100_000_000)
+        self.memoryMaxTopics = memoryMaxTopics ?? self.memoryMaxTopics
         if let url = reader.value(options.redisURL, "redis-url", "HERALD_REDIS_URL") {
+            guard memoryMaxTopics == nil else {
+                throw ValidationError("--memory-max-topics / HERALD_MEMORY_MAX_TOPICS applies to the memory backend only; with --redis-url, bound Redis memory with --history-length and --history-max-age instead")
+            }
             let connection: RedisConfiguration
             do {
                 connection = try RedisConfiguration(url: url)

@@ -106,4 +106,25 @@ struct SharedHistoryStateMachineTests {
         #expect(machine.readFinished(topic, readID: next.readID) == nil, "nobody is left to read for")
         #expect(machine.readCount(of: topic) == 0)
     }
+
+    @Test("once every read of N topics finished, waiting and departed followers included, the machine holds no topic")
+    func releasesEveryTopic() throws {
+        var machine = Machine(window: 100)
+        let topics = try (0..<100).map { try Topic("user/\($0)") }
+        var reads: [(Topic, UInt64)] = []
+        for (index, topic) in topics.enumerated() {
+            let id = UInt64(2 * index)
+            let led = ledRead(machine.join(topic, member(id, at(5))))
+            reads.append((topic, try #require(led)))
+            #expect(ledRead(machine.join(topic, member(id + 1, at(6)))) == nil)
+            if index.isMultiple(of: 2) { #expect(machine.leave(topic, id: id + 1) == Int(id + 1)) }
+        }
+        #expect(machine.topicCount == topics.count)
+        for (topic, readID) in reads {
+            if let next = machine.readFinished(topic, readID: readID) {
+                #expect(machine.readFinished(topic, readID: next.readID) == nil)
+            }
+        }
+        #expect(machine.topicCount == 0)
+    }
 }

@@ -28,6 +28,21 @@ struct PublishListenerTests {
         }
     }
 
+    @Test("/stats is served on the publish port, and on the main port only without one")
+    func statsOnPublishPort() async throws {
+        try await TestNode.with(.memory, configure: { $0.publishPort = 0 }) { node in
+            let publishPort = try #require(node.publishPort)
+            let onPublish = try await HeraldHTTPClient.request(port: publishPort, method: .GET, path: "/stats")
+            #expect(onPublish.status == 200)
+            #expect(onPublish.bodyText.contains("\"perTopicEntries\":{"))
+            #expect(try await node.get("/stats").status == 404)
+        }
+        try await TestNode.with(.memory) { node in
+            let status = try await node.get("/stats").status
+            #expect(status == 200, "without a publish port, /stats is on the main one")
+        }
+    }
+
     @Test("publisher auth applies on the publish port")
     func authOnPublishPort() async throws {
         let auth = try TestTokens.authorizer(subscriber: false)

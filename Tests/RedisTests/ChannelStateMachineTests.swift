@@ -180,4 +180,35 @@ struct ChannelStateMachineTests {
         #expect(machine.subscribe("a", waiter: 3) == [.failWaiters([3], .shutdown)])
         #expect(machine.connected() == [])
     }
+
+    @Test("After N channels were subscribed and left, across a reconnect, refusals and timeouts, the machine tracks none")
+    func everyChannelIsReleased() {
+        var machine = self.connectedMachine()
+        let names = (0..<300).map { "herald:{user/\($0)}:live" }
+        for (index, name) in names.enumerated() {
+            _ = machine.subscribe(name, waiter: index)
+        }
+        for (index, name) in names.enumerated() {
+            switch index % 3 {
+            case 0: _ = machine.subscribeConfirmed(name)
+            case 1: _ = machine.subscribeRefused(name, message: "NOPERM")
+            default: _ = machine.waiterTimedOut(name, waiter: index)
+            }
+        }
+        _ = machine.connectionLost()
+        _ = machine.connected()
+        for (index, name) in names.enumerated() where index % 3 == 0 {
+            _ = machine.subscribeConfirmed(name)
+        }
+        #expect(machine.resubscribingCount == 0)
+        for (index, name) in names.enumerated() where index % 3 == 0 {
+            #expect(machine.unsubscribe(name) == [.sendUnsubscribe(name)])
+        }
+        for name in names {
+            _ = machine.subscribeConfirmed(name)
+            _ = machine.unsubscribeConfirmed(name)
+        }
+        #expect(machine.channelCount == 0)
+        #expect(machine.resubscribingCount == 0)
+    }
 }

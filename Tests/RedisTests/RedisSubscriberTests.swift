@@ -101,6 +101,25 @@ struct RedisSubscriberTests {
         }
     }
 
+    @Test("After N channels were subscribed and left, the subscriber holds no entry for any of them")
+    func entriesAreReleased() async throws {
+        try await self.withHarness { harness in
+            let prefix = RedisTestEnvironment.uniquePrefix("entries")
+            let channels = (0..<200).map { "\(prefix){user/\($0)}" }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for channel in channels { group.addTask { try await harness.subscriber.subscribe(to: channel) } }
+                try await group.waitForAll()
+            }
+            #expect(await harness.subscriber.entries().channels == channels.count)
+            for channel in channels { harness.subscriber.unsubscribe(from: channel) }
+            #expect(await RedisTestEnvironment.eventually {
+                let entries = await harness.subscriber.entries()
+                return entries.channels + entries.resubscribing + entries.waiters + entries.pendingReplies == 0
+            })
+            #expect(try await harness.shardSubscriberCount(channels[0]) == 0)
+        }
+    }
+
     @Test("A thousand pipelined SPUBLISH messages arrive complete and in order")
     func messagesArriveInOrder() async throws {
         try await self.withHarness { harness in

@@ -29,9 +29,14 @@ public protocol Broker: TopicHistoryReading {
 
     /// Throws `backend_unavailable` unless the backend can serve requests now.
     func checkReady() async throws
+
+    /// How many entries the broker's structures keyed by topic or channel hold now (see `PerTopicEntries`).
+    func perTopicEntries() async -> PerTopicEntries
 }
 
 extension Broker {
+    public func perTopicEntries() async -> PerTopicEntries { PerTopicEntries() }
+
     public func publish(_ events: [NewEvent], on eventLoop: any EventLoop) -> EventLoopFuture<[TopicPosition]> {
         eventLoop.makeFutureWithTask { try await self.publish(events) }
     }

@@ -53,6 +53,15 @@ public final class FanOut: Sendable {
         return total
     }
 
+    /// Per-topic entries of the fan-out: topics with a session, summed over the event loops.
+    public func perTopicEntries() async -> PerTopicEntries {
+        var topics = 0
+        for bound in mailboxes.map(\.registry) {
+            topics += (try? await bound.eventLoop.submit { bound.value.topicCount }.get()) ?? 0
+        }
+        return PerTopicEntries([(PerTopicEntries.fanOutTopics, topics)])
+    }
+
     /// Closes every session, each at a random moment within `window`, and returns when all are gone.
     /// why: spreading closes over a window keeps all clients of a stopping node from reconnecting at once.
     public func closeAll(spreadOver window: TimeAmount) async {

@@ -15,6 +15,10 @@ final class LoopRegistry {
     private var sessions: ContiguousArray<StreamSession> = []
     private var needingFlush: [StreamSession] = []
     private var flushing: [StreamSession] = []
+    /// True while `handle` or a heartbeat runs: `needingFlush` is flushed at its end.
+    private var inPass = false
+    /// True while a flush pass for sessions written to outside a pass is scheduled.
+    private var flushScheduled = false
     private var heartbeatTask: Scheduled<Void>?
     private let heartbeatInterval: TimeAmount
     private let ping = WireChunk { SSEEncoder.appendComment("ping", to: &$0) }
@@ -33,6 +37,9 @@ final class LoopRegistry {
     }
 
     var sessionCount: Int { sessions.count }
+
+    /// Topics with at least one session on this loop: the registry's only per-topic entries.
+    var topicCount: Int { byTopic.count }
 
     func add(_ session: StreamSession) {
         session.registry = self
@@ -58,6 +65,7 @@ final class LoopRegistry {
             }
             if members.list.isEmpty { byTopic[topic] = nil }
         }
+        byTopic.shrinkIfMostlyEmpty()
         let moved = sessions.removeLast()
         if session.sessionSlot < sessions.count {
             sessions[session.sessionSlot] = moved
@@ -75,6 +83,7 @@ final class LoopRegistry {
     /// Handles what the loop's mailbox gathered since the last pass, in order, then flushes each session
     /// written to once.
     func handle(_ messages: [LoopMailbox.Message]) {
+        inPass = true
         var frames: [LiveFrame] = []
         // why: consecutive batches are written together, so runs of a topic span the batches of the pass.
         for message in messages {
@@ -92,6 +101,7 @@ final class LoopRegistry {
             }
         }
         deliver(frames)
+        inPass = false
         flushPending()
     }
 
@@ -174,8 +184,20 @@ final class LoopRegistry {
         write(pending)
     }
 
+    /// Lists `session` for the flush at the end of the current pass; outside a pass (a catch-up written, a
+    /// stream failing to open) it schedules one.
+    /// why: a list that only a live event or a heartbeat drains kept every stream written to outside a pass
+    /// (each closed session with its connection handler, about 650 bytes) for as long as no live event came:
+    /// when a loop's streams all closed within the heartbeat interval the heartbeat stopped, and the list
+    /// grew with every short-lived stream for good.
     func markNeedsFlush(_ session: StreamSession) {
         needingFlush.append(session)
+        guard !inPass, !flushScheduled else { return }
+        flushScheduled = true
+        loop.assumeIsolated().execute {
+            self.flushScheduled = false
+            self.flushPending()
+        }
     }
 
     /// Closes every session at a random moment within `window` (so clients do not all reconnect at once);
@@ -217,7 +239,9 @@ final class LoopRegistry {
 
     private func heartbeatTick() {
         heartbeatTask = nil
+        inPass = true
         for session in sessions { session.heartbeat(ping) }
+        inPass = false
         flushPending()
         if !sessions.isEmpty { scheduleHeartbeat() }
     }

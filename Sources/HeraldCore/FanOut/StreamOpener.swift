@@ -37,6 +37,9 @@ public struct StreamOpener: Sendable {
         }
     }
 
+    /// Per-topic entries of the opener's shared history reads.
+    public var perTopicEntries: PerTopicEntries { history.perTopicEntries }
+
     /// The history a catch-up needs for one topic (see `SharedHistoryReader.catchUpHistory`).
     func readHistory(of topic: Topic, from start: TopicPosition?) async throws -> TopicHistory {
         try await history.catchUpHistory(of: topic, from: start)

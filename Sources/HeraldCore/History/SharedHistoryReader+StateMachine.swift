@@ -103,8 +103,8 @@ extension SharedHistoryReader {
 
         mutating func join(_ topic: Topic, _ member: Member) -> JoinAction {
             joins += 1
-            var inFlight = reads[topic] ?? []
-            defer { reads[topic] = inFlight.isEmpty ? nil : inFlight }
+            var inFlight = reads.removeValue(forKey: topic) ?? []
+            defer { store(inFlight, of: topic) }
             for index in inFlight.indices {
                 if inFlight[index].followers?.scope.admits(member.start, window: window) == true {
                     inFlight[index].followers!.add(member)
@@ -122,8 +122,8 @@ extension SharedHistoryReader {
 
         /// Takes a waiting member out (its task was cancelled); nil if it is not waiting any more.
         mutating func leave(_ topic: Topic, id: UInt64) -> Waiter? {
-            guard var inFlight = reads[topic] else { return nil }
-            defer { reads[topic] = inFlight }
+            guard var inFlight = reads.removeValue(forKey: topic) else { return nil }
+            defer { store(inFlight, of: topic) }
             for index in inFlight.indices {
                 guard let left = inFlight[index].followers?.remove(id: id) else { continue }
                 if inFlight[index].followers?.members.isEmpty == true { inFlight[index].followers = nil }
@@ -134,8 +134,10 @@ extension SharedHistoryReader {
 
         /// Read `readID` of `topic` ended; returns its followers' batch, which now starts as read `readID`.
         mutating func readFinished(_ topic: Topic, readID: UInt64) -> (readID: UInt64, batch: Batch)? {
-            guard var inFlight = reads[topic], let index = inFlight.firstIndex(where: { $0.id == readID }) else { return nil }
-            defer { reads[topic] = inFlight.isEmpty ? nil : inFlight }
+            guard let index = reads[topic]?.firstIndex(where: { $0.id == readID }), var inFlight = reads.removeValue(forKey: topic) else {
+                return nil
+            }
+            defer { store(inFlight, of: topic) }
             let finished = inFlight.remove(at: index)
             guard let next = finished.followers else { return nil }
             return (startRead(of: next, in: &inFlight), next)
@@ -148,6 +150,15 @@ extension SharedHistoryReader {
 
         /// Reads of `topic` in flight.
         func readCount(of topic: Topic) -> Int { reads[topic]?.count ?? 0 }
+
+        /// Topics with a read in flight: the machine's only per-topic entries.
+        var topicCount: Int { reads.count }
+
+        /// Puts back the reads of `topic`, or drops its entry when none is left (and shrinks a mostly empty table).
+        private mutating func store(_ inFlight: [Read], of topic: Topic) {
+            guard !inFlight.isEmpty else { return reads.shrinkIfMostlyEmpty() }
+            reads[topic] = inFlight
+        }
 
         private mutating func startRead(of batch: Batch, in inFlight: inout [Read]) -> UInt64 {
             nextReadID += 1

@@ -91,6 +91,11 @@ public final class SharedHistoryReader: Sendable {
         state.withLock { $0.machine.waitingCount(of: topic) }
     }
 
+    /// Per-topic entries: topics with a read in flight (and its waiting batch).
+    public var perTopicEntries: PerTopicEntries {
+        PerTopicEntries([(PerTopicEntries.sharedHistoryReads, state.withLock { $0.machine.topicCount })])
+    }
+
     /// Catch-ups that have joined a read or started one so far (for tests and diagnostics).
     var joinedCount: Int {
         state.withLock { $0.machine.joins }

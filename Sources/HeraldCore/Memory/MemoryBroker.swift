@@ -6,18 +6,32 @@ import Synchronization
 /// It keeps the same contract as the Redis broker (ids, ordinals, epochs, retention, resets), so that the
 /// HTTP edge and the behavioural tests cannot tell them apart, except that history is lost on restart and
 /// nodes do not share it.
+///
+/// Its memory is bounded: at most `maxTopics` topics (the least recently published is dropped first), each
+/// at most `retention.maxLength` events; with `retention.maxAge`, a topic not published to for that long is
+/// dropped (by every publish, and by `expireIdleTopics()`, which the `sweeper` service runs periodically).
+/// A cursor into a dropped topic gets a `herald.reset`, as for a deleted topic.
 public final class MemoryBroker: Broker {
     public let name = "memory"
+    /// Topics kept by default. why: a cap that no ordinary node reaches (each topic costs about 700 bytes
+    /// plus its retained events), yet stops a flood of one-off topics from growing the node without bound.
+    public static let defaultMaxTopics = 100_000
     private let fanOut: FanOut
     private let retention: RetentionPolicy
     private let clock: @Sendable () -> UInt64
-    private let logs = Mutex<[Topic: TopicLog]>([:])
+    private let table: Mutex<TopicTable>
 
-    /// - Parameter clock: milliseconds since the Unix epoch; injectable so that tests can age events.
-    public init(fanOut: FanOut, retention: RetentionPolicy, clock: @escaping @Sendable () -> UInt64 = WallClock.milliseconds) {
+    /// - Parameters:
+    ///   - maxTopics: most topics kept; creating one more drops the least recently published.
+    ///   - clock: milliseconds since the Unix epoch; injectable so that tests can age events.
+    public init(
+        fanOut: FanOut, retention: RetentionPolicy, maxTopics: Int = MemoryBroker.defaultMaxTopics,
+        clock: @escaping @Sendable () -> UInt64 = WallClock.milliseconds
+    ) {
         self.fanOut = fanOut
         self.retention = retention
         self.clock = clock
+        self.table = Mutex(TopicTable(maxTopics: maxTopics))
     }
 
     public func publish(_ events: [NewEvent]) async throws -> [TopicPosition] {
@@ -29,24 +43,28 @@ public final class MemoryBroker: Broker {
     }
 
     private func publishNow(_ events: [NewEvent]) -> [TopicPosition] {
-        logs.withLock { logs in
+        table.withLock { table in
             let now = clock()
+            // why: the idle topics are the oldest in recency order, so this looks at one entry when none is due.
+            table.expireIdle(retention, now: now)
             var stored: [StoredEvent] = []
             var positions: [TopicPosition] = []
             stored.reserveCapacity(events.count)
             positions.reserveCapacity(events.count)
             let window = UInt64(retention.idempotencyWindow / .milliseconds(1))
             for event in events {
-                var log = logs.removeValue(forKey: event.topic).flatMap { $0.isExpired(retention, now: now) ? nil : $0 }
-                    ?? TopicLog(epoch: Self.newEpoch())
-                defer { logs[event.topic] = log }
-                if let key = event.idempotencyKey, let seen = log.position(forIdempotencyKey: key, now: now) {
-                    positions.append(seen)
-                    continue
+                if table.isExpired(event.topic, retention, now: now) { table.remove(event.topic) }
+                let position = table.publish(to: event.topic, makeLog: { TopicLog(epoch: Self.newEpoch()) }) { log -> TopicPosition? in
+                    if let key = event.idempotencyKey, let seen = log.position(forIdempotencyKey: key, now: now) {
+                        positions.append(seen)
+                        return nil
+                    }
+                    let position = log.append(type: event.type, data: event.data, now: now)
+                    log.trim(retention, now: now)
+                    if let key = event.idempotencyKey { log.remember(key, position: position, until: now + window) }
+                    return position
                 }
-                let position = log.append(type: event.type, data: event.data, now: now)
-                log.trim(retention, now: now)
-                if let key = event.idempotencyKey { log.remember(key, position: position, until: now + window) }
+                guard let position else { continue }
                 stored.append(StoredEvent(topic: event.topic, position: position, type: event.type, data: event.data))
                 positions.append(position)
             }
@@ -57,16 +75,19 @@ public final class MemoryBroker: Broker {
     }
 
     public func history(of topic: Topic, after: StreamID?, limit: Int) async throws -> TopicHistory {
-        logs.withLock { logs in
+        table.withLock { table in
             let now = clock()
-            guard var log = logs.removeValue(forKey: topic) else { return .empty }
-            log.trim(retention, now: now)
-            if log.isExpired(retention, now: now) { return .empty }
-            logs[topic] = log
-            let events = after.map { log.events(after: $0.ordinal, limit: limit).map { entry in
-                StoredEvent(topic: topic, position: TopicPosition(epoch: log.epoch, id: entry.id), type: entry.type, data: entry.data)
-            } } ?? []
-            return TopicHistory(epoch: log.epoch, last: log.last, events: events)
+            guard !table.isExpired(topic, retention, now: now) else {
+                table.remove(topic)
+                return .empty
+            }
+            return table.modify(topic) { log in
+                log.trim(retention, now: now)
+                let events = after.map { log.events(after: $0.ordinal, limit: limit).map { entry in
+                    StoredEvent(topic: topic, position: TopicPosition(epoch: log.epoch, id: entry.id), type: entry.type, data: entry.data)
+                } } ?? []
+                return TopicHistory(epoch: log.epoch, last: log.last, events: events)
+            } ?? .empty
         }
     }
 
@@ -78,7 +99,37 @@ public final class MemoryBroker: Broker {
 
     /// Deletes a topic's whole history, as deleting its keys in Redis would; its next event starts a new epoch.
     public func deleteTopic(_ topic: Topic) {
-        _ = logs.withLock { $0.removeValue(forKey: topic) }
+        table.withLock { $0.remove(topic) }
+    }
+
+    /// Drops every topic idle longer than the maximum age (none without one); returns how many.
+    @discardableResult
+    public func expireIdleTopics() -> Int {
+        let now = clock()
+        return table.withLock { $0.expireIdle(retention, now: now) }
+    }
+
+    /// How often `expireIdleTopicsPeriodically()` sweeps; nil without a maximum age (nothing expires).
+    /// why: a tenth of the maximum age, between 1 s and 1 min: a topic outlives its age by at most that
+    /// much, and an idle node wakes rarely.
+    public var sweepInterval: Duration? {
+        retention.maxAge.map { min(max($0 / 10, .seconds(1)), .seconds(60)) }
+    }
+
+    /// Drops idle topics every `sweepInterval` until the calling task is cancelled, so that an idle node
+    /// gives their memory back too (publishes drop them as well). Returns at once without a maximum age.
+    public func expireIdleTopicsPeriodically() async {
+        guard let interval = sweepInterval else { return }
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: interval) } catch { return }
+            expireIdleTopics()
+        }
+    }
+
+    /// Topics kept now, and entries of their recency order (see `TopicTable`).
+    public func perTopicEntries() async -> PerTopicEntries {
+        let (topics, recency) = table.withLock { ($0.count, $0.recencyCount) }
+        return PerTopicEntries([(PerTopicEntries.memoryTopics, topics), (PerTopicEntries.memoryRecency, recency)])
     }
 
     static func newEpoch() -> UInt32 { UInt32.random(in: 1...UInt32.max) }

@@ -4,13 +4,20 @@
 /// - `capacity`: the connection limit and descriptor limit in force, open connections, refusals, and `accept`
 ///   failures for lack of descriptors or memory with the pauses they caused (`CapacityCounters`).
 /// - `liveness`: streams released because their peer vanished (`LivenessCounters`).
+/// - `perTopicEntries`: the entries of every structure keyed by topic or Redis channel (see
+///   `PerTopicEntries`): with no stream open, all are zero except the memory backend's retained topics
+///   (`memoryTopics`, `memoryRecency`), so a leak shows as a number. Counting them takes one hop to each
+///   event loop and the broker's locks; it is meant for operators and tests, not for scraping many times a second.
 enum StatsEndpoint {
-    static func json(app: EdgeApplication) -> String {
+    static func json(app: EdgeApplication) async -> String {
         let capacity = app.capacity.json(
             maxConnections: app.configuration.maxConnections,
             openConnections: app.connectionLimits.openCount,
             descriptorLimit: app.configuration.descriptorLimit
         )
-        return "{\"capacity\":\(capacity),\"liveness\":\(app.liveness.json)}"
+        var entries = await app.fanOut.perTopicEntries()
+        entries.merge(app.opener.perTopicEntries)
+        entries.merge(await app.broker.perTopicEntries())
+        return "{\"capacity\":\(capacity),\"liveness\":\(app.liveness.json),\"perTopicEntries\":\(entries.json)}"
     }
 }

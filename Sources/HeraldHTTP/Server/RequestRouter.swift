@@ -81,7 +81,8 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
     private func handle(_ route: Route, head: HTTPRequestHead, body: ByteBuffer, context: ChannelHandlerContext) {
         switch route {
         case .stats:
-            respond(context: context, status: .ok, json: StatsEndpoint.json(app: app), keepAlive: head.isKeepAlive)
+            let app = app
+            respond(after: { await StatsEndpoint.json(app: app) }, head: head, context: context)
         case .health:
             let fanOut = app.fanOut
             respond(after: { "{\"status\":\"ok\",\"streams\":\(await fanOut.sessionCount())}" }, head: head, context: context)
