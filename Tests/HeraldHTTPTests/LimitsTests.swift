@@ -66,15 +66,15 @@ struct LimitsTests {
 
     @Test("the request timeout restarts after each response: a keep-alive client may send its next request later than the first deadline")
     func timeoutRestartsAfterEachResponse() async throws {
-        try await TestNode.with(.memory, configure: { $0.requestLimits.requestTimeout = .seconds(1) }) { node in
+        try await TestNode.with(.memory, configure: { $0.requestLimits.requestTimeout = .seconds(2) }) { node in
             let connection = try await RawConnection.connect(port: node.port)
             let start = ContinuousClock.now
-            // why: the requests are placed 0.3 s or more away from each deadline: the first at 0.6 s (first
-            // deadline 1.0 s), the second at 1.3 s, after the first deadline and before the one restarted by
-            // the first response (about 1.6 s).
-            try await Task.sleep(until: start + .milliseconds(600))
+            // why: the requests are placed 0.6 s or more away from each deadline (0.3 s was too little on a loaded
+            // 2-core box): the first at 1.2 s (first deadline 2.0 s), the second at 2.6 s, after the first deadline
+            // and before the one restarted by the first response (about 3.2 s).
+            try await Task.sleep(until: start + .milliseconds(1200))
             try await connection.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-            try await Task.sleep(until: start + .milliseconds(1300))
+            try await Task.sleep(until: start + .milliseconds(2600))
             try await connection.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
             let answer = try await connection.receivedUntilClosed(timeout: .seconds(5))
             #expect(answer.components(separatedBy: "HTTP/1.1 200").count == 3, "\(answer)")
