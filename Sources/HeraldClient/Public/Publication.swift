@@ -1,3 +1,5 @@
+import Foundation
+
 /// One event to publish: its topic, its data, and optionally its SSE event type and idempotency key.
 public struct Publication: Sendable, Equatable {
     /// What a subscriber's `data` will be.
@@ -44,23 +46,15 @@ public struct Publication: Sendable, Equatable {
     }
 }
 
-/// JSON string literals, escaped as RFC 8259 requires.
+/// JSON string literals, from Foundation's encoder (a string always encodes).
 enum JSONString {
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .withoutEscapingSlashes
+        return encoder
+    }()
+
     static func quoted(_ text: String) -> String {
-        var output = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: output.unicodeScalars.append(scalar)
-            }
-        }
-        return output + "\""
+        String(decoding: (try? encoder.encode(text)) ?? Data("\"\"".utf8), as: UTF8.self)
     }
 }
