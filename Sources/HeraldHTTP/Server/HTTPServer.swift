@@ -48,7 +48,7 @@ public final class HTTPServer: Service, Sendable {
             throw error
         }
         if let address = channel.localAddress {
-            app.logger.info("listening", metadata: ["herald.address": "\(address)"])
+            app.logger.info("listening", metadata: [LogKeys.address: "\(address)"])
             listening.succeed(address)
         }
         if let port = app.configuration.publishPort {
@@ -59,7 +59,7 @@ public final class HTTPServer: Service, Sendable {
                 try? await channel.close()
                 throw error
             }
-            app.logger.info("publish api listening", metadata: ["herald.address": "\(publishChannel?.localAddress.map { "\($0)" } ?? "?")"])
+            app.logger.info("publish api listening", metadata: [LogKeys.address: "\(publishChannel?.localAddress.map { "\($0)" } ?? "?")"])
             publishListening.succeed(publishChannel?.localAddress)
         } else {
             publishChannel = nil
@@ -67,12 +67,12 @@ public final class HTTPServer: Service, Sendable {
         }
         try? await gracefulShutdown()
         app.enter(.draining)
-        app.logger.info("shutting down: not ready, still serving", metadata: ["herald.drain.grace": "\(app.configuration.drainGrace)"])
+        app.logger.info("shutting down: not ready, still serving", metadata: [LogKeys.drainGrace: "\(app.configuration.drainGrace)"])
         // why: a load balancer needs a few health checks to take the node out; until then it may still send
         // new clients here, and they must be served, not refused (a browser's EventSource gives up on a 503).
         try? await Task.sleep(for: .nanoseconds(app.configuration.drainGrace.nanoseconds))
         app.enter(.closing)
-        app.logger.info("shutting down: closing streams", metadata: ["herald.drain.window": "\(app.configuration.drainWindow)"])
+        app.logger.info("shutting down: closing streams", metadata: [LogKeys.drainWindow: "\(app.configuration.drainWindow)"])
         try? await channel.close()
         try? await publishChannel?.close()
         await app.fanOut.closeAll(spreadOver: app.configuration.drainWindow)

@@ -81,7 +81,7 @@ final class SSEConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
         if let error = error as? IOError, [ETIMEDOUT, EHOSTUNREACH, ENETUNREACH].contains(error.errnoCode), session != nil {
             let total = app.liveness.deadPeerReleased()
             logger.info("released the stream of a dead peer: it stopped acknowledging", metadata: [
-                "herald.peer": "\(context.remoteAddress.map { "\($0)" } ?? "?")", "herald.dead_peers.released": "\(total)",
+                LogKeys.peer: "\(context.remoteAddress.map { "\($0)" } ?? "?")", LogKeys.deadPeersReleased: "\(total)",
             ])
         }
         context.close(promise: nil)
@@ -126,8 +126,8 @@ final class SSEConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
         guard let context, !closing else { return }
         let total = Self.slowReadersCut.add(1, ordering: .relaxed).newValue
         logger.info("closing stream of a client that does not read", metadata: [
-            "herald.bytes.queued": "\(queuedBytes(context) ?? -1)", "herald.slow_readers.cut": "\(total)",
-            "herald.stream.live": "\(isLive)",
+            LogKeys.bytesQueued: "\(queuedBytes(context) ?? -1)", LogKeys.slowReadersCut: "\(total)",
+            LogKeys.streamLive: "\(isLive)",
         ])
         close()
     }
