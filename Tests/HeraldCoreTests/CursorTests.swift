@@ -72,6 +72,24 @@ struct CursorTests {
         #expect(throws: HeraldError.self) { try Cursor(encoded: Base64URL.encode(overlong)) }
     }
 
+    @Test("a named entry that is not a valid topic, a topic named twice, or version 3 without a name is malformed")
+    func hostileNamedEntries() {
+        let position: [UInt8] = [0, 0, 0]  // epoch, ms, ordinal
+        let key = [UInt8](repeating: 7, count: 8)
+        let cases: [[UInt8]] = [
+            [3, 1, 3] + Array("a\nb".utf8) + position,  // a control character in the name
+            [3, 1, 2, 0xC3, 0x28] + position,  // not UTF-8
+            [3, 1, 0x81, 0x02] + [UInt8](repeating: 0x61, count: 257) + position,  // 257 bytes, one past the limit
+            [3, 2, 1, 0x61] + position + [1, 0x61] + position,  // the same name twice
+            [2, 2] + key + position + key + position,  // the same key twice
+            [3, 1, 0] + key + position,  // version 3 without a name: version 2 spells it
+        ]
+        for bytes in cases {
+            #expect(throws: HeraldError.self, "\(bytes.prefix(12))") { try Cursor(encoded: Base64URL.encode(bytes)) }
+        }
+        #expect((try? Cursor(encoded: Base64URL.encode([3, 1, 1, 0x61] + position)))?.entries.first?.topic == .name("a"))
+    }
+
     @Test("a claimed count above the limit is rejected before allocating")
     func hugeCountIsRejected() {
         var bytes: [UInt8] = [Cursor.keyedVersion]
