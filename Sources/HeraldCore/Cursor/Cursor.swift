@@ -48,10 +48,10 @@ public struct Cursor: Hashable, Sendable {
     /// crafted pair of topic names can have one; naming both keeps their positions apart.
     public static func references(for topics: [Topic]) -> [TopicReference] {
         let keys = topics.map(\.cursorKey)
-        guard keys.count > 1 else { return keys.map(TopicReference.key) }
-        var seen = Set<UInt64>(minimumCapacity: keys.count)
-        var shared = Set<UInt64>()
-        for key in keys where !seen.insert(key).inserted { shared.insert(key) }
+        // why: a replay encodes an id per event; the usual answer (no two keys alike) needs no set.
+        let sorted = keys.sorted()
+        guard zip(sorted, sorted.dropFirst()).contains(where: { $0 == $1 }) else { return keys.map(TopicReference.key) }
+        let shared = Set(zip(sorted, sorted.dropFirst()).filter { $0 == $1 }.map(\.0))
         return zip(topics, keys).map { shared.contains($1) ? .name($0.name) : .key($1) }
     }
 
