@@ -150,10 +150,11 @@ package final class TestNode: Sendable {
         return id
     }
 
-    /// Opens `GET /events?topic=…` for `topics`, optionally resuming from `lastEventID` (header).
-    package func stream(_ topics: [String], lastEventID: String? = nil, query: String = "", headers: [(String, String)] = []) async throws -> SSEStream {
+    /// Opens `GET /events?topic=…` for `topics`, optionally resuming from `lastEventID` (header); on the main
+    /// port unless `port` is given.
+    package func stream(_ topics: [String], lastEventID: String? = nil, query: String = "", headers: [(String, String)] = [], port: Int? = nil) async throws -> SSEStream {
         let path = "/events?" + topics.map { "topic=" + Self.percentEncode($0) }.joined(separator: "&") + query
-        return try await HeraldHTTPClient.openEventStream(port: port, path: path, headers: (lastEventID.map { [("Last-Event-ID", $0)] } ?? []) + headers)
+        return try await HeraldHTTPClient.openEventStream(port: port ?? self.port, path: path, headers: (lastEventID.map { [("Last-Event-ID", $0)] } ?? []) + headers)
     }
 
     package static func percentEncode(_ text: String) -> String {

@@ -30,7 +30,7 @@ final class CORSHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 case .success(let headers):
                     writeNoContent(headers: headers, keepAlive: head.isKeepAlive, context: context)
                 case .failure(let error):
-                    JSONResponse.write(error: error, keepAlive: head.isKeepAlive, context: context)
+                    ResponseWriter.write(error: error, keepAlive: head.isKeepAlive, context: context)
                 }
                 return
             }

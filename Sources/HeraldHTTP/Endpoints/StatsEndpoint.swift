@@ -9,6 +9,10 @@
 ///   (`memoryTopics`, `memoryRecency`), so a leak shows as a number. Counting them takes one hop to each
 ///   event loop and the broker's locks; it is meant for operators and tests, not for scraping many times a second.
 enum StatsEndpoint {
+    static func answer(_ request: EndpointRequest) async throws -> EndpointResponse {
+        .json(await json(app: request.app))
+    }
+
     static func json(app: EdgeApplication) async -> String {
         let capacity = app.capacity.json(
             maxConnections: app.configuration.maxConnections,

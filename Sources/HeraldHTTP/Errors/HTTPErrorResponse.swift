@@ -86,4 +86,9 @@ struct HTTPErrorResponse: Error {
     var body: String {
         "{\"error\":{\"code\":\(JSONText.quoted(code)),\"message\":\(JSONText.quoted(message))}}"
     }
+
+    /// The complete response, with `extraHeaders` added after this error's own.
+    func response(adding extraHeaders: [(String, String)] = []) -> EndpointResponse {
+        EndpointResponse(status: status, contentType: "application/json", body: body, headers: headers + extraHeaders)
+    }
 }

@@ -25,7 +25,7 @@ final class RefusingResponder: ChannelInboundHandler {
         case .end:
             if isStream, RetryRefusal.respondIfTemporary(to: refusal, app: app, context: context) { return }
             app.capacity.requestsRefused.add(1, ordering: .relaxed)
-            JSONResponse.write(error: refusal, keepAlive: false, context: context)
+            ResponseWriter.write(error: refusal, keepAlive: false, context: context)
         }
     }
 }

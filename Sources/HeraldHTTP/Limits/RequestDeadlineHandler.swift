@@ -80,7 +80,7 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
             guard expiry <= .now() else { return schedule(at: expiry, context) }
             self.expiry = nil
             let seconds = Double(timeout.nanoseconds) / 1e9
-            JSONResponse.write(
+            ResponseWriter.write(
                 error: EdgeError(.requestTimeout, "no complete request arrived within \(seconds) s; send the request at once, or reconnect"),
                 keepAlive: false, context: context
             )

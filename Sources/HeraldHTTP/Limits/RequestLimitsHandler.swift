@@ -68,6 +68,6 @@ final class RequestLimitsHandler: ChannelDuplexHandler, RemovableChannelHandler 
             context.close(promise: nil)
             return
         }
-        JSONResponse.write(error: error, keepAlive: false, context: context)
+        ResponseWriter.write(error: error, keepAlive: false, context: context)
     }
 }

@@ -2,11 +2,11 @@ import HeraldCore
 import NIOCore
 import NIOHTTP1
 
-/// Reads one HTTP request at a time (bounded body), routes it, and writes the response.
+/// Reads one HTTP request at a time (bounded body), finds its route in `RouteTable`, and writes the response.
 ///
-/// Routes: `POST /publish`, `GET /events` (which hands the connection to `SSEConnectionHandler`),
-/// `GET /healthz`, `GET /readyz`, `GET /stats`. Every error is a JSON body from `HTTPErrorResponse`, except
-/// a temporary refusal of `GET /events`, which is a retry stream (`RetryRefusal`).
+/// `POST /publish` and `GET /events` (which hands the connection to `SSEConnectionHandler`) are handled
+/// here; every other route answers through its endpoint type. Every error is a JSON body from
+/// `HTTPErrorResponse`, except a temporary refusal of `GET /events`, which is a retry stream (`RetryRefusal`).
 /// With auth configured, publishes and private streams are checked (`EdgeConfiguration.auth`) before they run.
 final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
@@ -16,16 +16,15 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
     enum Listener: Sendable {
         /// Serves every route (no separate publish listener).
         case combined
-        /// The main listener when publishing has its own: no `POST /publish`.
+        /// The main listener when publishing has its own: the `.everywhere` routes only.
         case streams
-        /// The separate publish listener: `POST /publish`, `/healthz`, `/readyz`, `/stats` only.
+        /// The separate publish listener: every route (it is the internal side).
         case publish
     }
 
-    private enum Route { case publish, events, health, ready, stats }
     private enum State {
         case idle
-        case receiving(HTTPRequestHead, Route, ByteBuffer)
+        case receiving(HTTPRequestHead, Route, parameter: String?, ByteBuffer)
         /// The request is refused (unknown route, wrong method); its body is ignored, the error sent at its end.
         case rejecting(HTTPRequestHead, any Error)
         /// A response was already sent and the connection is closing (for example after 413).
@@ -50,26 +49,26 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
         switch (unwrapInboundIn(data), state) {
         case (.head(let head), .idle):
             do {
-                let route = try Self.route(head, listener: listener)
-                if route == .publish, let length = head.headers.first(name: "content-length").flatMap(Int.init), length > app.configuration.maxBodySize {
+                let (route, parameter) = try RouteTable.match(head, listener: listener)
+                if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > app.configuration.maxBodySize {
                     respondAndClose(context: context, error: tooLarge())
                     return
                 }
-                state = .receiving(head, route, context.channel.allocator.buffer(capacity: 0))
+                state = .receiving(head, route, parameter: parameter, context.channel.allocator.buffer(capacity: 0))
             } catch {
                 state = .rejecting(head, error)
             }
-        case (.body(var part), .receiving(let head, let route, var body)):
+        case (.body(var part), .receiving(let head, let route, let parameter, var body)):
             guard body.readableBytes + part.readableBytes <= app.configuration.maxBodySize else {
                 respondAndClose(context: context, error: tooLarge())
                 return
             }
             state = .discarding  // why: drops the reference to `body` so appending does not copy it.
             body.writeBuffer(&part)
-            state = .receiving(head, route, body)
-        case (.end, .receiving(let head, let route, let body)):
+            state = .receiving(head, route, parameter: parameter, body)
+        case (.end, .receiving(let head, let route, let parameter, let body)):
             state = .responding
-            handle(route, head: head, body: body, context: context)
+            handle(route, head: head, parameter: parameter, body: body, context: context)
         case (.end, .rejecting(let head, let error)):
             state = .responding
             respond(context: context, error: error, keepAlive: head.isKeepAlive)
@@ -78,82 +77,75 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    private func handle(_ route: Route, head: HTTPRequestHead, body: ByteBuffer, context: ChannelHandlerContext) {
-        switch route {
-        case .stats:
-            let app = app
-            respond(after: { await StatsEndpoint.json(app: app) }, head: head, context: context)
-        case .health:
-            let fanOut = app.fanOut
-            respond(after: { "{\"status\":\"ok\",\"streams\":\(await fanOut.sessionCount())}" }, head: head, context: context)
-        case .ready:
-            let broker = app.broker
-            let app = app
-            let ready = context.eventLoop.makePromise(of: String.self)
-            ready.completeWithTask {
-                guard app.currentPhase == .serving else {
-                    throw EdgeError(.draining, "this node is shutting down and takes no new clients; its streams move to other nodes")
-                }
-                try await broker.checkReady()
-                return "{\"status\":\"ready\",\"backend\":\(JSONText.quoted(broker.name))}"
-            }
-            // why: a load balancer's check must always get an answer; a check that has not finished in time
-            // means the backend is not serving, whatever it would say later.
-            let timeout = app.configuration.readinessTimeout
-            let deadline = context.eventLoop.scheduleTask(in: timeout) {
-                ready.fail(HeraldError(.backendUnavailable, "the readiness check did not finish within \(timeout.nanoseconds / 1_000_000) ms"))
-            }
-            ready.futureResult.whenComplete { _ in deadline.cancel() }
-            respond(after: ready.futureResult, head: head, context: context)
+    private func handle(_ route: Route, head: HTTPRequestHead, parameter: String?, body: ByteBuffer, context: ChannelHandlerContext) {
+        switch route.handler {
+        case .answer(let answer):
+            let request = EndpointRequest(head: head, body: body, parameter: parameter, eventLoop: context.eventLoop, app: app)
+            let promise = context.eventLoop.makePromise(of: EndpointResponse.self)
+            promise.completeWithTask { try await answer(request) }
+            respond(after: promise.futureResult, head: head, context: context)
+        case .answerOnLoop(let answer):
+            let request = EndpointRequest(head: head, body: body, parameter: parameter, eventLoop: context.eventLoop, app: app)
+            respond(after: answer(request), head: head, context: context)
         case .publish:
-            let limiter = app.publishRateLimiter
-            let address = context.channel.remoteAddress?.ipAddress
-            let bearer = BearerCredentials.authorizationHeader(head.headers)
-            guard let publisher = app.configuration.auth.publisher, publisher.apiKeyGrant(bearer: bearer) == nil else {
-                // Open publishing or the API key: parsed, stored and answered on this event loop, with no task.
-                do {
-                    let request = try PublishEndpoint.parse(head: head, body: body, configuration: app.configuration)
-                    if let limiter, let address { try limiter.admit(request.events.count, from: address) }
-                    let (app, loop) = (app, context.eventLoop)
-                    let stored = app.publishing { app.broker.publish(request.events, on: loop) }
-                    respond(after: stored.map { request.reply($0) }, head: head, context: context)
-                } catch {
-                    respond(context: context, error: error, keepAlive: head.isKeepAlive)
-                }
-                return
-            }
-            let app = app
-            respond(after: {
-                let grant = try await publisher.authenticate(bearer: bearer)
-                let request = try PublishEndpoint.parse(head: head, body: body, configuration: app.configuration)
-                try grant.authorize(request.events.map(\.topic))
-                if let limiter, let address { try limiter.admit(request.events.count, from: address) }
-                return request.reply(try await app.publishing { try await app.broker.publish(request.events) })
-            }, head: head, context: context)
+            publish(head: head, body: body, context: context)
         case .events:
+            openStream(head: head, context: context)
+        }
+    }
+
+    /// Stores a publish and answers with its ids.
+    private func publish(head: HTTPRequestHead, body: ByteBuffer, context: ChannelHandlerContext) {
+        let limiter = app.publishRateLimiter
+        let address = context.channel.remoteAddress?.ipAddress
+        let bearer = BearerCredentials.authorizationHeader(head.headers)
+        guard let publisher = app.configuration.auth.publisher, publisher.apiKeyGrant(bearer: bearer) == nil else {
+            // Open publishing or the API key: parsed, stored and answered on this event loop, with no task.
             do {
-                guard app.currentPhase != .closing else { throw EdgeError(.shuttingDown, "this node is shutting down; reconnect to another node") }
-                let (request, accessToken) = try EventsEndpoint.parse(head: head, configuration: app.configuration)
-                guard let subscriber = app.configuration.auth.subscriber else {
-                    return startStream(request, openFor: nil, head: head, context: context)
-                }
-                let credentials = BearerCredentials.subscriber(headers: head.headers, accessToken: accessToken, cookieName: app.configuration.auth.cookieName)
-                if credentials.token == nil, subscriber.allowsAnonymously(request.topics) {
-                    return startStream(request, openFor: nil, head: head, context: context)
-                }
-                let checked = context.eventLoop.makePromise(of: Duration?.self)
-                checked.completeWithTask {
-                    try await subscriber.authorize(token: credentials.token, source: credentials.source, topics: request.topics)
-                }
-                checked.futureResult.assumeIsolated().whenComplete { result in
-                    switch result {
-                    case .success(let openFor): self.startStream(request, openFor: openFor, head: head, context: context)
-                    case .failure(let error): self.refuseStream(context: context, error: error, head: head)
-                    }
-                }
+                let request = try PublishEndpoint.parse(head: head, body: body, configuration: app.configuration)
+                if let limiter, let address { try limiter.admit(request.events.count, from: address) }
+                let (app, loop) = (app, context.eventLoop)
+                let stored = app.publishing { app.broker.publish(request.events, on: loop) }
+                respond(after: stored.map { .json(request.reply($0)) }, head: head, context: context)
             } catch {
-                refuseStream(context: context, error: error, head: head)
+                respond(context: context, error: error, keepAlive: head.isKeepAlive)
             }
+            return
+        }
+        let app = app
+        respond(after: {
+            let grant = try await publisher.authenticate(bearer: bearer)
+            let request = try PublishEndpoint.parse(head: head, body: body, configuration: app.configuration)
+            try grant.authorize(request.events.map(\.topic))
+            if let limiter, let address { try limiter.admit(request.events.count, from: address) }
+            return .json(request.reply(try await app.publishing { try await app.broker.publish(request.events) }))
+        }, head: head, context: context)
+    }
+
+    /// Opens an event stream once the request is valid and, with subscriber auth, authorized.
+    private func openStream(head: HTTPRequestHead, context: ChannelHandlerContext) {
+        do {
+            guard app.currentPhase != .closing else { throw EdgeError(.shuttingDown, "this node is shutting down; reconnect to another node") }
+            let (request, accessToken) = try EventsEndpoint.parse(head: head, configuration: app.configuration)
+            guard let subscriber = app.configuration.auth.subscriber else {
+                return startStream(request, openFor: nil, head: head, context: context)
+            }
+            let credentials = BearerCredentials.subscriber(headers: head.headers, accessToken: accessToken, cookieName: app.configuration.auth.cookieName)
+            if credentials.token == nil, subscriber.allowsAnonymously(request.topics) {
+                return startStream(request, openFor: nil, head: head, context: context)
+            }
+            let checked = context.eventLoop.makePromise(of: Duration?.self)
+            checked.completeWithTask {
+                try await subscriber.authorize(token: credentials.token, source: credentials.source, topics: request.topics)
+            }
+            checked.futureResult.assumeIsolated().whenComplete { result in
+                switch result {
+                case .success(let openFor): self.startStream(request, openFor: openFor, head: head, context: context)
+                case .failure(let error): self.refuseStream(context: context, error: error, head: head)
+                }
+            }
+        } catch {
+            refuseStream(context: context, error: error, head: head)
         }
     }
 
@@ -179,47 +171,22 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     /// Runs `work` (backend calls) in a task tied to this request, then answers as `respond(after:)` does.
-    private func respond(after work: @escaping @Sendable () async throws -> String, head: HTTPRequestHead, context: ChannelHandlerContext) {
-        let promise = context.eventLoop.makePromise(of: String.self)
+    private func respond(after work: @escaping @Sendable () async throws -> EndpointResponse, head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let promise = context.eventLoop.makePromise(of: EndpointResponse.self)
         promise.completeWithTask(work)
         respond(after: promise.futureResult, head: head, context: context)
     }
 
-    /// Answers 200 with the JSON `result` completes with, or the error it fails with. The pipelining handler
+    /// Answers with the response `result` completes with, or the error it fails with. The pipelining handler
     /// holds further requests of the connection meanwhile.
-    private func respond(after result: EventLoopFuture<String>, head: HTTPRequestHead, context: ChannelHandlerContext) {
+    private func respond(after result: EventLoopFuture<EndpointResponse>, head: HTTPRequestHead, context: ChannelHandlerContext) {
         result.hop(to: context.eventLoop).assumeIsolated().whenComplete { result in
             switch result {
-            case .success(let json):
-                self.respond(context: context, status: .ok, json: json, keepAlive: head.isKeepAlive)
+            case .success(let response):
+                self.respond(context: context, response, keepAlive: head.isKeepAlive)
             case .failure(let error):
                 self.respond(context: context, error: error, keepAlive: head.isKeepAlive)
             }
-        }
-    }
-
-    private static func route(_ head: HTTPRequestHead, listener: Listener) throws -> Route {
-        let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? "/"
-        let (route, method): (Route, HTTPMethod) = switch path {
-        case "/publish": (.publish, .POST)
-        case "/events": (.events, .GET)
-        case "/healthz": (.health, .GET)
-        case "/readyz": (.ready, .GET)
-        case "/stats": (.stats, .GET)
-        default: throw EdgeError(.notFound, "no route for \(path); Herald serves POST /publish, GET /events, GET /healthz, GET /readyz and GET /stats")
-        }
-        guard head.method == method else {
-            throw EdgeError(.methodNotAllowed, "\(path) accepts \(method.rawValue) only", allowedMethods: [method.rawValue])
-        }
-        switch (route, listener) {
-        case (.publish, .streams):
-            throw EdgeError(.notFound, "publishing is not served on this address; POST /publish to the internal publish address (--publish-port)")
-        case (.events, .publish):
-            throw EdgeError(.notFound, "this is the internal publish address; open event streams on the main address")
-        case (.stats, .streams):
-            throw EdgeError(.notFound, "/stats is served on the internal publish address (--publish-port)")
-        default:
-            return route
         }
     }
 
@@ -239,12 +206,12 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
         } else if response.status.code >= 500 {
             app.logger.warning("request refused, backend not serving", metadata: ["error": "\(error)"])
         }
-        respond(context: context, status: response.status, json: response.body, extraHeaders: response.headers, keepAlive: keepAlive)
+        respond(context: context, response.response(), keepAlive: keepAlive)
     }
 
-    private func respond(context: ChannelHandlerContext, status: HTTPResponseStatus, json: String, extraHeaders: [(String, String)] = [], keepAlive: Bool) {
+    private func respond(context: ChannelHandlerContext, _ response: EndpointResponse, keepAlive: Bool) {
         state = .idle
         // why: while shutting down, a load balancer must not reuse this connection for its next requests.
-        JSONResponse.write(json, status: status, headers: extraHeaders, keepAlive: keepAlive && app.currentPhase == .serving, context: context)
+        ResponseWriter.write(response, keepAlive: keepAlive && app.currentPhase == .serving, context: context)
     }
 }
