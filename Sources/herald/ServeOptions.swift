@@ -128,4 +128,7 @@ struct ServeOptions: ParsableArguments {
 
     @Option(help: "text (readable lines) or json (one JSON object a line, stable keys). [env: HERALD_LOG_FORMAT] (default: text)")
     var logFormat: String?
+
+    @Option(help: "on or off: an access log line at info per finished request and per closed stream. [env: HERALD_ACCESS_LOG] (default: on)")
+    var accessLog: String?
 }

@@ -90,6 +90,7 @@ struct ServeSettings {
             }
             logFormat = parsed
         }
+        edge.accessLog = try reader.onOff(options.accessLog, "access-log", "HERALD_ACCESS_LOG") ?? edge.accessLog
         let memoryMaxTopics = try reader.int(options.memoryMaxTopics, "memory-max-topics", "HERALD_MEMORY_MAX_TOPICS", range: 1...100_000_000)
         self.memoryMaxTopics = memoryMaxTopics ?? self.memoryMaxTopics
         if let url = reader.value(options.redisURL, "redis-url", "HERALD_REDIS_URL") {
@@ -140,6 +141,16 @@ struct SettingReader {
             throw ValidationError("--\(name) / \(variable): \(number) is outside \(range.lowerBound)...\(range.upperBound)")
         }
         return number
+    }
+
+    /// A switch: `on` or `off`.
+    func onOff(_ flag: String?, _ name: String, _ variable: String) throws -> Bool? {
+        guard let text = value(flag, name, variable) else { return nil }
+        switch text.lowercased() {
+        case "on": return true
+        case "off": return false
+        default: throw ValidationError("--\(name) / \(variable): \"\(text)\" is not a switch; use on or off")
+        }
     }
 
     /// Durations like `250ms`, `15s`, `10m`, `24h`, or `0`.

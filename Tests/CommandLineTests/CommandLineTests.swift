@@ -88,10 +88,16 @@ struct CommandLineTests {
         }
     }
 
-    @Test("herald serve --log-format json writes one JSON object a line with the fixed keys and the metadata")
+    @Test("herald serve --log-format json writes one JSON object a line with the fixed keys, the metadata and the access lines")
     func jsonLogs() async throws {
         try await withNode(["--log-format", "json"]) { node in
             let path = "\(node.logDirectory)/\(node.name).1.log"
+            _ = try await HeraldHTTPClient.request(port: node.port, path: "/healthz", headers: [("X-Request-Id", "cli-json-1")])
+            // why: the access line is written after the response; poll the file for it, with a deadline.
+            let deadline = ContinuousClock.now + .seconds(10)
+            while try !String(contentsOfFile: path, encoding: .utf8).contains("cli-json-1"), ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+            }
             let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
             #expect(lines.count >= 2, "\(lines)")
             var messages: [String: [String: String]] = [:]
@@ -102,7 +108,11 @@ struct CommandLineTests {
                 messages[object["message"] ?? ""] = object
             }
             #expect(messages["listening"]?["herald.address"]?.contains("127.0.0.1") == true, "\(messages.keys)")
+            #expect(messages["request"]?["herald.request.id"] == "cli-json-1", "\(messages["request"] ?? [:])")
+            #expect(messages["request"]?["herald.response.status"] == "200")
         }
+        let badSwitch = try await ChildProcess.run(HeraldNodeProcess.binary, ["herald", "serve", "--port", "0", "--access-log", "maybe"])
+        #expect(badSwitch.output.contains("--access-log / HERALD_ACCESS_LOG: \"maybe\" is not a switch; use on or off"), "\(badSwitch.output)")
         let refused = try await ChildProcess.run(HeraldNodeProcess.binary, ["herald", "serve", "--port", "0", "--log-format", "xml"])
         #expect(refused.state != .running && refused.state != .exited(0))
         #expect(refused.output.contains("--log-format / HERALD_LOG_FORMAT: \"xml\" is not a format; use text or json"), "\(refused.output)")

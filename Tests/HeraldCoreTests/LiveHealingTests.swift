@@ -92,6 +92,7 @@ struct LiveHealingTests {
         fanOut.holdLive()
         try await finishCatchUp(stream, [topic])
         #expect(try await output(stream) { $0.closed })
+        #expect(try await output(stream) { $0.closeReason } == .backendUnavailable)
         #expect(try await output(stream) { $0.text.contains("event: herald.unavailable\ndata: {\"code\":\"backend_unavailable\"") })
         await fanOut.heal([topic], from: source, logger: logger)
     }
@@ -109,6 +110,7 @@ struct LiveHealingTests {
             try await Task.sleep(for: .milliseconds(50))  // closes are spread over one second of real time
         }
         #expect(try await output(failing) { $0.closed })
+        #expect(try await output(failing) { $0.closeReason } == .unhealed)
     }
 
     @Test("a history read that fails at first (command connections not back yet) is retried, and the stream stays open")

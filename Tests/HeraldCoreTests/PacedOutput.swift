@@ -49,14 +49,14 @@ final class PacedOutput: StreamOutput {
         }
     }
 
-    func close() {
+    func close(reason: StreamCloseReason) {
         closed = true
         session?.connectionClosed()
     }
 
     func closeSlowReader() {
         cutForNotReading = true
-        close()
+        close(reason: .slowReader)
     }
 
     /// The `data:` values the client received, in order.

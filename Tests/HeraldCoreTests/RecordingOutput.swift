@@ -7,6 +7,8 @@ final class RecordingOutput: StreamOutput {
     private(set) var flushes = 0
     private(set) var writes = 0
     private(set) var closed = false
+    /// Why the session closed the output, when it did.
+    private(set) var closeReason: StreamCloseReason?
     var session: StreamSession?
 
     func write(_ chunk: WireChunk) {
@@ -14,7 +16,8 @@ final class RecordingOutput: StreamOutput {
         written.writeImmutableBuffer(chunk.payload)
     }
     func flush() { flushes += 1 }
-    func close() {
+    func close(reason: StreamCloseReason) {
+        closeReason = reason
         closed = true
         session?.connectionClosed()
     }

@@ -122,6 +122,7 @@ struct StreamSessionTests {
         fanOut.dispatch([skipped])
         #expect(try await opened.closed)
         #expect(try await opened.read { session, _ in session.isClosed })
+        #expect(try await opened.read { _, output in output.closeReason } == .liveGap)
     }
 
     @Test("a closed session is unregistered and receives nothing more")

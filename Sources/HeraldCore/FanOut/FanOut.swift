@@ -83,10 +83,10 @@ public final class FanOut: Sendable {
 
     /// Closes the sessions that subscribe to any of `topics`, each at a random moment within `window`;
     /// their clients resume exactly from their cursors.
-    public func closeSessions(subscribedTo topics: Set<Topic>, spreadOver window: TimeAmount) {
+    public func closeSessions(subscribedTo topics: Set<Topic>, spreadOver window: TimeAmount, reason: StreamCloseReason) {
         guard !topics.isEmpty else { return }
         for bound in mailboxes.map(\.registry) {
-            bound.eventLoop.execute { bound.value.closeSessions(subscribedTo: topics, spreadOver: window) }
+            bound.eventLoop.execute { bound.value.closeSessions(subscribedTo: topics, spreadOver: window, reason: reason) }
         }
     }
 

@@ -177,9 +177,9 @@ final class LoopRegistry {
         held = nil
         if heldOverflowed {
             heldOverflowed = false
-            closeSoon(Array(sessions), within: .seconds(1))
+            closeSoon(Array(sessions), within: .seconds(1), reason: .unhealed)
         }
-        closeSessions(subscribedTo: unhealed, spreadOver: .seconds(1))
+        closeSessions(subscribedTo: unhealed, spreadOver: .seconds(1), reason: .unhealed)
         write(backfill)
         write(pending)
     }
@@ -206,20 +206,20 @@ final class LoopRegistry {
         guard !sessions.isEmpty else { return loop.makeSucceededVoidFuture() }
         let promise = loop.makePromise(of: Void.self)
         drainWaiters.append(promise)
-        closeSoon(Array(sessions), within: window)
+        closeSoon(Array(sessions), within: window, reason: .draining)
         return promise.futureResult
     }
 
-    func closeSessions(subscribedTo topics: Set<Topic>, spreadOver window: TimeAmount) {
+    func closeSessions(subscribedTo topics: Set<Topic>, spreadOver window: TimeAmount, reason: StreamCloseReason) {
         // A session on several of the topics appears more than once; closing it again does nothing.
-        closeSoon(topics.flatMap { byTopic[$0]?.list.map(\.session) ?? [] }, within: window)
+        closeSoon(topics.flatMap { byTopic[$0]?.list.map(\.session) ?? [] }, within: window, reason: reason)
     }
 
-    private func closeSoon(_ sessions: [StreamSession], within window: TimeAmount) {
+    private func closeSoon(_ sessions: [StreamSession], within window: TimeAmount, reason: StreamCloseReason) {
         let windowNanoseconds = max(window.nanoseconds, 1)
         for session in sessions {
             let delay = TimeAmount.nanoseconds(Int64.random(in: 0..<windowNanoseconds))
-            loop.assumeIsolated().scheduleTask(in: delay) { session.close() }
+            loop.assumeIsolated().scheduleTask(in: delay) { session.close(reason: reason) }
         }
     }
 

@@ -16,6 +16,6 @@ extension StreamSession {
             $0.writeStaticString("\n")
         })
         flushIfNeeded()
-        close()
+        close(reason: .tokenExpired)
     }
 }

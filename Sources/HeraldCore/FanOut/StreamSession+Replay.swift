@@ -54,7 +54,7 @@ extension StreamSession {
         guard phase == .replaying else {
             logger.info("closing a stream whose live events piled up while it read its history", metadata: [
                 LogKeys.topic: "\(topics[topicIndex])", LogKeys.bufferedLiveLimit: "\(bufferedLiveLimit)",
-            ])
+            ].merging(output.logMetadata) { $1 })
             return failCatchUp(HeraldError(.backendUnavailable, "live events arrived faster than this stream could catch up; reconnect to resume"))
         }
         output.closeSlowReader()
@@ -87,6 +87,7 @@ extension StreamSession {
             let id = cursor.encoded
             write(WireChunk { SSEEncoder.appendEvent(type: replayed.event.type, data: replayed.event.data, id: id, to: &$0) })
             hasSentID = true
+            eventsWritten += 1
             return
         }
         replay = nil

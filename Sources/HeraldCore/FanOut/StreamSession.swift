@@ -39,6 +39,8 @@ public final class StreamSession {
     var replayStallTimer: Scheduled<Void>?
     private var subscription: BrokerSubscription?
     var hasSentID = false
+    /// Events written to the connection (replayed and live), for its access log line.
+    public internal(set) var eventsWritten = 0
 
     // Bookkeeping of the loop registry: slot of this session in each topic's member list, and in the session list.
     var memberSlots: [Int]
@@ -110,7 +112,7 @@ public final class StreamSession {
         let notice = RetryNotice(code: error.code.description, message: error.message, retryAfterMilliseconds: output.unavailableRetryMilliseconds)
         write(WireChunk { notice.append(to: &$0) })
         flushIfNeeded()
-        close()
+        close(reason: .backendUnavailable)
     }
 
     /// Handles one live event of topic `topics[topicIndex]`: buffers it during catch-up, otherwise writes it
@@ -136,6 +138,7 @@ public final class StreamSession {
         }
         positions[topicIndex] = last.position
         hasSentID = true
+        eventsWritten += run.count
         write(merged)
     }
 
@@ -149,6 +152,7 @@ public final class StreamSession {
         }
         positions[topicIndex] = next
         hasSentID = true
+        eventsWritten += 1
         if topics.count == 1 {
             write(frame.complete)
         } else {
@@ -167,9 +171,9 @@ public final class StreamSession {
     }
 
     /// Closes the connection from the server side (shutdown, a gap on the live path, a failed catch-up).
-    public func close() {
+    public func close(reason: StreamCloseReason) {
         guard phase != .closed else { return }
-        output.close()
+        output.close(reason: reason)
     }
 
     /// Tells the session its connection is gone: unregisters it and releases its live interest.
@@ -208,10 +212,10 @@ public final class StreamSession {
                 LogKeys.topic: "\(topics[topicIndex])",
                 LogKeys.position: "\(expected)",
                 LogKeys.receivedPosition: "\(got)",
-            ]
+            ].merging(output.logMetadata) { $1 }
         )
         flushIfNeeded()
-        close()
+        close(reason: .liveGap)
     }
 }
 

@@ -41,6 +41,7 @@ enum EventsEndpoint {
         _ request: StreamRequest,
         openFor: Duration? = nil,
         head: HTTPRequestHead,
+        access: AccessLog.Request,
         context: ChannelHandlerContext,
         app: EdgeApplication,
         handlersToRemove: [any RemovableChannelHandler]
@@ -53,10 +54,13 @@ enum EventsEndpoint {
             chunked: chunked,
             responseHead: ResponseHead.bytes(
                 chunked: chunked, retry: app.configuration.retryInterval,
-                extraHeaders: app.configuration.cors?.responseHeaders(origin: head.headers.first(name: "origin")) ?? []
+                extraHeaders: [(RequestID.headerName, access.id)]
+                    + (app.configuration.cors?.responseHeaders(origin: head.headers.first(name: "origin")) ?? [])
             ),
             bufferLimit: app.configuration.slowClientBufferLimit,
-            app: app
+            app: app,
+            requestID: access.id,
+            opened: access.start
         )
         try pipeline.addHandler(output, position: .first)
         for handler in handlersToRemove { pipeline.removeHandler(handler, promise: nil) }

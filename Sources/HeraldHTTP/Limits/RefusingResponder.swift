@@ -23,7 +23,7 @@ final class RefusingResponder: ChannelInboundHandler {
         case .body:
             break
         case .end:
-            if isStream, RetryRefusal.respondIfTemporary(to: refusal, app: app, context: context) { return }
+            if isStream, RetryRefusal.respondIfTemporary(to: refusal, requestID: nil, app: app, context: context) { return }
             app.capacity.requestsRefused.add(1, ordering: .relaxed)
             ResponseWriter.write(error: refusal, keepAlive: false, context: context)
         }

@@ -24,16 +24,17 @@ enum RetryRefusal {
 
     /// Writes the complete response for `notice` through the HTTP encoder (so that CORS headers are added)
     /// and closes the connection once it is written.
-    static func write(_ notice: RetryNotice, context: ChannelHandlerContext) {
+    static func write(_ notice: RetryNotice, requestID: String? = nil, context: ChannelHandlerContext) {
         guard context.channel.isActive else { return }
         let body = notice.bytes
-        let headers = HTTPHeaders([
+        var headers = HTTPHeaders([
             ("content-type", "text/event-stream"),
             ("cache-control", "no-cache"),
             ("x-accel-buffering", "no"),
             ("content-length", "\(body.readableBytes)"),
             ("connection", "close"),
         ])
+        if let requestID { headers.add(name: RequestID.headerName, value: requestID) }
         let head = HTTPResponseHead(version: .http1_1, status: .ok, headers: headers)
         context.write(NIOAny(HTTPServerResponsePart.head(head)), promise: nil)
         context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(body))), promise: nil)
@@ -44,10 +45,10 @@ enum RetryRefusal {
 
     /// Answers a refused `GET /events` with the retry stream (counted in `app.capacity`) when the refusal is
     /// temporary, and returns true; returns false, writing nothing, for a permanent one.
-    static func respondIfTemporary(to error: any Error, app: EdgeApplication, context: ChannelHandlerContext) -> Bool {
+    static func respondIfTemporary(to error: any Error, requestID: String?, app: EdgeApplication, context: ChannelHandlerContext) -> Bool {
         guard let notice = notice(for: error, backoff: app.refusalBackoff) else { return false }
         app.capacity.streamsRefused.add(1, ordering: .relaxed)
-        write(notice, context: context)
+        write(notice, requestID: requestID, context: context)
         return true
     }
 }

@@ -20,6 +20,7 @@ final class EdgeApplication: Sendable {
     let opener: StreamOpener
     let configuration: EdgeConfiguration
     let logger: Logger
+    let accessLog: AccessLog
     let connectionLimits: ConnectionLimits
     let publishRateLimiter: PublishRateLimiter?
     /// Streams released because their peer vanished, for `/stats`.
@@ -43,6 +44,7 @@ final class EdgeApplication: Sendable {
         self.opener = StreamOpener(broker: broker)
         self.configuration = configuration
         self.logger = logger
+        self.accessLog = AccessLog(logger: logger, isEnabled: configuration.accessLog)
         self.connectionLimits = ConnectionLimits(maxTotal: configuration.maxConnections, maxPerAddress: configuration.maxConnectionsPerAddress)
         self.publishRateLimiter = configuration.publishRatePerAddress > 0 ? PublishRateLimiter(eventsPerSecond: configuration.publishRatePerAddress) : nil
         self.refusalBackoff = RefusalBackoff(base: configuration.unavailableRetry)

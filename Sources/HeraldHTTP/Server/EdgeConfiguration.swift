@@ -54,6 +54,8 @@ public struct EdgeConfiguration: Sendable {
     public var publishRatePerAddress = 0
     /// Largest `data` of one event, in bytes. why: one event is written to every subscriber of its topic.
     public var maxEventSize = 64 << 10
+    /// Whether each finished request and closed stream gets an access log line at info (`AccessLog`).
+    public var accessLog = true
     /// Cross-origin access for browsers; nil sends no CORS headers (same-origin pages only).
     public var cors: CORSPolicy?
     /// Publisher and subscriber auth; both off by default (anyone may publish, every topic is public).

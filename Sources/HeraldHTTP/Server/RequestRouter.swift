@@ -1,4 +1,5 @@
 import HeraldCore
+import Logging
 import NIOCore
 import NIOHTTP1
 
@@ -38,6 +39,8 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
     /// The HTTP handlers to remove when the connection becomes an event stream.
     private let httpHandlers: [any RemovableChannelHandler]
     private var state = State.idle
+    /// The request being answered, for its id and its access log line.
+    private var current: AccessLog.Request?
 
     init(app: EdgeApplication, listener: Listener, httpHandlers: [any RemovableChannelHandler]) {
         self.app = app
@@ -48,6 +51,7 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch (unwrapInboundIn(data), state) {
         case (.head(let head), .idle):
+            current = AccessLog.Request(head: head)
             do {
                 let (route, parameter) = try RouteTable.match(head, listener: listener)
                 if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > app.configuration.maxBodySize {
@@ -64,6 +68,7 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
                 return
             }
             state = .discarding  // why: drops the reference to `body` so appending does not copy it.
+            current?.bytesIn += part.readableBytes
             body.writeBuffer(&part)
             state = .receiving(head, route, parameter: parameter, body)
         case (.end, .receiving(let head, let route, let parameter, let body)):
@@ -154,7 +159,8 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
         guard context.channel.isActive else { return }
         do {
             state = .streaming
-            try EventsEndpoint.start(request, openFor: openFor, head: head, context: context, app: app, handlersToRemove: httpHandlers + [self])
+            let access = current ?? AccessLog.Request(head: head)
+            try EventsEndpoint.start(request, openFor: openFor, head: head, access: access, context: context, app: app, handlersToRemove: httpHandlers + [self])
         } catch {
             refuseStream(context: context, error: error, head: head)
         }
@@ -163,8 +169,11 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
     /// Answers a refused `GET /events` and closes: a temporary refusal (node shutting down, backend
     /// unavailable) as a retry stream a browser comes back from, a permanent one as its JSON error.
     private func refuseStream(context: ChannelHandlerContext, error: any Error, head: HTTPRequestHead) {
-        if RetryRefusal.respondIfTemporary(to: error, app: app, context: context) {
+        if RetryRefusal.respondIfTemporary(to: error, requestID: current?.id, app: app, context: context) {
             state = .discarding
+            if let current {
+                app.accessLog.streamClosed(id: current.id, topicCount: 0, opened: current.start, bytesOut: 0, events: 0, reason: .refused)
+            }
         } else {
             respond(context: context, error: error, keepAlive: head.isKeepAlive)
         }
@@ -201,17 +210,23 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
 
     private func respond(context: ChannelHandlerContext, error: any Error, keepAlive: Bool) {
         let response = HTTPErrorResponse(error)
+        let metadata: Logger.Metadata = [LogKeys.error: "\(error)", LogKeys.requestID: "\(current?.id ?? "-")"]
         if response.status == .internalServerError {
-            app.logger.error("request failed", metadata: ["error": "\(error)"])
+            app.logger.error("request failed", metadata: metadata)
         } else if response.status.code >= 500 {
-            app.logger.warning("request refused, backend not serving", metadata: ["error": "\(error)"])
+            app.logger.warning("request refused, backend not serving", metadata: metadata)
         }
         respond(context: context, response.response(), keepAlive: keepAlive)
     }
 
     private func respond(context: ChannelHandlerContext, _ response: EndpointResponse, keepAlive: Bool) {
         state = .idle
+        var response = response
+        let request = current
+        current = nil
+        if let request { response.headers.append((RequestID.headerName, request.id)) }
         // why: while shutting down, a load balancer must not reuse this connection for its next requests.
-        ResponseWriter.write(response, keepAlive: keepAlive && app.currentPhase == .serving, context: context)
+        let bytesOut = ResponseWriter.write(response, keepAlive: keepAlive && app.currentPhase == .serving, context: context)
+        if let request { app.accessLog.finished(request, status: response.status, bytesOut: bytesOut) }
     }
 }

@@ -37,15 +37,22 @@ final class SSEConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
     private let app: EdgeApplication
     private var logger: Logger { app.logger }
     private var closing = false
+    /// For the stream's log lines: its request id, when it was requested, the bytes written, why it closed.
+    private let requestID: String
+    private let opened: NIODeadline
+    private var bytesWritten = 0
+    private var closeReason: StreamCloseReason?
     /// The channel's writability, kept from its change events. why: asking the channel on every write
     /// (retain, pipeline lookup, atomic load) showed in the fan-out profile.
     private var writable = true
 
-    init(chunked: Bool, responseHead: ByteBuffer, bufferLimit: Int, app: EdgeApplication) {
+    init(chunked: Bool, responseHead: ByteBuffer, bufferLimit: Int, app: EdgeApplication, requestID: String, opened: NIODeadline) {
         self.chunked = chunked
         self.responseHead = responseHead
         self.bufferLimit = bufferLimit
         self.app = app
+        self.requestID = requestID
+        self.opened = opened
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -64,7 +71,13 @@ final class SSEConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
         catchUp = nil
         expiry?.cancel()
         expiry = nil
-        session?.connectionClosed()
+        if let session {
+            app.accessLog.streamClosed(
+                id: requestID, topicCount: session.topics.count, opened: opened, bytesOut: bytesWritten,
+                events: session.eventsWritten, reason: closeReason ?? .clientClosed
+            )
+            session.connectionClosed()
+        }
         session = nil
         context.fireChannelInactive()
     }
@@ -82,8 +95,11 @@ final class SSEConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
             let total = app.liveness.deadPeerReleased()
             logger.info("released the stream of a dead peer: it stopped acknowledging", metadata: [
                 LogKeys.peer: "\(context.remoteAddress.map { "\($0)" } ?? "?")", LogKeys.deadPeersReleased: "\(total)",
+                LogKeys.requestID: "\(requestID)",
             ])
+            closeReason = closeReason ?? .deadPeer
         }
+        closeReason = closeReason ?? .connectionError
         context.close(promise: nil)
     }
 
@@ -93,6 +109,7 @@ final class SSEConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
         guard let context, !closing else { return }
         if let head = responseHead {
             responseHead = nil
+            bytesWritten += head.readableBytes
             context.write(wrapOutboundOut(head), promise: nil)
         }
         let bytes = chunked ? chunk.chunked : chunk.payload
@@ -101,7 +118,12 @@ final class SSEConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
         if isLive, !writable, let queued = queuedBytes(context), queued + bytes.readableBytes > bufferLimit {
             return closeSlowReader()
         }
+        bytesWritten += bytes.readableBytes
         context.write(wrapOutboundOut(bytes), promise: nil)
+    }
+
+    var logMetadata: Logger.Metadata {
+        [LogKeys.requestID: "\(requestID)"]
     }
 
     var isWritable: Bool {
@@ -127,9 +149,9 @@ final class SSEConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
         let total = Self.slowReadersCut.add(1, ordering: .relaxed).newValue
         logger.info("closing stream of a client that does not read", metadata: [
             LogKeys.bytesQueued: "\(queuedBytes(context) ?? -1)", LogKeys.slowReadersCut: "\(total)",
-            LogKeys.streamLive: "\(isLive)",
+            LogKeys.streamLive: "\(isLive)", LogKeys.requestID: "\(requestID)",
         ])
-        close()
+        close(reason: .slowReader)
     }
 
     private func queuedBytes(_ context: ChannelHandlerContext) -> Int? {
@@ -142,9 +164,10 @@ final class SSEConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
 
     /// Ends the response (the last chunk) and closes once it is written; a client that does not read is
     /// cut off at once instead.
-    func close() {
+    func close(reason: StreamCloseReason) {
         guard let context, !closing else { return }
         closing = true
+        closeReason = closeReason ?? reason
         guard writable, responseHead == nil else {
             context.close(promise: nil)
             return
