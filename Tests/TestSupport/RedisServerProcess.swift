@@ -21,6 +21,7 @@ package final class RedisServerProcess: Sendable {
     package let port: Int
     private let executable: URL
     private let appendOnlyDirectory: String?
+    private let extraArguments: [String]
     private let process: Mutex<pid_t?>
 
     /// `redis://127.0.0.1:<port>`.
@@ -38,31 +39,34 @@ package final class RedisServerProcess: Sendable {
         Self.findExecutable() != nil
     }
 
-    private init(port: Int, executable: URL, appendOnlyDirectory: String?, process: pid_t) {
+    private init(port: Int, executable: URL, appendOnlyDirectory: String?, extraArguments: [String], process: pid_t) {
         self.port = port
         self.executable = executable
         self.appendOnlyDirectory = appendOnlyDirectory
+        self.extraArguments = extraArguments
         self.process = Mutex(process)
     }
 
     deinit {
         self.process.withLock { pid in
             if let pid {
-                kill(pid, SIGKILL)
+                Foundation.kill(pid, SIGKILL)
                 _ = ChildProcess.waitForExit(pid, timeout: 5)
             }
         }
     }
 
-    /// Starts a server on a free port; throws a clear error if `redis-server` is
-    /// missing or never answers `PING` within 5 s.
-    package static func start(appendOnlyDirectory: String? = nil) async throws -> RedisServerProcess {
+    /// Starts a server on a free port, with `extraArguments` (such as `--cluster-enabled yes`) after the
+    /// defaults; throws a clear error if `redis-server` is missing or never answers `PING` within 5 s.
+    package static func start(appendOnlyDirectory: String? = nil, extraArguments: [String] = []) async throws -> RedisServerProcess {
         // why: a child started while another test's port probe is open inherits that socket and keeps the port
         // bound, so a parallel start then fails with EADDRINUSE; starting one server at a time avoids it.
-        try await StartGate.shared.serialized { try await startUnserialized(appendOnlyDirectory: appendOnlyDirectory) }
+        try await StartGate.shared.serialized {
+            try await startUnserialized(appendOnlyDirectory: appendOnlyDirectory, extraArguments: extraArguments)
+        }
     }
 
-    private static func startUnserialized(appendOnlyDirectory: String?) async throws -> RedisServerProcess {
+    private static func startUnserialized(appendOnlyDirectory: String?, extraArguments: [String]) async throws -> RedisServerProcess {
         guard let executable = Self.findExecutable() else {
             throw StartError(description: "redis-server is not on PATH; install it (apt-get install redis-server)")
         }
@@ -72,8 +76,8 @@ package final class RedisServerProcess: Sendable {
         for _ in 0..<5 {
             let port = try await LoopbackPort.freeUngated()
             do {
-                let process = try await Self.launch(executable: executable, port: port, appendOnlyDirectory: appendOnlyDirectory)
-                return RedisServerProcess(port: port, executable: executable, appendOnlyDirectory: appendOnlyDirectory, process: process)
+                let process = try await Self.launch(executable: executable, port: port, appendOnlyDirectory: appendOnlyDirectory, extraArguments: extraArguments)
+                return RedisServerProcess(port: port, executable: executable, appendOnlyDirectory: appendOnlyDirectory, extraArguments: extraArguments, process: process)
             } catch {
                 failures.append("\(error)")
             }
@@ -93,11 +97,22 @@ package final class RedisServerProcess: Sendable {
         ChildProcess.terminate(pid)
     }
 
+    /// Kills the server at once (SIGKILL): a crash: nothing is flushed, no client is told.
+    package func crash() {
+        let pid = self.process.withLock { pid in
+            defer { pid = nil }
+            return pid
+        }
+        guard let pid else { return }
+        Foundation.kill(pid, SIGKILL)
+        _ = ChildProcess.waitForExit(pid, timeout: 5)
+    }
+
     /// Stops the server (if it runs) and starts it again on the same port; its data is lost unless it was
     /// started with an `appendOnlyDirectory`.
     package func restart() async throws {
         self.stop()
-        let process = try await Self.launch(executable: self.executable, port: self.port, appendOnlyDirectory: self.appendOnlyDirectory)
+        let process = try await Self.launch(executable: self.executable, port: self.port, appendOnlyDirectory: self.appendOnlyDirectory, extraArguments: self.extraArguments)
         self.process.withLock { $0 = process }
     }
 
@@ -114,12 +129,12 @@ package final class RedisServerProcess: Sendable {
         return nil
     }
 
-    private static func launch(executable: URL, port: Int, appendOnlyDirectory: String?) async throws -> pid_t {
+    private static func launch(executable: URL, port: Int, appendOnlyDirectory: String?, extraArguments: [String]) async throws -> pid_t {
         let persistence = appendOnlyDirectory.map { ["--appendonly", "yes", "--appendfsync", "always", "--dir", $0] }
             ?? ["--appendonly", "no"]
         let arguments = [executable.path, "--port", "\(port)", "--bind", "127.0.0.1", "--save", ""] + persistence + [
             "--protected-mode", "no",
-        ]
+        ] + extraArguments
         let logPath = FileManager.default.temporaryDirectory.appendingPathComponent("redis-test-\(port).log").path
         defer { try? FileManager.default.removeItem(atPath: logPath) }
         let pid = try ChildProcess.spawn(executable.path, arguments, logPath: logPath)
