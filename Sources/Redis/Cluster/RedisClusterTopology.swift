@@ -4,7 +4,7 @@
 /// Built from `CLUSTER SHARDS` (Redis 7) or, where that is missing, `CLUSTER SLOTS`
 /// (`RedisClusterTopology+Parsing.swift`). A shard whose master is not online has no `master`: commands for
 /// its slots cannot be served until the cluster promotes a replica.
-public struct RedisClusterTopology: Sendable, Equatable {
+public struct RedisClusterTopology: Sendable, Equatable, CustomStringConvertible {
     /// A cluster node's address (and id, when the reply gave it).
     public struct Node: Hashable, Sendable, CustomStringConvertible {
         public var host: String
@@ -18,6 +18,9 @@ public struct RedisClusterTopology: Sendable, Equatable {
         }
 
         public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+
+        /// The node without its id: what identifies a connection.
+        public var address: Node { Node(host: host, port: port) }
     }
 
     /// A master with its replicas and the slot ranges they serve.
@@ -65,6 +68,14 @@ public struct RedisClusterTopology: Sendable, Equatable {
         guard (0..<RedisHashSlot.count).contains(slot) else { return nil }
         let owner = owners[slot]
         return owner == Self.unowned ? nil : Int(owner)
+    }
+
+    /// The shards, one line each: `master (replicas) slots`.
+    public var description: String {
+        shards.map { shard in
+            let slots = shard.slots.map { "\($0.lowerBound)-\($0.upperBound)" }.joined(separator: ",")
+            return "\(shard.master?.description ?? "no master") (\(shard.replicas.map(\.description).joined(separator: " "))) \(slots)"
+        }.joined(separator: "; ")
     }
 
     /// The slot ranges no shard serves, in order; empty when the cluster covers every slot.

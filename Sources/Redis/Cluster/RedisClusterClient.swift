@@ -1,0 +1,320 @@
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Synchronization
+
+/// A Redis Cluster client: sends each pipeline to the master that serves its slot, follows `MOVED` (reading
+/// the slot map again) and `ASK` (`ASKING`, then the command once on the importing node), retries `TRYAGAIN`,
+/// and keeps one ``RedisClient`` (a small pool of pipelined connections) per master.
+///
+/// The slot map is read from the seeds by ``discoverTopology()`` (call it at startup: it names what is wrong
+/// with a seed that is not a cluster, or a cluster with uncovered slots), then again on a schedule, after
+/// every `MOVED`, and every half second while a master cannot be reached (failover). `run()` keeps the
+/// masters' connections until graceful shutdown. Like ``RedisClient``, `send` never waits for a connection:
+/// a slot whose master is unreachable or unknown fails at once with ``RedisError/Code/connectionUnavailable``;
+/// error replies other than redirections (`CLUSTERDOWN`, a script error) are returned, not thrown.
+public final class RedisClusterClient: Service, Sendable {
+    private struct NodeEntry: Sendable {
+        let client: RedisClient
+        let started: NIODeadline
+        /// Completed to stop the node's connections (it is no longer a master).
+        let stop: EventLoopPromise<Void>
+    }
+
+    private struct State: Sendable {
+        var topology: RedisClusterTopology?
+        /// Keyed by address (`Node.address`: no id).
+        var masters: [RedisClusterTopology.Node: NodeEntry] = [:]
+        /// The slot map read in progress, which later callers wait for instead of reading it again.
+        var refresh: EventLoopFuture<Void>?
+    }
+
+    private let configuration: RedisClusterConfiguration
+    private let eventLoopGroup: any EventLoopGroup
+    private let logger: Logger
+    private let state = Mutex(State())
+    private let newNodes: AsyncStream<NodeEntry>
+    private let newNodesSink: AsyncStream<NodeEntry>.Continuation
+
+    /// Creates a client; nothing connects until ``discoverTopology()`` or ``run()``.
+    public init(configuration: RedisClusterConfiguration, eventLoopGroup: any EventLoopGroup, logger: Logger) {
+        self.configuration = configuration
+        self.eventLoopGroup = eventLoopGroup
+        self.logger = logger
+        (newNodes, newNodesSink) = AsyncStream.makeStream(of: NodeEntry.self)
+    }
+
+    /// The slot map in use, once read.
+    public var topology: RedisClusterTopology? {
+        state.withLock { $0.topology }
+    }
+
+    /// `true` when every slot has a master with an open connection.
+    public var isConnected: Bool {
+        state.withLock { state in
+            guard let topology = state.topology, topology.uncoveredSlots.isEmpty else { return false }
+            return topology.shards.allSatisfy { shard in shard.master.flatMap { state.masters[$0.address]?.client.isConnected } ?? false }
+        }
+    }
+
+    // MARK: Sending
+
+    /// Sends `commands` as one pipeline to the master of `slot` and returns their replies in order, each
+    /// redirection followed.
+    public func send(_ commands: [RedisCommand], slot: Int) async throws -> [RESPValue] {
+        let replies = try await connected(master(ofSlot: slot)).send(commands)
+        return try await followUp(commands, replies: replies, slot: slot)
+    }
+
+    /// `send(_:slot:)` for callers on an event loop: with no redirection (the usual case) the replies come
+    /// back on `eventLoop` with no task, as ``RedisClient/send(_:preferring:)`` does.
+    public func send(_ commands: [RedisCommand], slot: Int, preferring eventLoop: any EventLoop) -> EventLoopFuture<[RESPValue]> {
+        let client: RedisClient
+        do {
+            client = try master(ofSlot: slot)
+        } catch {
+            return eventLoop.makeFailedFuture(error)
+        }
+        guard client.isConnected || !isStarting(client) else {
+            return eventLoop.makeFutureWithTask { try await self.send(commands, slot: slot) }
+        }
+        return client.send(commands, preferring: eventLoop).flatMap { replies in
+            guard replies.contains(where: Self.needsFollowUp) else { return eventLoop.makeSucceededFuture(replies) }
+            return eventLoop.makeFutureWithTask { try await self.followUp(commands, replies: replies, slot: slot) }
+        }
+    }
+
+    private static func needsFollowUp(_ reply: RESPValue) -> Bool {
+        reply.redirection != nil || reply.errorPrefix == "TRYAGAIN"
+    }
+
+    /// Sends again, where they must go, the commands whose replies are redirections or `TRYAGAIN`.
+    private func followUp(_ commands: [RedisCommand], replies: [RESPValue], slot: Int) async throws -> [RESPValue] {
+        var replies = replies
+        var redirections = 0
+        var tryAgains = 0
+        while true {
+            let pending = replies.indices.filter { Self.needsFollowUp(replies[$0]) }
+            guard !pending.isEmpty else { return replies }
+            if pending.contains(where: { replies[$0].redirection?.kind == .moved }) {
+                redirections += 1
+                guard redirections <= configuration.maxRedirections else { return replies }
+                await refreshTopology()
+            }
+            if pending.contains(where: { replies[$0].errorPrefix == "TRYAGAIN" }) {
+                tryAgains += 1
+                guard tryAgains <= configuration.maxTryAgain else { return replies }
+                try await Task.sleep(for: .nanoseconds(configuration.tryAgainPause.nanoseconds))
+            }
+            for index in pending {
+                let redirection = replies[index].redirection
+                if let redirection, redirection.kind == .ask {
+                    redirections += 1
+                    guard redirections <= configuration.maxRedirections else { return replies }
+                    let node = RedisClusterTopology.Node(host: redirection.host, port: redirection.port)
+                    let answers = try await connected(client(of: node)).send([RedisCommand("ASKING"), commands[index]])
+                    replies[index] = answers[1]
+                } else {
+                    // MOVED (the map was just read again) or TRYAGAIN: the slot's master as the map has it now.
+                    replies[index] = try await connected(master(ofSlot: redirection?.slot ?? slot)).send([commands[index]])[0]
+                }
+            }
+        }
+    }
+
+    /// `client`, once connected when it was started within the connect timeout (a new master, a redirection
+    /// target). why: a node whose connections the map read just started is not down; waiting for them beats
+    /// failing a command it can serve. A node that has had its chance fails at once, as ``RedisClient`` does.
+    private func connected(_ client: RedisClient) async throws -> RedisClient {
+        if !client.isConnected, isStarting(client) {
+            try await client.waitUntilConnected(timeout: .nanoseconds(configuration.node.connectTimeout.nanoseconds))
+        }
+        return client
+    }
+
+    private func isStarting(_ client: RedisClient) -> Bool {
+        state.withLock { state in
+            state.masters.values.first { $0.client === client }.map { .now() - $0.started < configuration.node.connectTimeout } ?? true
+        }
+    }
+
+    /// The client of the master that serves `slot`.
+    private func master(ofSlot slot: Int) throws(RedisError) -> RedisClient {
+        let found: Result<RedisClient, RedisError> = state.withLock { state in
+            guard let topology = state.topology else {
+                return .failure(RedisError(.connectionUnavailable, message: "the Redis Cluster slot map has not been read yet"))
+            }
+            guard let master = topology.shard(forSlot: slot)?.master, let entry = state.masters[master.address] else {
+                return .failure(RedisError(.connectionUnavailable, message: "no Redis Cluster master serves slot \(slot) right now"))
+            }
+            return .success(entry.client)
+        }
+        return try found.get()
+    }
+
+    /// The client of `node`, started if it is not known yet (an `ASK` target the map does not show yet).
+    private func client(of node: RedisClusterTopology.Node) -> RedisClient {
+        state.withLock { state in startClientLocked(node, in: &state) }
+    }
+
+    private func startClientLocked(_ node: RedisClusterTopology.Node, in state: inout State) -> RedisClient {
+        let key = node.address
+        if let entry = state.masters[key] { return entry.client }
+        let entry = NodeEntry(
+            client: RedisClient(configuration: configuration.configuration(of: key), eventLoopGroup: eventLoopGroup, logger: logger),
+            started: .now(),
+            stop: eventLoopGroup.any().makePromise(of: Void.self)
+        )
+        state.masters[key] = entry
+        newNodesSink.yield(entry)
+        return entry.client
+    }
+
+    // MARK: The slot map
+
+    /// Reads the slot map from the known nodes (the seeds at first), without applying it. Throws
+    /// ``RedisError/Code/invalidConfiguration`` when a seed answers but is not a cluster node, or the cluster
+    /// leaves slots uncovered, and ``RedisError/Code/connectionUnavailable`` when no node answers.
+    public func discoverTopology() async throws -> RedisClusterTopology {
+        try configuration.validate()
+        var failures: [String] = []
+        for address in candidateAddresses() {
+            do {
+                let connection = try await RedisConnection.connect(
+                    configuration: configuration.configuration(of: address), eventLoop: eventLoopGroup.any(), logger: logger
+                )
+                let topology: RedisClusterTopology
+                do {
+                    topology = try await Self.readTopology(from: connection, address: address)
+                    await connection.close()
+                } catch {
+                    await connection.close()
+                    throw error
+                }
+                let uncovered = topology.uncoveredSlots
+                guard uncovered.isEmpty else {
+                    let ranges = uncovered.prefix(3).map { "\($0.lowerBound)-\($0.upperBound)" }.joined(separator: ", ")
+                    throw RedisError(.invalidConfiguration, message: "the Redis Cluster of \(address) leaves \(uncovered.reduce(0) { $0 + $1.count }) hash slots without a node (\(ranges)); assign every slot (redis-cli --cluster fix)")
+                }
+                return topology
+            } catch let error as RedisError where error.code == .invalidConfiguration {
+                throw error
+            } catch {
+                failures.append("\(address): \(error)")
+            }
+        }
+        throw RedisError(.connectionUnavailable, message: "no Redis Cluster node answered: \(failures.joined(separator: "; "))")
+    }
+
+    private static func readTopology(from connection: RedisConnection, address: RedisClusterTopology.Node) async throws -> RedisClusterTopology {
+        let shards = try await connection.send(RedisCommand("CLUSTER", "SHARDS"))
+        guard case .error(let message) = shards else { return try RedisClusterTopology.fromClusterShards(shards) }
+        if message.contains("cluster support disabled") {
+            throw RedisError(.invalidConfiguration, message: "\(address) is not a Redis Cluster node (cluster support is disabled there); give cluster nodes, or use a standalone Redis URL")
+        }
+        // why: CLUSTER SHARDS exists from Redis 7.0; older servers answer an unknown subcommand.
+        let slots = try await connection.send(RedisCommand("CLUSTER", "SLOTS"))
+        if case .error(let message) = slots {
+            throw RedisError(.server, message: "\(address) answered CLUSTER SLOTS with: \(message)")
+        }
+        return try RedisClusterTopology.fromClusterSlots(slots)
+    }
+
+    /// The masters and replicas of the map in use, then the seeds.
+    private func candidateAddresses() -> [RedisClusterTopology.Node] {
+        let known = state.withLock { state in
+            state.topology?.shards.flatMap { [$0.master].compactMap { $0 } + $0.replicas } ?? []
+        }
+        let seeds = configuration.seeds.map { RedisClusterTopology.Node(host: $0.host, port: $0.port) }
+        var seen = Set<RedisClusterTopology.Node>()
+        return (known.map(\.address) + seeds).filter { seen.insert($0).inserted }
+    }
+
+    /// Reads the slot map again and starts (or stops) the masters' connections to match; concurrent callers
+    /// share one read. A failed read keeps the map in use.
+    public func refreshTopology() async {
+        let promise = eventLoopGroup.any().makePromise(of: Void.self)
+        let running: EventLoopFuture<Void>? = state.withLock { state in
+            if let running = state.refresh { return running }
+            state.refresh = promise.futureResult
+            return nil
+        }
+        if let running {
+            promise.succeed()
+            try? await running.get()
+            return
+        }
+        do {
+            apply(try await discoverTopology())
+        } catch {
+            logger.warning("cannot read the redis cluster slot map", metadata: [RedisMetadataKey.error: "\(error)"])
+        }
+        state.withLock { $0.refresh = nil }
+        promise.succeed()
+    }
+
+    /// Uses `topology`: starts connections to new masters, stops those to nodes that are no longer masters.
+    public func apply(_ topology: RedisClusterTopology) {
+        let stopped: [NodeEntry] = state.withLock { state in
+            let previous = state.topology
+            state.topology = topology
+            let masters = Set(topology.shards.compactMap(\.master?.address))
+            for master in masters { _ = startClientLocked(master, in: &state) }
+            let gone = state.masters.keys.filter { !masters.contains($0) }
+            if previous != topology {
+                logger.info("redis cluster slot map", metadata: [
+                    RedisMetadataKey.server: "\(masters.map(\.description).sorted().joined(separator: ","))",
+                ])
+            }
+            return gone.compactMap { state.masters.removeValue(forKey: $0) }
+        }
+        for entry in stopped { entry.stop.succeed() }
+    }
+
+    // MARK: Service
+
+    /// Reads the slot map (unless ``apply(_:)`` or ``discoverTopology()`` did), keeps the masters' connections,
+    /// and reads the map again on schedule, until graceful shutdown.
+    public func run() async throws {
+        try configuration.validate()
+        await cancelWhenGracefulShutdown {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await self.refreshOnSchedule() }
+                for await entry in self.newNodes {
+                    group.addTask { await Self.runNode(entry) }
+                }
+            }
+        }
+        let entries = state.withLock { state in
+            defer { state.masters = [:] }
+            return Array(state.masters.values)
+        }
+        for entry in entries { entry.stop.succeed() }
+    }
+
+    private func refreshOnSchedule() async {
+        if topology == nil { await refreshTopology() }
+        while !Task.isCancelled {
+            let interval = isConnected ? configuration.refreshInterval : configuration.degradedRefreshInterval
+            do {
+                try await Task.sleep(for: .nanoseconds(interval.nanoseconds))
+            } catch {
+                return
+            }
+            await refreshTopology()
+        }
+    }
+
+    /// Runs a node's connections until it is stopped or the client shuts down.
+    private static func runNode(_ entry: NodeEntry) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await entry.client.run() }
+            group.addTask {
+                // why: waiting on a future ignores cancellation; completing it is what ends the wait on shutdown.
+                await withTaskCancellationHandler { try? await entry.stop.futureResult.get() } onCancel: { entry.stop.succeed() }
+            }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+}
