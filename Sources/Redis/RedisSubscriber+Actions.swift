@@ -23,7 +23,7 @@ extension RedisSubscriber {
                         waiters[id] = state.waiters.removeValue(forKey: id)
                     }
                     state.waiters.shrinkIfMostlyEmpty()
-                case .sendSubscribe, .sendUnsubscribe, .notifyResubscribed:
+                case .sendSubscribe, .sendUnsubscribe, .notifyResubscribed, .notifyDropped:
                     break
                 }
             }
@@ -62,6 +62,8 @@ extension RedisSubscriber {
                     metadata: [RedisMetadataKey.channelCount: "\(channels.count)"]
                 )
                 self.onResubscribed(channels)
+            case .notifyDropped(let channel):
+                self.onServerUnsubscribed?(channel)
             }
         }
         guard !commands.isEmpty, let connection = effects.connection else {

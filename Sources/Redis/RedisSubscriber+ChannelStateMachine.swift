@@ -35,6 +35,8 @@ extension RedisSubscriber {
             case succeedWaiters([WaiterID])
             case failWaiters([WaiterID], Failure)
             case notifyResubscribed([String])
+            /// Redis dropped the channel and the owner places it elsewhere (`dropByServer`).
+            case notifyDropped(String)
         }
 
         /// What Redis knows about a channel on the current connection.
@@ -163,6 +165,19 @@ extension RedisSubscriber {
             channel.remote = .unsubscribed
             channel.notifyWhenConfirmed = channel.confirmed > 0
             return self.settle(name, channel)
+        }
+
+        /// Redis dropped the subscription on its own and the owner subscribes elsewhere (a cluster slot moved
+        /// to another shard): the channel and its subscribers are forgotten here, and the owner is told.
+        mutating func dropByServer(_ name: String) -> [Action] {
+            guard case .connected = self.connection, let channel = self.channels[name], channel.remote == .subscribed else {
+                return []
+            }
+            var actions: [Action] = [.notifyDropped(name)]
+            if !channel.waiters.isEmpty { actions.insert(.failWaiters(channel.waiters, .refused("the channel moved to another shard")), at: 0) }
+            self.channels[name] = nil
+            self.channels.shrinkIfMostlyEmpty()
+            return actions
         }
 
         // MARK: Connection events

@@ -35,6 +35,7 @@ public final class RedisSubscriber: Service, Sendable {
     let onMessages: @Sendable ([RedisPubSubMessage]) -> Void
     let onResubscribed: @Sendable ([String]) -> Void
     let onConnectionLost: @Sendable () -> Void
+    let onServerUnsubscribed: (@Sendable (String) -> Void)?
     let state = Mutex(State())
 
     /// Creates a subscriber; nothing connects until ``run()``.
@@ -47,13 +48,17 @@ public final class RedisSubscriber: Service, Sendable {
     ///     Redis dropped a subscription and it was renewed.
     ///   - onConnectionLost: called when an established connection closed, before
     ///     reconnecting: from then on messages are missed until `onResubscribed`.
+    ///   - onServerUnsubscribed: when set, a channel Redis drops on its own (its cluster slot moved) is
+    ///     forgotten here and handed to this closure, whose owner subscribes it on the new shard; when nil,
+    ///     it is subscribed again on this connection and reported through `onResubscribed`.
     public init(
         configuration: RedisConfiguration,
         eventLoopGroup: any EventLoopGroup,
         logger: Logger,
         onMessages: @escaping @Sendable ([RedisPubSubMessage]) -> Void,
         onResubscribed: @escaping @Sendable ([String]) -> Void = { _ in },
-        onConnectionLost: @escaping @Sendable () -> Void = {}
+        onConnectionLost: @escaping @Sendable () -> Void = {},
+        onServerUnsubscribed: (@Sendable (String) -> Void)? = nil
     ) {
         self.configuration = configuration
         self.eventLoop = eventLoopGroup.next()
@@ -61,6 +66,7 @@ public final class RedisSubscriber: Service, Sendable {
         self.onMessages = onMessages
         self.onResubscribed = onResubscribed
         self.onConnectionLost = onConnectionLost
+        self.onServerUnsubscribed = onServerUnsubscribed
     }
 
     /// `true` while the subscriber connection is open.
@@ -206,7 +212,7 @@ public final class RedisSubscriber: Service, Sendable {
             onServerUnsubscribe: { [weak self] channel in
                 self?.drive { state in
                     guard state.generation == generation else { return [] }
-                    return state.machine.serverUnsubscribed(channel)
+                    return self?.onServerUnsubscribed == nil ? state.machine.serverUnsubscribed(channel) : state.machine.dropByServer(channel)
                 }
             }
         )

@@ -162,6 +162,20 @@ struct ChannelStateMachineTests {
         #expect(machine.serverUnsubscribed("unknown") == [])
     }
 
+    @Test("A channel Redis drops for another shard is forgotten and handed to the owner, not re-subscribed")
+    func dropByServer() {
+        var machine = self.connectedMachine()
+        _ = machine.subscribe("c", waiter: 1)
+        _ = machine.subscribe("c", waiter: 2)
+        _ = machine.subscribeConfirmed("c")
+        #expect(machine.dropByServer("c") == [.notifyDropped("c")])
+        #expect(machine.subscriberCount("c") == 0 && machine.channelCount == 0)
+        #expect(machine.dropByServer("c") == [], "reported once")
+        _ = machine.subscribe("d", waiter: 3)
+        #expect(machine.dropByServer("d") == [], "a channel not yet confirmed is not dropped")
+        #expect(machine.unsubscribe("c") == [], "unsubscribing a dropped channel sends nothing")
+    }
+
     @Test("A refused SSUBSCRIBE fails its waiters with Redis' message")
     func refusedSubscribe() {
         var machine = self.connectedMachine()

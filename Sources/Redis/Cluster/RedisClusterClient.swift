@@ -27,6 +27,7 @@ public final class RedisClusterClient: Service, Sendable {
         var masters: [RedisClusterTopology.Node: NodeEntry] = [:]
         /// The slot map read in progress, which later callers wait for instead of reading it again.
         var refresh: EventLoopFuture<Void>?
+        var observers: [@Sendable (RedisClusterTopology) -> Void] = []
     }
 
     private let configuration: RedisClusterConfiguration
@@ -253,22 +254,30 @@ public final class RedisClusterClient: Service, Sendable {
         promise.succeed()
     }
 
-    /// Uses `topology`: starts connections to new masters, stops those to nodes that are no longer masters.
+    /// Calls `observer` with every slot map that differs from the one before (not with the current one).
+    public func observeTopology(_ observer: @escaping @Sendable (RedisClusterTopology) -> Void) {
+        state.withLock { $0.observers.append(observer) }
+    }
+
+    /// Uses `topology`: starts connections to new masters, stops those to nodes that are no longer masters,
+    /// and tells the observers when it changed.
     public func apply(_ topology: RedisClusterTopology) {
-        let stopped: [NodeEntry] = state.withLock { state in
+        let (stopped, observers): ([NodeEntry], [@Sendable (RedisClusterTopology) -> Void]) = state.withLock { state in
             let previous = state.topology
             state.topology = topology
             let masters = Set(topology.shards.compactMap(\.master?.address))
             for master in masters { _ = startClientLocked(master, in: &state) }
             let gone = state.masters.keys.filter { !masters.contains($0) }
-            if previous != topology {
+            let changed = previous.map { !$0.hasSameOwners(as: topology) } ?? true
+            if changed {
                 logger.info("redis cluster slot map", metadata: [
                     RedisMetadataKey.server: "\(masters.map(\.description).sorted().joined(separator: ","))",
                 ])
             }
-            return gone.compactMap { state.masters.removeValue(forKey: $0) }
+            return (gone.compactMap { state.masters.removeValue(forKey: $0) }, changed ? state.observers : [])
         }
         for entry in stopped { entry.stop.succeed() }
+        for observer in observers { observer(topology) }
     }
 
     // MARK: Service

@@ -78,6 +78,11 @@ public struct RedisClusterTopology: Sendable, Equatable, CustomStringConvertible
         }.joined(separator: "; ")
     }
 
+    /// Whether every slot has the same master (by address) in both maps, whatever the order of their shards.
+    public func hasSameOwners(as other: RedisClusterTopology) -> Bool {
+        (0..<RedisHashSlot.count).allSatisfy { shard(forSlot: $0)?.master?.address == other.shard(forSlot: $0)?.master?.address }
+    }
+
     /// The slot ranges no shard serves, in order; empty when the cluster covers every slot.
     public var uncoveredSlots: [ClosedRange<Int>] {
         var ranges: [ClosedRange<Int>] = []

@@ -1,0 +1,255 @@
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Synchronization
+
+/// Sharded pub/sub on a Redis Cluster: one ``RedisSubscriber`` (one `SSUBSCRIBE` connection) per master, each
+/// channel subscribed on the master of its slot, shared by every local subscriber of the channel.
+///
+/// A channel has to move when its slot does: when Redis drops it (`sunsubscribe` after a slot migration),
+/// when the slot map shows another master for it (failover, resharding), or when its shard's connection is
+/// lost. Each time, `onInterrupted` names the channels whose messages may be missed from then on, the
+/// channels are subscribed on their slot's master as the map has it now (the map is read again first), and
+/// `onRestored` names them once they are subscribed again: the events published between the two are to be
+/// read from history (healing). Other shards' channels are not affected.
+public final class RedisClusterSubscriber: Service, Sendable {
+    private struct Shard: Sendable {
+        let subscriber: RedisSubscriber
+        let started: NIODeadline
+        /// Completed to stop the shard's connection (its node is no longer a master).
+        let stop: EventLoopPromise<Void>
+    }
+
+    private struct State: Sendable {
+        /// Local subscribers per channel.
+        var counts: [String: Int] = [:]
+        /// Where each channel with subscribers is subscribed (by node address).
+        var placement: [String: RedisClusterTopology.Node] = [:]
+        var shards: [RedisClusterTopology.Node: Shard] = [:]
+    }
+
+    private let cluster: RedisClusterClient
+    private let configuration: RedisClusterConfiguration
+    private let eventLoopGroup: any EventLoopGroup
+    private let logger: Logger
+    private let onMessages: @Sendable ([RedisPubSubMessage]) -> Void
+    private let onInterrupted: @Sendable ([String]) -> Void
+    private let onRestored: @Sendable ([String]) -> Void
+    private let state = Mutex(State())
+    private let newShards: AsyncStream<Shard>
+    private let newShardsSink: AsyncStream<Shard>.Continuation
+
+    /// Creates a subscriber that finds masters through `cluster`; nothing connects until ``run()``.
+    /// - Parameters:
+    ///   - onMessages: every message of one read batch of one shard, in arrival order, on that shard's loop.
+    ///   - onInterrupted: channels whose messages may be missed from now on (hold their live delivery).
+    ///   - onRestored: channels subscribed again after an interruption (heal them from history).
+    public init(
+        cluster: RedisClusterClient,
+        configuration: RedisClusterConfiguration,
+        eventLoopGroup: any EventLoopGroup,
+        logger: Logger,
+        onMessages: @escaping @Sendable ([RedisPubSubMessage]) -> Void,
+        onInterrupted: @escaping @Sendable ([String]) -> Void = { _ in },
+        onRestored: @escaping @Sendable ([String]) -> Void = { _ in }
+    ) {
+        self.cluster = cluster
+        self.configuration = configuration
+        self.eventLoopGroup = eventLoopGroup
+        self.logger = logger
+        self.onMessages = onMessages
+        self.onInterrupted = onInterrupted
+        self.onRestored = onRestored
+        (newShards, newShardsSink) = AsyncStream.makeStream(of: Shard.self)
+        cluster.observeTopology { [weak self] topology in self?.topologyChanged(topology) }
+    }
+
+    /// `true` when every master's subscriber connection is open.
+    public var isConnected: Bool {
+        guard let masters = cluster.topology?.shards.compactMap(\.master?.address) else { return false }
+        return state.withLock { state in masters.allSatisfy { state.shards[$0]?.subscriber.isConnected ?? false } }
+    }
+
+    /// Channels with local subscribers.
+    public var channelCount: Int {
+        state.withLock { $0.counts.count }
+    }
+
+    /// Adds a local subscriber to `channel`; the first one subscribes on the master of its slot. Returns once
+    /// Redis confirmed; throws as ``RedisSubscriber/subscribe(to:)`` does (then the subscriber is not counted).
+    public func subscribe(to channel: String) async throws {
+        let isFirst = state.withLock { state in
+            state.counts[channel, default: 0] += 1
+            return state.counts[channel] == 1
+        }
+        guard isFirst else { return }
+        do {
+            try await place(channel)
+        } catch {
+            state.withLock { state in
+                state.counts[channel, default: 1] -= 1
+                if state.counts[channel] == 0 { state.counts[channel] = nil }
+            }
+            throw error
+        }
+    }
+
+    /// Removes one local subscriber of `channel`; the last one unsubscribes it in Redis.
+    public func unsubscribe(from channel: String) {
+        let shard: Shard? = state.withLock { state in
+            guard let count = state.counts[channel] else { return nil }
+            guard count == 1 else {
+                state.counts[channel] = count - 1
+                return nil
+            }
+            state.counts[channel] = nil
+            return state.placement.removeValue(forKey: channel).flatMap { state.shards[$0] }
+        }
+        shard?.subscriber.unsubscribe(from: channel)
+    }
+
+    /// Subscribes `channel` on the master of its slot and records where.
+    private func place(_ channel: String) async throws {
+        let slot = RedisHashSlot.of(channel)
+        guard let master = cluster.topology?.shard(forSlot: slot)?.master?.address else {
+            throw RedisError(.connectionUnavailable, message: "no Redis Cluster master serves slot \(slot) right now")
+        }
+        let shard = state.withLock { state in shardLocked(master, in: &state) }
+        try await subscribe(channel, on: shard)
+        let keep = state.withLock { state in
+            guard state.counts[channel] != nil else { return false }
+            state.placement[channel] = master
+            return true
+        }
+        // why: the last local subscriber left while Redis confirmed; nothing holds the subscription.
+        if !keep { shard.subscriber.unsubscribe(from: channel) }
+    }
+
+    /// Subscribes `channel` on `shard`, waiting for the shard's first connection (within the connect timeout)
+    /// when it was just started. why: a shard whose connection the map read just started is not down.
+    private func subscribe(_ channel: String, on shard: Shard) async throws {
+        while true {
+            do {
+                return try await shard.subscriber.subscribe(to: channel)
+            } catch let error as RedisError where error.code == .connectionUnavailable && NIODeadline.now() - shard.started < configuration.node.connectTimeout {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+        }
+    }
+
+    private func shardLocked(_ node: RedisClusterTopology.Node, in state: inout State) -> Shard {
+        if let shard = state.shards[node] { return shard }
+        let shard = Shard(
+            subscriber: RedisSubscriber(
+                configuration: configuration.configuration(of: node),
+                eventLoopGroup: eventLoopGroup,
+                logger: logger,
+                onMessages: onMessages,
+                onResubscribed: { [weak self] channels in self?.onRestored(channels) },
+                onConnectionLost: { [weak self] in self?.shardLost(node) },
+                onServerUnsubscribed: { [weak self] channel in self?.moved([channel]) }
+            ),
+            started: .now(),
+            stop: eventLoopGroup.any().makePromise(of: Void.self)
+        )
+        state.shards[node] = shard
+        newShardsSink.yield(shard)
+        return shard
+    }
+
+    // MARK: Moves
+
+    /// A shard's connection closed: its channels miss messages until it reconnects (which re-subscribes them
+    /// there and reports them restored) or the map moves them elsewhere; the map is read again at once.
+    private func shardLost(_ node: RedisClusterTopology.Node) {
+        let channels = state.withLock { state in state.placement.filter { $0.value == node }.map(\.key) }
+        if !channels.isEmpty { onInterrupted(channels.sorted()) }
+        Task { await cluster.refreshTopology() }
+    }
+
+    /// The map changed: channels whose slot now has another master move there; subscribers of nodes that are
+    /// no longer masters stop.
+    private func topologyChanged(_ topology: RedisClusterTopology) {
+        let (misplaced, stopped): ([String], [Shard]) = state.withLock { state in
+            let masters = Set(topology.shards.compactMap(\.master?.address))
+            let misplaced = state.placement.filter { channel, node in
+                topology.shard(forSlot: RedisHashSlot.of(channel))?.master?.address != node
+            }.map(\.key)
+            let gone = state.shards.keys.filter { !masters.contains($0) }
+            return (misplaced, gone.compactMap { state.shards.removeValue(forKey: $0) })
+        }
+        if !misplaced.isEmpty { moved(misplaced.sorted(), refreshFirst: false) }
+        for shard in stopped { shard.stop.succeed() }
+    }
+
+    /// Moves `channels` (dropped by Redis, or on the wrong master): each is unsubscribed where it was and
+    /// subscribed on its slot's master; `onInterrupted` now, `onRestored` for those subscribed again.
+    private func moved(_ channels: [String], refreshFirst: Bool = true) {
+        let previous: [(String, Shard)] = state.withLock { state in
+            channels.compactMap { channel in
+                state.placement.removeValue(forKey: channel).flatMap { node in state.shards[node].map { (channel, $0) } }
+            }
+        }
+        // why: a channel Redis dropped is no longer counted by its shard subscriber; one the map moved still is.
+        for (channel, shard) in previous where !refreshFirst { shard.subscriber.unsubscribe(from: channel) }
+        onInterrupted(channels)
+        // why: the move belongs to the subscriber's lifetime, not a request; it ends after one subscribe per channel.
+        Task {
+            if refreshFirst { await cluster.refreshTopology() }
+            var restored: [String] = []
+            for channel in channels where state.withLock({ $0.counts[channel] != nil && $0.placement[channel] == nil }) {
+                if await placeWithRetry(channel) { restored.append(channel) }
+            }
+            if !restored.isEmpty { onRestored(restored) }
+        }
+    }
+
+    /// Places `channel`, retrying while its slot has no reachable master (a failover in progress).
+    private func placeWithRetry(_ channel: String) async -> Bool {
+        let deadline = ContinuousClock.now + .seconds(30)
+        var delay = Duration.milliseconds(50)
+        while ContinuousClock.now < deadline, state.withLock({ $0.counts[channel] != nil }) {
+            do {
+                try await place(channel)
+                return true
+            } catch {
+                logger.debug("redis cluster channel not placed yet", metadata: [RedisMetadataKey.error: "\(error)"])
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(1))
+                await cluster.refreshTopology()
+            }
+        }
+        logger.warning("cannot subscribe a redis cluster channel on its new shard", metadata: [RedisMetadataKey.channelCount: "1"])
+        return false
+    }
+
+    // MARK: Service
+
+    /// Runs the shards' subscriber connections until graceful shutdown.
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await withDiscardingTaskGroup { group in
+                for await shard in self.newShards {
+                    group.addTask { await Self.runShard(shard) }
+                }
+            }
+        }
+        let shards = state.withLock { state in
+            defer { state.shards = [:] }
+            return Array(state.shards.values)
+        }
+        for shard in shards { shard.stop.succeed() }
+    }
+
+    private static func runShard(_ shard: Shard) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await shard.subscriber.run() }
+            group.addTask {
+                // why: waiting on a future ignores cancellation; completing it is what ends the wait on shutdown.
+                await withTaskCancellationHandler { try? await shard.stop.futureResult.get() } onCancel: { shard.stop.succeed() }
+            }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+}

@@ -1,0 +1,129 @@
+import NIOCore
+import Redis
+import ServiceLifecycle
+import Synchronization
+import TestSupport
+import Testing
+
+/// `RedisClusterSubscriber` against a real Redis Cluster on loopback: channels on every shard, a slot
+/// migrated under a subscribed channel, and a master killed.
+@Suite(
+    "Redis Cluster sharded pub/sub, live",
+    .enabled(if: RedisTestEnvironment.isEnabled, "redis-server is not installed"),
+    .serialized,
+    .timeLimit(.minutes(3))
+)
+struct ClusterSubscriberLiveTests {
+    /// What the subscriber reported, for the test to wait on.
+    final class Record: Sendable {
+        let messages = Mutex<[RedisPubSubMessage]>([])
+        let interrupted = Mutex<[String]>([])
+        let restored = Mutex<[String]>([])
+
+        func payloads(of channel: String) -> [String] {
+            messages.withLock { $0.filter { $0.channel == channel }.map { String(buffer: $0.payload) } }
+        }
+    }
+
+    @Test("a channel whose slot migrates is interrupted and restored on the new master alone; the others carry on")
+    func slotMigration() async throws {
+        try await withSubscriber { cluster, client, subscriber, record in
+            let channels = (0..<9).map { "herald:{migrate-\($0)}:live" }
+            for channel in channels { try await subscriber.subscribe(to: channel) }
+            try await publishAndExpect(channels, "before", client: client, record: record)
+
+            let moving = channels[0]
+            let slot = RedisHashSlot.of(moving)
+            let topology = try #require(client.topology)
+            let source = try #require(topology.shard(forSlot: slot)?.master)
+            let target = try #require(topology.shards.compactMap(\.master).first { $0 != source })
+            try await cli(target, "CLUSTER", "SETSLOT", "\(slot)", "IMPORTING", try #require(source.id))
+            try await cli(source, "CLUSTER", "SETSLOT", "\(slot)", "MIGRATING", try #require(target.id))
+            for node in topology.shards.compactMap(\.master) {
+                try await cli(node, "CLUSTER", "SETSLOT", "\(slot)", "NODE", try #require(target.id))
+            }
+            try await eventually("the moved channel is restored") { record.restored.withLock { $0.contains(moving) } }
+            #expect(record.interrupted.withLock { $0 } == [moving], "only the moved channel was interrupted")
+            try await publishAndExpect(channels, "after", client: client, record: record)
+            #expect(client.topology?.shard(forSlot: slot)?.master?.port == target.port)
+        }
+    }
+
+    @Test("when a master is killed, its channels are interrupted, then restored on the promoted replica")
+    func masterKilled() async throws {
+        try await withSubscriber { cluster, client, subscriber, record in
+            let channels = (0..<9).map { "herald:{failover-\($0)}:live" }
+            for channel in channels { try await subscriber.subscribe(to: channel) }
+            try await publishAndExpect(channels, "before", client: client, record: record)
+            let topology = try #require(client.topology)
+            let victimAddress = try #require(topology.shard(forSlot: RedisHashSlot.of(channels[0]))?.master)
+            let affected = channels.filter { topology.shard(forSlot: RedisHashSlot.of($0))?.master == victimAddress }
+            try #require(cluster.nodes.first { $0.port == victimAddress.port }).crash()
+
+            try await eventually("the dead shard's channels are restored", timeout: .seconds(40)) {
+                Set(record.restored.withLock { $0 }).isSuperset(of: affected)
+            }
+            #expect(Set(record.interrupted.withLock { $0 }) == Set(affected), "only the dead shard's channels were interrupted")
+            try await publishAndExpect(channels, "after", client: client, record: record)
+        }
+    }
+
+    // MARK: Support
+
+    /// Publishes `label` to every channel (retrying while the slot is between masters) and waits until each arrived.
+    private func publishAndExpect(_ channels: [String], _ label: String, client: RedisClusterClient, record: Record) async throws {
+        for channel in channels {
+            try await eventually("SPUBLISH to \(channel) reaches a subscriber") {
+                let reply = try? await client.send([RedisCommand("SPUBLISH", channel, label)], slot: RedisHashSlot.of(channel))
+                return reply?.first?.int == 1
+            }
+        }
+        try await eventually("every channel received \(label)") {
+            channels.allSatisfy { record.payloads(of: $0).contains(label) }
+        }
+    }
+
+    private func eventually(_ what: String, timeout: Duration = .seconds(20), _ condition: () async throws -> Bool) async throws {
+        let held = try await RedisTestEnvironment.eventually(within: timeout, condition)
+        try #require(held, "\(what) within \(timeout)")
+    }
+
+    private func withSubscriber(_ body: (RedisClusterProcess, RedisClusterClient, RedisClusterSubscriber, Record) async throws -> Void) async throws {
+        let cluster = try await RedisClusterProcess.start(masters: 3, replicasPerMaster: 1)
+        defer { cluster.stop() }
+        var node = RedisConfiguration(host: "127.0.0.1")
+        node.commandTimeout = .seconds(3)
+        node.reconnectBackoffMinimum = .milliseconds(20)
+        node.reconnectBackoffMaximum = .milliseconds(200)
+        var configuration = RedisClusterConfiguration(seeds: [.init(host: "127.0.0.1", port: cluster.nodes[0].port)], node: node)
+        configuration.degradedRefreshInterval = .milliseconds(200)
+        let logger = RedisTestEnvironment.logger("cluster-subscriber")
+        let client = RedisClusterClient(configuration: configuration, eventLoopGroup: RedisTestEnvironment.eventLoopGroup, logger: logger)
+        client.apply(try await client.discoverTopology())
+        let record = Record()
+        let subscriber = RedisClusterSubscriber(
+            cluster: client, configuration: configuration, eventLoopGroup: RedisTestEnvironment.eventLoopGroup, logger: logger,
+            onMessages: { messages in record.messages.withLock { $0 += messages } },
+            onInterrupted: { channels in record.interrupted.withLock { $0 += channels } },
+            onRestored: { channels in record.restored.withLock { $0 += channels } }
+        )
+        let group = ServiceGroup(configuration: .init(services: [.init(service: client), .init(service: subscriber)], logger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            try await eventually("the cluster client connects") { client.isConnected }
+            do {
+                try await body(cluster, client, subscriber, record)
+            } catch {
+                await group.triggerGracefulShutdown()
+                throw error
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
+
+    private func cli(_ node: RedisClusterTopology.Node, _ arguments: String...) async throws {
+        let outcome = try await RedisClusterProcess.redisCLI(["-p", "\(node.port)"] + arguments)
+        #expect(outcome.state == .exited(0) && !outcome.output.hasPrefix("ERR"), "redis-cli \(arguments): \(outcome.output)")
+    }
+}
