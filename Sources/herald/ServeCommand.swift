@@ -47,7 +47,9 @@ struct ServeCommand: AsyncParsableCommand {
             let redisBroker = try RedisBroker(configuration: redis, fanOut: fanOut, eventLoopGroup: eventLoopGroup, logger: logger)
             services += redisBroker.services
             broker = redisBroker
-            logger.info("using the redis backend", metadata: ["redis.address": "\(redis.connection.host):\(redis.connection.port)"])
+            logger.info("using the redis backend", metadata: [
+                "redis.address": "\(redis.connection.host):\(redis.connection.port)", "herald.node.id": "\(redisBroker.nodeID)",
+            ])
         } else {
             let memoryBroker = MemoryBroker(fanOut: fanOut, retention: settings.retention, maxTopics: settings.memoryMaxTopics)
             if memoryBroker.sweepInterval != nil { services.append(MemoryExpiryService(broker: memoryBroker)) }
