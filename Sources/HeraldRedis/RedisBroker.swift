@@ -14,7 +14,8 @@ import ServiceLifecycle
 /// Live delivery is healed in place when the subscriber connection is lost (killed, Redis restarted or
 /// down): the fan-out holds live events from the loss on, and once every channel is subscribed again the
 /// events published meanwhile are read from the streams and delivered first. Streams stay open throughout.
-/// Run `services` (command connections, then the subscriber) in the node's `ServiceGroup`.
+/// Run `services` (command connections, the subscriber, then the subscriber-count reporter of
+/// `GET /topics/{topic}`, see `SubscriberReporter`) in the node's `ServiceGroup`.
 public final class RedisBroker: Broker {
     public let name = "redis"
     let configuration: RedisBrokerConfiguration

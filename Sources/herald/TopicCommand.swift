@@ -22,6 +22,7 @@ struct TopicCommand: AsyncParsableCommand {
 
     func run() async throws {
         let herald = try client.client()
+        guard !topic.isEmpty else { throw CommandFailure("the topic is empty; give one, such as orders/42") }
         do {
             print(Self.lines(try await herald.topic(topic)))
         } catch {

@@ -30,11 +30,10 @@ enum TopicEndpoint {
         } catch {
             throw HeraldError(.invalidTopic, "the topic in the path is not valid percent-encoding (\(error.message)); percent-encode the topic's UTF-8 bytes, such as orders%2F42 for orders/42")
         }
-        do {
-            return try Topic(name)
-        } catch {
-            throw HeraldError(.invalidTopic, "\(error.message); give it in the path: GET /topics/orders%2F42")
+        guard !name.isEmpty else {
+            throw HeraldError(.invalidTopic, "topic is empty; give it in the path, percent-encoded: GET /topics/orders%2F42")
         }
+        return try Topic(name)
     }
 
     /// The publisher's grant when publisher auth is on (nil when it is off).
