@@ -5,9 +5,10 @@ import TestSupport
 import Testing
 @testable import HeraldRedis
 
-/// `Script.report` and `Script.retained` against a real Redis: what each leaves in Redis and answers.
+/// `Script.report` and `Script.retained` against a real Redis (what each leaves in Redis and answers), the
+/// reporter recovering a lost report, and the read that adds up the live reports.
 @Suite(
-    "Subscriber report and topic summary scripts",
+    "Subscriber reports and topic summaries in Redis",
     .enabled(if: RedisServerProcess.isAvailable || RedisServerProcess.isRequired),
     .timeLimit(.minutes(1))
 )
@@ -83,6 +84,33 @@ struct SubscriberReportScriptTests {
             _ = try await redis.send(RedisCommand("ZADD", keys.directory, "1000", "dead"))
             _ = try await report(redis, prefix: prefix, node: "alive", replace: true)
             #expect(try await redis.send(RedisCommand("ZRANGE", keys.directory, "0", "-1")).array?.compactMap(\.string) == ["alive"])
+        }
+    }
+
+    @Test("a node whose report vanished writes it again in full at its next report, and readers count it again")
+    func reporterRecoversLostReport() async throws {
+        try await RedisBrokerHarness.with { broker, redis, prefix in
+            let key = RedisBroker.NodeKeys(prefix: prefix).report(of: broker.nodeID)
+            var state = SubscriberReport()
+            try await broker.reporter.report(&state)
+            #expect(try await redis.send(RedisCommand("EXISTS", key)).int == 1)
+            _ = try await redis.send(RedisCommand("DEL", key))
+            try await broker.reporter.report(&state)
+            #expect(try await redis.send(RedisCommand("HEXISTS", key, RedisBroker.NodeKeys.liveField)).int == 1)
+            let ttl = try await redis.send(RedisCommand("PTTL", key)).int ?? 0
+            #expect(ttl > 0 && ttl <= 6000)
+        }
+    }
+
+    @Test("a read adds this node's own count to every other live report, and ignores reports that are gone")
+    func readAddsLiveReports() async throws {
+        try await RedisBrokerHarness.with { broker, redis, prefix in
+            _ = try await report(redis, prefix: prefix, node: "other-1", replace: true, counts: [("shared", 4), ("else", 9)])
+            _ = try await report(redis, prefix: prefix, node: "other-2", replace: true, counts: [("else", 1)])
+            _ = try await report(redis, prefix: prefix, node: "gone", replace: true, counts: [("shared", 100)])
+            _ = try await redis.send(RedisCommand("DEL", RedisBroker.NodeKeys(prefix: prefix).report(of: "gone")))
+            let count = try await broker.subscriberCount(of: try Topic("shared"), onThisNode: 2)
+            #expect(count == SubscriberCount(total: 6, onThisNode: 2, nodesReporting: 3))
         }
     }
 
