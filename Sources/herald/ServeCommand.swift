@@ -10,7 +10,7 @@ import ServiceLifecycle
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run a Herald node: POST /publish, GET /events (SSE), GET /healthz, GET /readyz.",
+        abstract: "Run a Herald node: POST /publish, GET /events (SSE), GET /topics/{topic}, GET /stats, GET /healthz, GET /readyz.",
         discussion: "Every option can also be set by the environment variable named in its help; a flag wins over the variable."
     )
 
