@@ -6,4 +6,6 @@ enum LogKeys {
     static let evacuated = "herald.redis.evacuated"
     /// The window over which streams are closed.
     static let window = "herald.drain.window"
+    /// This node's id in the subscriber reports (random per process start).
+    static let node = "herald.node.id"
 }

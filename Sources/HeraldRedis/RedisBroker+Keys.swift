@@ -38,4 +38,29 @@ extension RedisBroker {
             return try? Topic(String(Substring(bytes.dropFirst(head.count + tail.count).dropLast(suffix.count))))
         }
     }
+
+    /// The Redis names of the nodes' subscriber reports (`SubscriberReporter`). They share the hash tag
+    /// `{nodes}`: every report sits in one Redis Cluster slot, so the report script can touch the directory and
+    /// a node's hash together, and reading a topic's count across nodes asks one shard.
+    struct NodeKeys: Equatable {
+        /// A sorted set of node ids, scored by the Redis time (ms) of each node's last report; entries older
+        /// than the expiry are pruned by every report. Expires with the last node.
+        let directory: String
+        private let base: String
+
+        init(prefix: String) {
+            base = "\(prefix):{nodes}:"
+            directory = base + "directory"
+        }
+
+        /// A node's report: a hash of topic → the node's subscribers of it, plus `liveField`; the whole
+        /// hash expires when the node stops reporting.
+        func report(of nodeID: String) -> String {
+            base + "subscribers:" + nodeID
+        }
+
+        /// The field that every live report holds (the Redis time of its last refresh). why: topics are never
+        /// empty, so it cannot clash with one, and a node with no subscriber at all still shows as reporting.
+        static let liveField = ""
+    }
 }

@@ -1,7 +1,7 @@
 extension RedisBroker {
-    /// The Lua scripts, defined once. Both are loaded with `SCRIPT LOAD` and called with `EVALSHA`
+    /// The Lua scripts, defined once. Each is loaded with `SCRIPT LOAD` and called with `EVALSHA`
     /// (reloaded on `NOSCRIPT`, for example after a Redis restart). Every key a script touches is in KEYS,
-    /// all in the topic's slot, so a wrong layout fails with CROSSSLOT before anything is written.
+    /// all in one slot (the topic's, or `{nodes}` for the reports), so a wrong layout fails with CROSSSLOT before anything is written.
     enum Script {
         /// Appends a run of events to one topic and publishes each live, atomically: the events of one
         /// publish request that follow each other on the same topic go to Redis as one call. An event whose
@@ -75,6 +75,57 @@ extension RedisBroker {
         local last = (meta[3] or '0') .. '-' .. (meta[2] or '0')
         if ARGV[1] == '' then return {meta[1], last} end
         return {meta[1], last, redis.call('XRANGE', KEYS[1], '(' .. ARGV[1], '+', 'COUNT', ARGV[2])}
+        """
+
+        /// Reads what a topic retains, atomically: its epoch, stream length, and first and last id.
+        ///
+        /// KEYS: 1 stream, 2 meta. ARGV: none.
+        /// Reply: `{}` when the topic has no meta hash; else `{epoch, length, first id or '', last id}`, where the
+        /// last id is the meta hash's (the stream is trimmed from the front only, so it is its last entry's).
+        static let retained = """
+        local meta = redis.call('HMGET', KEYS[2], 'epoch', 'n', 'ms')
+        if not meta[1] then return {} end
+        local length = redis.call('XLEN', KEYS[1])
+        local first = ''
+        if length > 0 then first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1][1] end
+        return {meta[1], length, first, (meta[3] or '0') .. '-' .. (meta[2] or '0')}
+        """
+
+        /// Refreshes this node's subscriber report and applies changes to it, atomically: readers never see
+        /// a report half written. The report is the hash `NodeKeys.report(of:)`: topic → this node's
+        /// subscribers, plus `NodeKeys.liveField`. The hash and the node's directory entry expire unless
+        /// refreshed, so a killed node's subscribers leave the count within the expiry.
+        ///
+        /// KEYS: 1 directory, 2 this node's report.
+        /// ARGV: 1 node id, 2 expiry in ms, 3 mode: `replace` (the changes are the whole report) or `update`
+        ///       (only what changed since the last accepted report); 4 n, the number of topics to remove;
+        ///       then n topics to remove; then topic, count pairs to set.
+        /// Reply: 1 when applied; 0 when an `update` found no report to update (it expired while Redis was
+        /// out of reach, or Redis lost it): nothing was written, send the whole report with `replace`.
+        ///
+        /// Cost: O(changes) plus O(log nodes); an idle interval is one call with four arguments, however
+        /// many topics the node has. why: chunks of 1000 arguments stay below Lua's `unpack` limit (8000).
+        static let report = """
+        local time = redis.call('TIME')
+        local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+        local expiry = tonumber(ARGV[2])
+        redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - expiry)
+        redis.call('ZADD', KEYS[1], now, ARGV[1])
+        redis.call('PEXPIRE', KEYS[1], expiry)
+        if ARGV[3] == 'replace' then redis.call('DEL', KEYS[2]) end
+        if redis.call('HSET', KEYS[2], '', now) == 1 and ARGV[3] ~= 'replace' then
+          redis.call('DEL', KEYS[2])
+          return 0
+        end
+        local removals = tonumber(ARGV[4])
+        for i = 5, 4 + removals, 1000 do
+          redis.call('HDEL', KEYS[2], unpack(ARGV, i, math.min(i + 999, 4 + removals)))
+        end
+        for i = 5 + removals, #ARGV, 1000 do
+          redis.call('HSET', KEYS[2], unpack(ARGV, i, math.min(i + 999, #ARGV)))
+        end
+        redis.call('PEXPIRE', KEYS[2], expiry)
+        return 1
         """
     }
 }

@@ -14,18 +14,24 @@ import ServiceLifecycle
 /// Live delivery is healed in place when the subscriber connection is lost (killed, Redis restarted or
 /// down): the fan-out holds live events from the loss on, and once every channel is subscribed again the
 /// events published meanwhile are read from the streams and delivered first. Streams stay open throughout.
-/// Run `services` (command connections, then the subscriber) in the node's `ServiceGroup`.
+/// Run `services` (command connections, the subscriber, then the subscriber-count reporter of
+/// `GET /topics/{topic}`, see `SubscriberReporter`) in the node's `ServiceGroup`.
 public final class RedisBroker: Broker {
     public let name = "redis"
-    private let configuration: RedisBrokerConfiguration
-    private let client: RedisClient
+    let configuration: RedisBrokerConfiguration
+    let client: RedisClient
     private let store: RedisTopicStore
+    let reporter: SubscriberReporter
     private let subscriber: RedisSubscriber
     private let fanOut: FanOut
     private let outage: RedisOutageWatch
 
-    /// The long-running parts to add to the node's service group.
-    public var services: [any Service] { [client, subscriber] }
+    /// The long-running parts to add to the node's service group, in start order (they stop in reverse: the
+    /// subscriber report is withdrawn while the command connections are still up).
+    public var services: [any Service] { [client, subscriber, reporter] }
+
+    /// This node's id in the subscriber reports of `GET /topics/{topic}`: random per process start.
+    public var nodeID: String { reporter.nodeID }
 
     public init(configuration: RedisBrokerConfiguration, fanOut: FanOut, eventLoopGroup: any EventLoopGroup, logger: Logger) throws {
         self.configuration = configuration
@@ -35,6 +41,10 @@ public final class RedisBroker: Broker {
         self.client = client
         self.store = store
         self.fanOut = fanOut
+        self.reporter = SubscriberReporter(
+            nodeID: Self.randomNodeID(), keys: NodeKeys(prefix: prefix), settings: configuration.subscriberReport,
+            fanOut: fanOut, store: store, client: client, logger: logger
+        )
         let outage = RedisOutageWatch(
             grace: configuration.outageGrace, window: configuration.outageWindow, fanOut: fanOut, eventLoop: eventLoopGroup.any(), logger: logger
         )
@@ -72,6 +82,10 @@ public final class RedisBroker: Broker {
 
     public func history(of topic: Topic, after: StreamID?, limit: Int) async throws -> TopicHistory {
         try await store.history(of: topic, after: after, limit: limit)
+    }
+
+    public func retainedHistory(of topic: Topic) async throws -> RetainedHistory {
+        try await store.retainedHistory(of: topic)
     }
 
     public func subscribe(to topics: [Topic]) async throws -> BrokerSubscription {
@@ -117,6 +131,12 @@ public final class RedisBroker: Broker {
         guard !fanOut.isHealing else {
             throw HeraldError(.backendUnavailable, "this node is healing live delivery from the Redis streams after a reconnect")
         }
+    }
+
+    /// 16 random hex digits. why: 64 bits make two nodes' ids clash about never, even over many restarts.
+    static func randomNodeID() -> String {
+        let hex = String(UInt64.random(in: .min ... .max), radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
     }
 
     static func unexpected(_ reply: RESPValue, _ what: String) -> HeraldError {

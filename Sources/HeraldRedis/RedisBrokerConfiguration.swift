@@ -21,9 +21,23 @@ public struct RedisBrokerConfiguration: Sendable {
     /// The window over which those streams close, at random moments.
     /// why: spreads the reconnects over the healthy nodes instead of a stampede; the same as the drain window.
     public var outageWindow: TimeAmount = .seconds(3)
+    /// How this node reports its subscriber counts for `GET /topics/{topic}` on every node.
+    public var subscriberReport = SubscriberReportSettings()
 
     public init(connection: RedisConfiguration, retention: RetentionPolicy) {
         self.connection = connection
         self.retention = retention
     }
+}
+
+/// How often a node reports its per-topic subscriber counts to Redis, and how long a report outlives the node.
+public struct SubscriberReportSettings: Sendable {
+    /// Time between two reports. why: 2 s keeps a count read on another node at most a couple of seconds
+    /// old, and costs one script call per node per interval when nothing changed (see docs/benchmarks.md).
+    public var interval: Duration = .seconds(2)
+    /// How long a report lives unless refreshed. why: three intervals; a report survives two lost refreshes
+    /// (a Redis blip, a busy node), and a killed node's subscribers still leave the count within 6 s.
+    public var expiry: Duration = .seconds(6)
+
+    public init() {}
 }

@@ -9,7 +9,7 @@ import Synchronization
 /// Scripts run with `EVALSHA`; a script is loaded on first use and again after `NOSCRIPT` (Redis restarted
 /// or flushed its scripts). Both the broker and the healing of a lost live feed read through it.
 final class RedisTopicStore: TopicHistoryReading {
-    private let configuration: RedisBrokerConfiguration
+    let configuration: RedisBrokerConfiguration
     private let client: RedisClient
     private let scriptHashes = Mutex<[String: String]>([:])
 
@@ -159,7 +159,7 @@ final class RedisTopicStore: TopicHistoryReading {
     /// Sends the commands `make` builds for the script's hash; loads the script first if needed and again
     /// after `NOSCRIPT`, resending the commands that were refused. Command *i* carries the events from
     /// item `firstEvents[i]` of the request on (for the error when Redis loses its scripts midway).
-    private func runScript(_ source: String, firstEvents: [Int], _ make: (String) -> [RedisCommand]) async throws -> [RESPValue] {
+    func runScript(_ source: String, firstEvents: [Int], _ make: (String) -> [RedisCommand]) async throws -> [RESPValue] {
         let replies: [RESPValue]
         do {
             replies = try await client.send(make(try await scriptHash(source, reload: false)))
@@ -209,7 +209,7 @@ final class RedisTopicStore: TopicHistoryReading {
     }
 }
 
-private extension RESPValue {
+extension RESPValue {
     /// A reply's text as a topic epoch (decimal, fits 32 bits), read from the bytes without making a String.
     var epoch: UInt32? {
         decimalText.flatMap(UInt32.init(exactly:))
@@ -224,7 +224,7 @@ private extension RESPValue {
         }
     }
 
-    private var decimalText: UInt64? {
+    var decimalText: UInt64? {
         switch self {
         case .bulkString(let buffer): ASCIIDecimal.parse(buffer.readableBytesView)
         case .simpleString(let text): ASCIIDecimal.parse(text.utf8)

@@ -10,7 +10,7 @@ import ServiceLifecycle
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run a Herald node: POST /publish, GET /events (SSE), GET /healthz, GET /readyz.",
+        abstract: "Run a Herald node: POST /publish, GET /events (SSE), GET /topics/{topic}, GET /stats, GET /healthz, GET /readyz.",
         discussion: "Every option can also be set by the environment variable named in its help; a flag wins over the variable."
     )
 
@@ -47,7 +47,9 @@ struct ServeCommand: AsyncParsableCommand {
             let redisBroker = try RedisBroker(configuration: redis, fanOut: fanOut, eventLoopGroup: eventLoopGroup, logger: logger)
             services += redisBroker.services
             broker = redisBroker
-            logger.info("using the redis backend", metadata: ["redis.address": "\(redis.connection.host):\(redis.connection.port)"])
+            logger.info("using the redis backend", metadata: [
+                "redis.address": "\(redis.connection.host):\(redis.connection.port)", "herald.node.id": "\(redisBroker.nodeID)",
+            ])
         } else {
             let memoryBroker = MemoryBroker(fanOut: fanOut, retention: settings.retention, maxTopics: settings.memoryMaxTopics)
             if memoryBroker.sweepInterval != nil { services.append(MemoryExpiryService(broker: memoryBroker)) }

@@ -3,7 +3,7 @@ import HeraldClient
 import TestSupport
 import Testing
 
-/// `herald publish`, `herald tail` and `herald token` as a user runs them, against a live `herald serve`.
+/// `herald publish`, `tail`, `token` and `topic` as a user runs them, against a live `herald serve`.
 // why: serialized, so that its processes (a node and a client each) do not add to the start of a parallel run.
 @Suite("The herald command line", .serialized, .timeLimit(.minutes(2)))
 struct CommandLineTests {
@@ -86,6 +86,42 @@ struct CommandLineTests {
             #expect(short.state == .exited(1))
             #expect(short.output.contains("use at least 32"), "\(short.output)")
         }
+    }
+
+    @Test("herald topic prints what the node says of a topic as readable lines")
+    func topic() async throws {
+        try await withNode { node in
+            let first = try await Herald(server: node.url).publish(Publication(topic: "cli/topic one", text: "a"))
+            let last = try await Herald(server: node.url).publish(Publication(topic: "cli/topic one", text: "b"))
+            let stream = try await HeraldHTTPClient.openEventStream(port: node.port, path: "/events?topic=cli%2Ftopic%20one")
+            let run = try await herald(["topic", "cli/topic one"], node)
+            #expect(run.state == .exited(0), "\(run.output)")
+            let lines = run.output.split(separator: "\n").map(String.init)
+            #expect(lines.count == 6, "\(run.output)")
+            #expect(lines.first == "topic        cli/topic one")
+            #expect(lines.contains("retained     2 events") && lines.contains("first id     \(first)") && lines.contains("last id      \(last)"), "\(run.output)")
+            #expect(lines.last == "subscribers  1 (1 on this node, 1 node reporting)", "\(run.output)")
+            let fresh = try await herald(["topic", ".."], node)
+            #expect(fresh.output.contains("topic        ..") && fresh.output.contains("retained     0 events") && fresh.output.contains("first id     none"), "\(fresh.output)")
+            await stream.close()
+        }
+    }
+
+    @Test("herald topic exits 1 with one line for a bad topic and for a server that is not there")
+    func topicFailures() async throws {
+        try await withNode { node in
+            let bad = try await herald(["topic", "bad\ttopic"], node)
+            #expect(bad.state == .exited(1))
+            #expect(bad.output.contains("topic contains the control character U+9"), "\(bad.output)")
+            #expect(bad.output.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").count == 1, "\(bad.output)")
+        }
+        let unused = try await LoopbackPort.free()
+        let unreachable = try await ChildProcess.run(HeraldNodeProcess.binary, ["herald", "topic", "t", "--server", "http://127.0.0.1:\(unused)"])
+        #expect(unreachable.state == .exited(1))
+        #expect(unreachable.output.contains("could not reach http://127.0.0.1:\(unused)"), "\(unreachable.output)")
+        #expect(unreachable.output.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").count == 1, "\(unreachable.output)")
+        let version = try await ChildProcess.run(HeraldNodeProcess.binary, ["herald", "--version"])
+        #expect(version.state == .exited(0) && version.output.wholeMatch(of: /\d+\.\d+\.\d+\n/) != nil, "\(version.output)")
     }
 
     @Test("herald serve --log-format json writes one JSON object a line with the fixed keys, the metadata and the access lines")

@@ -79,6 +79,33 @@ struct BadInputTests {
         }
     }
 
+    @Test("a bad topic path is refused with a JSON error", arguments: [
+        ("/topics/", 400, "invalid_topic", "empty"),
+        ("/topics/" + String(repeating: "t", count: 10_000), 414, "uri_too_long", "8192"),
+        ("/topics/" + String(repeating: "t", count: 5_000), 400, "invalid_topic", "256"),
+        ("/topics/a%00b", 400, "invalid_topic", "U+0"),
+        ("/topics/a%1Bb", 400, "invalid_topic", "U+1B"),
+        ("/topics/a%C2%85b", 400, "invalid_topic", "U+85"),
+        ("/topics/%E0%80", 400, "invalid_topic", "UTF-8"),
+        ("/topics/%%", 400, "invalid_topic", "percent-encoding"),
+    ])
+    func badTopicPath(path: String, status: Int, code: String, hint: String) async throws {
+        try await TestNode.with(.memory) { node in
+            expectError(try await node.get(path), status: status, code: code, hint: hint)
+        }
+    }
+
+    @Test("dot segments in a topic path are topic names, never a way to another route")
+    func dotSegments() async throws {
+        try await TestNode.with(.memory) { node in
+            for (path, topic) in [("/topics/..", ".."), ("/topics/../stats", "../stats"), ("/topics/%2E%2E%2Fhealthz", "../healthz")] {
+                let response = try await node.get(path)
+                #expect(response.status == 200, "\(path): \(response.bodyText)")
+                #expect(TestNode.field("topic", in: response.bodyText) == topic, "\(path): \(response.bodyText)")
+            }
+        }
+    }
+
     @Test("a malformed Last-Event-ID header is a 400")
     func malformedHeader() async throws {
         try await TestNode.with(.memory) { node in

@@ -32,6 +32,14 @@ public protocol Broker: TopicHistoryReading {
 
     /// How many entries the broker's structures keyed by topic or channel hold now (see `PerTopicEntries`).
     func perTopicEntries() async -> PerTopicEntries
+
+    /// What the backend retains of `topic` now: count, first and last id, epoch (`.empty` for a topic it holds
+    /// nothing of). Read atomically, so the count and the ids describe the same moment. Throws `HeraldError`.
+    func retainedHistory(of topic: Topic) async throws -> RetainedHistory
+
+    /// The subscribers of `topic` across every node sharing the backend, given this node's own count.
+    /// The default is a node alone (the memory backend): its own count, one node reporting.
+    func subscriberCount(of topic: Topic, onThisNode: Int) async throws -> SubscriberCount
 }
 
 extension Broker {
@@ -39,6 +47,26 @@ extension Broker {
 
     public func publish(_ events: [NewEvent], on eventLoop: any EventLoop) -> EventLoopFuture<[TopicPosition]> {
         eventLoop.makeFutureWithTask { try await self.publish(events) }
+    }
+
+    public func subscriberCount(of topic: Topic, onThisNode: Int) async throws -> SubscriberCount {
+        .singleNode(onThisNode)
+    }
+
+    /// Reads the whole retained history page by page and counts it: correct for any broker, meant for test
+    /// doubles; both real brokers answer from their own bookkeeping in one step.
+    public func retainedHistory(of topic: Topic) async throws -> RetainedHistory {
+        // why: pages bound the memory of one read; a real broker never takes this path.
+        let pageSize = 1000
+        var page = try await history(of: topic, after: .zero, limit: pageSize)
+        let (epoch, first) = (page.epoch, page.events.first?.position.id)
+        var (count, last) = (page.events.count, page.events.last?.position.id)
+        while page.events.count == pageSize, let after = last {
+            page = try await history(of: topic, after: after, limit: pageSize)
+            count += page.events.count
+            last = page.events.last?.position.id ?? last
+        }
+        return RetainedHistory(epoch: epoch, count: count, first: first, last: last)
     }
 }
 

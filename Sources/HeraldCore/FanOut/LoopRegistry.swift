@@ -5,13 +5,22 @@ import NIOCore
 /// Delivery of a batch of live frames is one pass per frame over the topic's members, writing the shared
 /// bytes, then one flush per touched session. Adding and removing a session are O(topics of the session).
 final class LoopRegistry {
-    private final class Members {
+    /// The sessions of one topic on this loop, and what the loop delivered to them.
+    final class Members {
         var list: ContiguousArray<(session: StreamSession, topicIndex: Int)> = []
+        /// Events of the topic written to its sessions since the entry was made: a plain integer, as the
+        /// registry is confined to its loop. why: `/stats` turns it into events/s; counting costs one add per run.
+        var delivered = 0
+        var rate: DeliveryRate
+
+        init(now: NIODeadline) {
+            rate = DeliveryRate(now: now)
+        }
     }
 
     let loop: any EventLoop
     private let allocator = ByteBufferAllocator()
-    private var byTopic: [Topic: Members] = [:]
+    private(set) var byTopic: [Topic: Members] = [:]
     private var sessions: ContiguousArray<StreamSession> = []
     private var needingFlush: [StreamSession] = []
     private var flushing: [StreamSession] = []
@@ -46,7 +55,7 @@ final class LoopRegistry {
         session.sessionSlot = sessions.count
         sessions.append(session)
         for (index, topic) in session.topics.enumerated() {
-            let members = byTopic[topic] ?? { let created = Members(); byTopic[topic] = created; return created }()
+            let members = byTopic[topic] ?? { let created = Members(now: .now()); byTopic[topic] = created; return created }()
             session.memberSlots[index] = members.list.count
             members.list.append((session, index))
         }
@@ -121,6 +130,7 @@ final class LoopRegistry {
             let run = frames[start..<end]
             start = end
             guard let members = byTopic[run[run.startIndex].topic] else { continue }
+            members.delivered &+= run.count
             let merged = run.count > 1 ? LiveFrame.merged(run, allocator: allocator) : nil
             var memo = CursorChunkMemo()
             // why: iterating a copy keeps the loop valid if a session closes (and unregisters) while written to.
@@ -242,6 +252,7 @@ final class LoopRegistry {
         inPass = true
         for session in sessions { session.heartbeat(ping) }
         inPass = false
+        sampleRates(now: .now())
         flushPending()
         if !sessions.isEmpty { scheduleHeartbeat() }
     }

@@ -81,5 +81,10 @@ extension MemoryBroker {
             guard start < entries.count else { return [] }
             return entries[start..<min(entries.count, start + limit)]
         }
+
+        /// How many events are retained, with the first one's id (nil when none is). Trim first.
+        var retained: (count: Int, first: StreamID?) {
+            (entries.count - head, head < entries.count ? entries[head].id : nil)
+        }
     }
 }

@@ -91,6 +91,21 @@ public final class MemoryBroker: Broker {
         }
     }
 
+    public func retainedHistory(of topic: Topic) async throws -> RetainedHistory {
+        table.withLock { table in
+            let now = clock()
+            guard !table.isExpired(topic, retention, now: now) else {
+                table.remove(topic)
+                return .empty
+            }
+            return table.modify(topic) { log in
+                log.trim(retention, now: now)
+                let retained = log.retained
+                return RetainedHistory(epoch: log.epoch, count: retained.count, first: retained.first, last: log.last)
+            } ?? .empty
+        }
+    }
+
     public func subscribe(to topics: [Topic]) async throws -> BrokerSubscription {
         .none()
     }

@@ -29,6 +29,8 @@ final class EdgeApplication: Sendable {
     let refusalBackoff: RefusalBackoff
     /// Refusals and accept failures, for `/stats`.
     let capacity = CapacityCounters()
+    /// When the node started, for `/stats` (`node.uptimeSeconds`).
+    let startedAt = ContinuousClock.now
     private let phase = Atomic<Phase>(.serving)
     private let openConnections = Mutex<[ObjectIdentifier: any Channel]>([:])
     private let publishes = Mutex(InFlight())

@@ -10,6 +10,7 @@ enum RouteTable {
         Route(method: .GET, path: "/healthz", takesParameter: false, scope: .everywhere, handler: .answer(HealthEndpoint.answer)),
         Route(method: .GET, path: "/readyz", takesParameter: false, scope: .everywhere, handler: .answerOnLoop(ReadinessEndpoint.answer)),
         Route(method: .GET, path: "/stats", takesParameter: false, scope: .internalOnly, handler: .answer(StatsEndpoint.answer)),
+        Route(method: .GET, path: "/topics/", takesParameter: true, scope: .internalOnly, handler: .answer(TopicEndpoint.answer)),
     ]
 
     /// The route for `head` on `listener`, with its parameter; throws the 404 or 405 to answer otherwise.

@@ -1,6 +1,7 @@
 import NIOCore
 
-/// Decodes `application/x-www-form-urlencoded` bodies and URL query strings into ordered name/value pairs.
+/// Decodes `application/x-www-form-urlencoded` bodies and URL query strings into ordered name/value pairs, and
+/// percent-encoded path segments.
 ///
 /// Guarantees: pairs come back in input order, repeated names included; pairs are separated by `&`, and
 /// empty pairs (`a=1&&b=2`, a trailing `&`) are skipped; a pair without `=` has the empty value; only the
@@ -23,6 +24,13 @@ public enum FormDecoder {
         try decode(Array(query.utf8))
     }
 
+    /// Percent-decodes one URL path segment (RFC 3986): `%XX` decodes to the byte XX and, unlike in a form or
+    /// query, `+` stays a plus. The same errors as a form: a `%` without two hex digits, invalid UTF-8.
+    public static func decodePathSegment(_ segment: Substring) throws(FormDecodeError) -> String {
+        let bytes = Array(segment.utf8)
+        return try decodeComponent(bytes, from: 0, to: bytes.count, plusIsSpace: false)
+    }
+
     /// Decodes form-encoded `bytes`.
     public static func decode(_ bytes: [UInt8]) throws(FormDecodeError) -> [Field] {
         var fields: [Field] = []
@@ -43,14 +51,14 @@ public enum FormDecoder {
     }
 
     /// Percent- and plus-decodes `bytes[start..<end]` and validates the result as UTF-8.
-    private static func decodeComponent(_ bytes: [UInt8], from start: Int, to end: Int) throws(FormDecodeError) -> String {
+    private static func decodeComponent(_ bytes: [UInt8], from start: Int, to end: Int, plusIsSpace: Bool = true) throws(FormDecodeError) -> String {
         var decoded: [UInt8] = []
         decoded.reserveCapacity(end - start)
         var index = start
         while index < end {
             let byte = bytes[index]
             switch byte {
-            case UInt8(ascii: "+"):
+            case UInt8(ascii: "+") where plusIsSpace:
                 decoded.append(UInt8(ascii: " "))
                 index += 1
             case UInt8(ascii: "%"):
