@@ -24,29 +24,11 @@ struct BrowserDashboardTests {
 
     @Test("the dashboard tails a topic, and after a reload shows each event once and resumes where it stopped")
     func dashboardTailsAndResumes() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dashboard-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let ports = try await LoopbackPort.free(count: 2)
-        let (nodePort, debuggingPort) = (ports[0], ports[1])
-        let node = HeraldNodeProcess(name: "node", port: nodePort, arguments: [], logDirectory: directory)
-        try await node.start()
-        defer { node.stop() }
-        let url = "http://127.0.0.1:\(nodePort)/?topic=\(TestNode.percentEncode(Self.topic))"
-        let browser = try await HeadlessChromium.open(
-            url, directory: directory, debuggingPort: debuggingPort,
-            arguments: ["--window-size=1200,800", "--force-device-scale-factor=1", "--hide-scrollbars"]
-        )
-        defer { ChildProcess.terminate(browser) }
-
-        var passed = false
-        defer { if passed { try? FileManager.default.removeItem(atPath: directory) } }
-        do {
-            // why: Chromium needs a few seconds to start in a container, more on a loaded CI box.
-            let page = try await DevToolsPage.attach(debuggingPort: debuggingPort, timeout: .seconds(40))
+        try await withDashboard(nodeArguments: []) { page, node, url in
             try await poll(timeout: .seconds(20), "the page to subscribe") { await page.evaluate(Self.tailState) as? String == "live" }
 
             let first = #"{"status":"paid","total":42.5}"#
-            try await publish(first, port: nodePort)
+            try await publish(first, port: node.port)
             try await poll(timeout: .seconds(10), "the page to show the event") { await Self.shown(page) == [first] }
 
             // From the reload on, the page records what its content security policy blocks: nothing, it must be.
@@ -61,8 +43,8 @@ struct BrowserDashboardTests {
             }
             #expect(await Self.shown(page) == [first], "the reloaded page shows the event from sessionStorage, once")
             let second = #"{"status":"shipped","carrier":"DHL"}"#
-            try await publish(second, port: nodePort, event: "shipment")
-            try await publish("plain text: delivered", port: nodePort)
+            try await publish(second, port: node.port, event: "shipment")
+            try await publish("plain text: delivered", port: node.port)
             // The page listens for `message` events; `shipment` is not shown until the page is told the type.
             try await poll(timeout: .seconds(10), "the page to show the next event") { await Self.shown(page) == [first, "plain text: delivered"] }
 
@@ -70,7 +52,7 @@ struct BrowserDashboardTests {
             try await page.call("Page.navigate", ["url": "about:blank"])
             try await poll(timeout: .seconds(10), "the page to leave") { await page.evaluate("location.href") as? String == "about:blank" }
             let third = "published while the page was away"
-            try await publish(third, port: nodePort)
+            try await publish(third, port: node.port)
             try await page.call("Page.navigate", ["url": url + "&types=shipment"])
             try await poll(timeout: .seconds(20), "the page to come back and subscribe") {
                 await page.evaluate("location.href !== 'about:blank' && \(Self.tailState) === 'live'") as? Bool == true
@@ -88,6 +70,51 @@ struct BrowserDashboardTests {
             // why: headless Chromium's window includes room for browser UI; the screenshot is of exactly 1200×800.
             try await page.call("Emulation.setDeviceMetricsOverride", ["width": 1200, "height": 800, "deviceScaleFactor": 1, "mobile": false])
             try await page.screenshot(to: Self.screenshot)
+        }
+    }
+
+    @Test("with auth on, the dashboard asks for a token, keeps it in the tab only, and subscribes and publishes with it")
+    func dashboardAsksForToken() async throws {
+        let key = TestTokens.secret
+        try await withDashboard(nodeArguments: ["--publisher-jwt-key", key, "--subscriber-jwt-key", key]) { page, node, _ in
+            try await poll(timeout: .seconds(20), "the page to ask for a token") {
+                await page.evaluate("\(Self.tailState) === 'closed' && !document.getElementById('auth').hidden") as? Bool == true
+            }
+            let token = try await TestTokens.hs256(publish: [Self.topic], subscribe: [Self.topic])
+            _ = await page.evaluate("document.getElementById('token').value = '\(token)'; document.getElementById('auth').requestSubmit()")
+            try await poll(timeout: .seconds(10), "the page to subscribe with the token") { await page.evaluate(Self.tailState) as? String == "live" }
+            _ = await page.evaluate("""
+                document.getElementById('publish-data').value = 'from the page'; document.getElementById('publish').requestSubmit()
+                """)
+            try await poll(timeout: .seconds(10), "the page to publish with the token and show the event") { await Self.shown(page) == ["from the page"] }
+            #expect((await page.evaluate("document.getElementById('publish-result').textContent") as? String)?.hasPrefix("published") == true)
+            let kept = await page.evaluate("[localStorage.length, document.cookie, sessionStorage.getItem('herald.dashboard.token') !== null]") as? [Any]
+            #expect(kept?.count == 3 && kept?[0] as? Int == 0 && kept?[1] as? String == "" && kept?[2] as? Bool == true, "\(kept ?? [])")
+        }
+    }
+
+    /// Runs `body` with a node started with `nodeArguments`, and Chromium showing its dashboard on `topic`.
+    private func withDashboard(nodeArguments: [String], _ body: (DevToolsPage, HeraldNodeProcess, String) async throws -> Void) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dashboard-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let ports = try await LoopbackPort.free(count: 2)
+        let (nodePort, debuggingPort) = (ports[0], ports[1])
+        let node = HeraldNodeProcess(name: "node", port: nodePort, arguments: nodeArguments, logDirectory: directory)
+        try await node.start()
+        defer { node.stop() }
+        let url = "http://127.0.0.1:\(nodePort)/?topic=\(TestNode.percentEncode(Self.topic))"
+        let browser = try await HeadlessChromium.open(
+            url, directory: directory, debuggingPort: debuggingPort,
+            arguments: ["--window-size=1200,800", "--force-device-scale-factor=1", "--hide-scrollbars"]
+        )
+        defer { ChildProcess.terminate(browser) }
+
+        var passed = false
+        defer { if passed { try? FileManager.default.removeItem(atPath: directory) } }
+        do {
+            // why: Chromium needs a few seconds to start in a container, more on a loaded CI box.
+            let page = try await DevToolsPage.attach(debuggingPort: debuggingPort, timeout: .seconds(40))
+            try await body(page, node, url)
             await page.close()
             passed = true
         } catch {
@@ -99,6 +126,7 @@ struct BrowserDashboardTests {
         await page.evaluate(shownEvents) as? [String]
     }
 
+    /// Publishes `data` to `topic` without credentials.
     private func publish(_ data: String, port: Int, event: String? = nil) async throws {
         var object: [String: String] = ["topic": Self.topic, "data": data]
         object["event"] = event
