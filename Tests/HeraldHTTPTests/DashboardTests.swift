@@ -62,6 +62,18 @@ struct DashboardTests {
         }
     }
 
+    @Test("a hostile query on / is never reflected: the page is the same bytes whatever the query")
+    func queryNotReflected() async throws {
+        try await TestNode.with(.memory) { node in
+            let plain = try await node.get("/").bodyText
+            for query in ["?topic=%3Cscript%3Ealert(1)%3C%2Fscript%3E", "?topic=%ZZ&topic=", "?" + String(repeating: "a", count: 4000)] {
+                let response = try await node.get("/" + query)
+                #expect(response.status == 200, "\(query.prefix(40))")
+                #expect(response.bodyText == plain, "\(query.prefix(40))")
+            }
+        }
+    }
+
     @Test("/ accepts GET only")
     func getOnly() async throws {
         try await TestNode.with(.memory) { node in
