@@ -100,10 +100,14 @@ extension DashboardPage {
           const storageKey = (topic) => "herald.dashboard.tail:" + topic;
 
           function save() {
-            try {
-              sessionStorage.setItem(storageKey(watched.topic), JSON.stringify({ lastId: watched.lastId, events: watched.events }));
-            } catch (error) {
-              watched.events.splice(0, watched.events.length >> 1); // full: keep the newer half
+            for (;;) {
+              try {
+                return sessionStorage.setItem(storageKey(watched.topic), JSON.stringify({ lastId: watched.lastId, events: watched.events }));
+              } catch (error) {
+                // why: sessionStorage holds about 5 MiB; with large events, keep the newer half until it fits.
+                if (watched.events.length === 0) return;
+                watched.events.splice(0, Math.ceil(watched.events.length / 2));
+              }
             }
           }
 
