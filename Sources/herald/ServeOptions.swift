@@ -99,6 +99,9 @@ struct ServeOptions: ParsableArguments {
     @Option(help: "When set, POST /publish is served only on this port (an internal address), not on --port. [env: HERALD_PUBLISH_PORT] (default: none)")
     var publishPort: Int?
 
+    @Option(help: "on or off: GET / serves the dashboard page (on the publish port when it is set). [env: HERALD_DASHBOARD] (default: on)")
+    var dashboard: String?
+
     @Option(name: .customLong("publisher-jwt-key"), help: "Publisher JWT key: an HMAC secret (HS256), or a path to a PEM RSA (RS256) or EC P-256 (ES256) public key; publishing needs a token then. [env: HERALD_PUBLISHER_JWT_KEY] (default: none)")
     var publisherJWTKey: String?
 

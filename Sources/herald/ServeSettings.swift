@@ -76,6 +76,7 @@ struct ServeSettings {
         }
         edge.publishHost = reader.value(options.publishHost, "publish-host", "HERALD_PUBLISH_HOST")
         edge.publishPort = try reader.int(options.publishPort, "publish-port", "HERALD_PUBLISH_PORT", range: 0...65535)
+        edge.dashboard = try reader.onOff(options.dashboard, "dashboard", "HERALD_DASHBOARD") ?? edge.dashboard
         edge.auth = try AuthSettings.read(options, reader)
         threads = try reader.int(options.threads, "threads", "HERALD_THREADS", range: 1...1024) ?? threads
         if let level = reader.value(options.logLevel, "log-level", "HERALD_LOG_LEVEL") {
@@ -164,6 +165,16 @@ struct SettingReader {
             throw ValidationError("--\(name) / \(variable): \"\(text)\" is not a \(allowZero ? "" : "positive ")duration; write e.g. 500ms, 15s, 10m or 24h")
         }
         return parsed
+    }
+
+    /// `on` or `off`.
+    func onOff(_ flag: String?, _ name: String, _ variable: String) throws -> Bool? {
+        guard let text = value(flag, name, variable) else { return nil }
+        switch text.lowercased() {
+        case "on": return true
+        case "off": return false
+        default: throw ValidationError("--\(name) / \(variable): \"\(text)\" is neither on nor off")
+        }
     }
 
     /// Sizes like `65536`, `512KiB`, `1MiB`.

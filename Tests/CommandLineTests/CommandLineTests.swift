@@ -154,6 +154,19 @@ struct CommandLineTests {
         #expect(refused.output.contains("--log-format / HERALD_LOG_FORMAT: \"xml\" is not a format; use text or json"), "\(refused.output)")
     }
 
+    @Test("herald serve serves the dashboard at / by default, and --dashboard off turns it off")
+    func dashboardFlag() async throws {
+        try await withNode { node in
+            #expect(await node.status("/") == 200)
+        }
+        try await withNode(["--dashboard", "off"]) { node in
+            #expect(await node.status("/") == 404)
+        }
+        let refused = try await ChildProcess.run(HeraldNodeProcess.binary, ["herald", "serve", "--port", "0", "--dashboard", "maybe"])
+        #expect(refused.state != .running && refused.state != .exited(0))
+        #expect(refused.output.contains("--dashboard / HERALD_DASHBOARD: \"maybe\" is neither on nor off"), "\(refused.output)")
+    }
+
     private func herald(_ arguments: [String], _ node: HeraldNodeProcess) async throws -> ChildProcess.Outcome {
         try await ChildProcess.run(HeraldNodeProcess.binary, ["herald"] + arguments, environment: ["HERALD_URL": node.url])
     }

@@ -11,8 +11,9 @@ enum HeadlessChromium {
     }
 
     /// Starts Chromium on `url` with a fresh profile in `directory`; its output goes to `directory`/chromium.log.
-    /// With `debuggingPort`, Chromium serves its DevTools endpoints there (`/json/list` gives each page's title).
-    static func open(_ url: String, directory: String, debuggingPort: Int? = nil) async throws -> pid_t {
+    /// With `debuggingPort`, Chromium serves its DevTools endpoints there (`/json/list` gives each page's title,
+    /// `DevToolsPage` drives the page). `arguments` come before the URL (e.g. `--window-size=1200,800`).
+    static func open(_ url: String, directory: String, debuggingPort: Int? = nil, arguments: [String] = []) async throws -> pid_t {
         guard let executable else { throw FailoverFailure("chromium is not installed (apt-get install chromium)") }
         return try await ChildProcess.spawnInTurn(
             executable,
@@ -21,7 +22,7 @@ enum HeadlessChromium {
                 // is tiny in containers.
                 "chromium", "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--no-first-run", "--user-data-dir=\(directory)/chromium-profile",
-            ] + (debuggingPort.map { ["--remote-debugging-port=\($0)"] } ?? []) + [url],
+            ] + (debuggingPort.map { ["--remote-debugging-port=\($0)"] } ?? []) + arguments + [url],
             logPath: logPath(directory)
         )
     }

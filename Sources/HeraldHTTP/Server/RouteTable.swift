@@ -11,6 +11,9 @@ enum RouteTable {
         Route(method: .GET, path: "/readyz", takesParameter: false, scope: .everywhere, handler: .answerOnLoop(ReadinessEndpoint.answer)),
         Route(method: .GET, path: "/stats", takesParameter: false, scope: .internalOnly, handler: .answer(StatsEndpoint.answer)),
         Route(method: .GET, path: "/topics/", takesParameter: true, scope: .internalOnly, handler: .answer(TopicEndpoint.answer)),
+        Route(method: .GET, path: "/", takesParameter: false, scope: .internalOnly, handler: .answer(DashboardEndpoint.page)),
+        Route(method: .GET, path: "/dashboard.js", takesParameter: false, scope: .internalOnly, handler: .answer(DashboardEndpoint.script)),
+        Route(method: .GET, path: "/dashboard.css", takesParameter: false, scope: .internalOnly, handler: .answer(DashboardEndpoint.style)),
     ]
 
     /// The route for `head` on `listener`, with its parameter; throws the 404 or 405 to answer otherwise.
