@@ -167,16 +167,6 @@ struct SettingReader {
         return parsed
     }
 
-    /// `on` or `off`.
-    func onOff(_ flag: String?, _ name: String, _ variable: String) throws -> Bool? {
-        guard let text = value(flag, name, variable) else { return nil }
-        switch text.lowercased() {
-        case "on": return true
-        case "off": return false
-        default: throw ValidationError("--\(name) / \(variable): \"\(text)\" is neither on nor off")
-        }
-    }
-
     /// Sizes like `65536`, `512KiB`, `1MiB`.
     func size(_ flag: String?, _ name: String, _ variable: String) throws -> Int? {
         guard let text = value(flag, name, variable) else { return nil }

@@ -164,7 +164,7 @@ struct CommandLineTests {
         }
         let refused = try await ChildProcess.run(HeraldNodeProcess.binary, ["herald", "serve", "--port", "0", "--dashboard", "maybe"])
         #expect(refused.state != .running && refused.state != .exited(0))
-        #expect(refused.output.contains("--dashboard / HERALD_DASHBOARD: \"maybe\" is neither on nor off"), "\(refused.output)")
+        #expect(refused.output.contains("--dashboard / HERALD_DASHBOARD: \"maybe\" is not a switch; use on or off"), "\(refused.output)")
     }
 
     private func herald(_ arguments: [String], _ node: HeraldNodeProcess) async throws -> ChildProcess.Outcome {
