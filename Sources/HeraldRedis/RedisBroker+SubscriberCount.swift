@@ -8,14 +8,15 @@ extension RedisBroker {
     public func subscriberCount(of topic: Topic, onThisNode: Int) async throws -> SubscriberCount {
         let keys = NodeKeys(prefix: configuration.keyPrefix)
         do {
-            let directory = try await client.send(RedisCommand("ZRANGE", [.string(keys.directory), .string("0"), .string("-1")]))
+            let slot = store.slot(ofKey: keys.directory)
+            let directory = try await client.send([RedisCommand("ZRANGE", [.string(keys.directory), .string("0"), .string("-1")])], slot: slot)[0]
             guard let members = directory.array else { throw Self.unexpected(directory, "node directory") }
             let others = members.compactMap(\.string).filter { $0 != reporter.nodeID }
             var count = SubscriberCount.singleNode(onThisNode)
             guard !others.isEmpty else { return count }
             let replies = try await client.send(others.map {
                 RedisCommand("HMGET", [.string(keys.report(of: $0)), .string(NodeKeys.liveField), .string(topic.name)])
-            })
+            }, slot: slot)
             for reply in replies {
                 guard let fields = reply.array, fields.count == 2 else { throw Self.unexpected(reply, "subscriber report") }
                 guard !fields[0].isNull else { continue }

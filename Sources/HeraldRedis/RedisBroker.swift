@@ -20,7 +20,7 @@ public final class RedisBroker: Broker {
     public let name = "redis"
     let configuration: RedisBrokerConfiguration
     let client: RedisClient
-    private let store: RedisTopicStore
+    let store: RedisTopicStore
     let reporter: SubscriberReporter
     private let subscriber: RedisSubscriber
     private let fanOut: FanOut

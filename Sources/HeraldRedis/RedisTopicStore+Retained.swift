@@ -6,7 +6,7 @@ extension RedisTopicStore {
     /// last id. A topic without a meta hash (never published, or expired) is `.empty`.
     func retainedHistory(of topic: Topic) async throws -> RetainedHistory {
         let keys = RedisBroker.Keys(prefix: configuration.keyPrefix, topic: topic)
-        let replies = try await runScript(RedisBroker.Script.retained, firstEvents: [0]) { sha in
+        let replies = try await runScript(RedisBroker.Script.retained, firstEvents: [0], slots: [slot(ofKey: keys.stream)]) { sha in
             [RedisCommand("EVALSHA", [.string(sha), .string("2"), .string(keys.stream), .string(keys.meta)])]
         }
         guard let parts = replies.first?.array else { throw RedisBroker.unexpected(replies.first ?? .null, "topic summary") }

@@ -7,17 +7,19 @@ import Synchronization
 /// and reading.
 ///
 /// Scripts run with `EVALSHA`; a script is loaded on first use and again after `NOSCRIPT` (Redis restarted
-/// or flushed its scripts). Both the broker and the healing of a lost live feed read through it.
+/// or flushed its scripts, or, in a cluster, the slot moved to a master that never ran it). Both the broker and
+/// the healing of a lost live feed read through it. On a Redis Cluster every command carries its topic's slot,
+/// and a batch over several shards goes out as one pipeline per master, all at once.
 final class RedisTopicStore: TopicHistoryReading {
     let configuration: RedisBrokerConfiguration
-    private let client: RedisClient
+    private let client: any RedisCommandSender
     private let scriptHashes = Mutex<[String: String]>([:])
 
     /// The publish script's ARGV 1–4 (max length, max age, meta time-to-live, idempotency window), fixed
     /// by the configuration.
     private let publishLimits: [RedisArgument]
 
-    init(configuration: RedisBrokerConfiguration, client: RedisClient) {
+    init(configuration: RedisBrokerConfiguration, client: any RedisCommandSender) {
         self.configuration = configuration
         self.client = client
         let retention = configuration.retention
@@ -31,10 +33,23 @@ final class RedisTopicStore: TopicHistoryReading {
     /// each event's position.
     func publish(_ events: [NewEvent]) async throws -> [TopicPosition] {
         let runs = Self.runs(of: events)
-        let replies = try await runScript(RedisBroker.Script.publish, firstEvents: runs.map(\.lowerBound)) {
+        let slots = slots(of: runs.map { events[$0.lowerBound].topic })
+        let replies = try await runScript(RedisBroker.Script.publish, firstEvents: runs.map(\.lowerBound), slots: slots) {
             self.publishCommands(events, runs: runs, sha: $0)
         }
         return try Self.positions(replies, runs: runs)
+    }
+
+    /// The hash slot of each topic's keys when commands are routed by slot (a cluster), else zeros.
+    /// why: a single server needs no slot, and the hot path skips the CRC.
+    func slots(of topics: [Topic]) -> [Int] {
+        guard client.routesBySlot else { return Array(repeating: 0, count: topics.count) }
+        return topics.map { slot(ofKey: RedisBroker.Keys(prefix: configuration.keyPrefix, topic: $0).stream) }
+    }
+
+    /// The hash slot of `key` when commands are routed by slot, else 0.
+    func slot(ofKey key: String) -> Int {
+        client.routesBySlot ? RedisHashSlot.of(key) : 0
     }
 
     /// `publish(_:)` from an event loop: once the script is loaded, the commands go out on the command
@@ -42,12 +57,14 @@ final class RedisTopicStore: TopicHistoryReading {
     /// first publish, and one that finds the script gone from Redis, take the task path, which (re)loads it.
     func publish(_ events: [NewEvent], on eventLoop: any EventLoop) -> EventLoopFuture<[TopicPosition]> {
         let source = RedisBroker.Script.publish
-        guard let sha = scriptHashes.withLock({ $0[source] }) else {
+        let runs = Self.runs(of: events)
+        let slots = slots(of: runs.map { events[$0.lowerBound].topic })
+        // why: a batch over several slots of a cluster is split per master, which the task path does.
+        guard let sha = scriptHashes.withLock({ $0[source] }), let slot = slots.first, slots.allSatisfy({ $0 == slot }) else {
             return eventLoop.makeFutureWithTask { try await self.publish(events) }
         }
-        let runs = Self.runs(of: events)
         let stored = eventLoop.makePromise(of: [TopicPosition].self)
-        client.send(publishCommands(events, runs: runs, sha: sha), preferring: eventLoop).whenComplete { result in
+        client.send(publishCommands(events, runs: runs, sha: sha), slot: slot, preferring: eventLoop).whenComplete { result in
             switch result {
             case .failure(let error):
                 stored.fail(RedisBroker.translate(error))
@@ -55,7 +72,7 @@ final class RedisTopicStore: TopicHistoryReading {
                 stored.completeWith(Result { try Self.positions(replies, runs: runs) })
             case .success(let replies):
                 stored.completeWithTask {
-                    let replies = try await self.finishScript(source, replies: replies, firstEvents: runs.map(\.lowerBound)) {
+                    let replies = try await self.finishScript(source, replies: replies, firstEvents: runs.map(\.lowerBound), slots: slots) {
                         self.publishCommands(events, runs: runs, sha: $0)
                     }
                     return try Self.positions(replies, runs: runs)
@@ -129,7 +146,7 @@ final class RedisTopicStore: TopicHistoryReading {
 
     func history(of topic: Topic, after: StreamID?, limit: Int) async throws -> TopicHistory {
         let keys = RedisBroker.Keys(prefix: configuration.keyPrefix, topic: topic)
-        let replies = try await runScript(RedisBroker.Script.read, firstEvents: [0]) { sha in
+        let replies = try await runScript(RedisBroker.Script.read, firstEvents: [0], slots: slots(of: [topic])) { sha in
             [RedisCommand("EVALSHA", [.string(sha), .string("2"), .string(keys.stream), .string(keys.meta), .string(after?.description ?? ""), .string(String(max(limit, 1)))])]
         }
         guard let parts = replies.first?.array else { throw RedisBroker.unexpected(replies.first ?? .null, "history") }
@@ -156,30 +173,43 @@ final class RedisTopicStore: TopicHistoryReading {
         return TopicHistory(epoch: epoch, last: last, events: events)
     }
 
-    /// Sends the commands `make` builds for the script's hash; loads the script first if needed and again
-    /// after `NOSCRIPT`, resending the commands that were refused. Command *i* carries the events from
-    /// item `firstEvents[i]` of the request on (for the error when Redis loses its scripts midway).
-    func runScript(_ source: String, firstEvents: [Int], _ make: (String) -> [RedisCommand]) async throws -> [RESPValue] {
+    /// Sends the commands `make` builds for the script's hash, command *i* for slot `slots[i]`; loads the
+    /// script first if needed and again after `NOSCRIPT`, resending the commands that were refused. Command *i*
+    /// carries the events from item `firstEvents[i]` of the request on (for the error when Redis loses its
+    /// scripts midway).
+    func runScript(_ source: String, firstEvents: [Int], slots: [Int], _ make: (String) -> [RedisCommand]) async throws -> [RESPValue] {
         let replies: [RESPValue]
         do {
-            replies = try await client.send(make(try await scriptHash(source, reload: false)))
+            replies = try await client.send(make(try await scriptHash(source, reload: false, slot: slots.first ?? 0)), slots: slots)
         } catch {
             throw RedisBroker.translate(error)
         }
-        return try await finishScript(source, replies: replies, firstEvents: firstEvents, make)
+        return try await finishScript(source, replies: replies, firstEvents: firstEvents, slots: slots, make)
     }
 
     /// Completes a script run from its first `replies`: resends what `NOSCRIPT` refused after reloading
     /// the script, and throws for an error reply.
-    private func finishScript(_ source: String, replies: [RESPValue], firstEvents: [Int], _ make: (String) -> [RedisCommand]) async throws -> [RESPValue] {
+    /// A command refused with `NOSCRIPT` did not run; within one slot (one pipeline to one server) the refused
+    /// ones must be the last, or Redis lost its scripts midway through the pipeline.
+    private func finishScript(_ source: String, replies: [RESPValue], firstEvents: [Int], slots: [Int], _ make: (String) -> [RedisCommand]) async throws -> [RESPValue] {
         do {
             var replies = replies
-            if let first = replies.firstIndex(where: Self.isNoScript) {
-                guard replies[first...].allSatisfy(Self.isNoScript) else {
-                    throw HeraldError(.backendFailure, "Redis lost its scripts in the middle of a batch; events before item \(firstEvents[first]) were stored, retry the rest")
+            let refused = replies.indices.filter { Self.isNoScript(replies[$0]) }
+            if !refused.isEmpty {
+                let groupOf: (Int) -> Int = { self.client.routesBySlot ? slots[$0] : 0 }
+                for index in refused {
+                    let laterInSlot = replies.indices.filter { $0 > index && groupOf($0) == groupOf(index) }
+                    guard laterInSlot.allSatisfy({ Self.isNoScript(replies[$0]) }) else {
+                        throw HeraldError(.backendFailure, "Redis lost its scripts in the middle of a batch; events before item \(firstEvents[index]) were stored, retry the rest")
+                    }
                 }
-                let sha = try await scriptHash(source, reload: true)
-                replies.replaceSubrange(first..., with: try await client.send(Array(make(sha)[first...])))
+                var sha = ""
+                for slot in Set(refused.map { slots[$0] }) {
+                    sha = try await scriptHash(source, reload: true, slot: slot)
+                }
+                let commands = make(sha)
+                let answers = try await client.send(refused.map { commands[$0] }, slots: refused.map { slots[$0] })
+                for (index, answer) in zip(refused, answers) { replies[index] = answer }
             }
             if let error = replies.first(where: Self.isError) {
                 throw RedisBroker.unexpected(error, "script")
@@ -190,9 +220,11 @@ final class RedisTopicStore: TopicHistoryReading {
         }
     }
 
-    private func scriptHash(_ source: String, reload: Bool) async throws -> String {
+    /// The script's hash, loaded (on the master of `slot`, in a cluster) when not known or when `reload`.
+    /// why: a hash is the script's SHA1, the same on every server; only the loading is per server.
+    private func scriptHash(_ source: String, reload: Bool, slot: Int) async throws -> String {
         if !reload, let known = scriptHashes.withLock({ $0[source] }) { return known }
-        let reply = try await client.send(RedisCommand("SCRIPT", [.string("LOAD"), .string(source)]))
+        let reply = try await client.send([RedisCommand("SCRIPT", [.string("LOAD"), .string(source)])], slot: slot)[0]
         guard let sha = reply.string, reply.serverError == nil else { throw RedisBroker.unexpected(reply, "SCRIPT LOAD") }
         scriptHashes.withLock { $0[source] = sha }
         return sha

@@ -19,10 +19,10 @@ final class SubscriberReporter: Service, Sendable {
     private let settings: SubscriberReportSettings
     private let fanOut: FanOut
     private let store: RedisTopicStore
-    private let client: RedisClient
+    private let client: any RedisCommandSender
     private let logger: Logger
 
-    init(nodeID: String, keys: RedisBroker.NodeKeys, settings: SubscriberReportSettings, fanOut: FanOut, store: RedisTopicStore, client: RedisClient, logger: Logger) {
+    init(nodeID: String, keys: RedisBroker.NodeKeys, settings: SubscriberReportSettings, fanOut: FanOut, store: RedisTopicStore, client: any RedisCommandSender, logger: Logger) {
         self.nodeID = nodeID
         self.keys = keys
         self.settings = settings
@@ -85,7 +85,7 @@ final class SubscriberReporter: Service, Sendable {
             arguments.append(.string(topic))
             arguments.append(.string(String(subscribers)))
         }
-        let replies = try await store.runScript(RedisBroker.Script.report, firstEvents: [0]) { sha in
+        let replies = try await store.runScript(RedisBroker.Script.report, firstEvents: [0], slots: [store.slot(ofKey: keys.directory)]) { sha in
             [RedisCommand("EVALSHA", [.string(sha)] + arguments)]
         }
         guard let applied = replies.first?.int else { throw RedisBroker.unexpected(replies.first ?? .null, "subscriber report") }
@@ -98,7 +98,7 @@ final class SubscriberReporter: Service, Sendable {
             _ = try await client.send([
                 RedisCommand("DEL", [.string(keys.report(of: nodeID))]),
                 RedisCommand("ZREM", [.string(keys.directory), .string(nodeID)]),
-            ])
+            ], slot: store.slot(ofKey: keys.directory))
         } catch {
             logger.debug("could not withdraw the subscriber report; it expires by itself", metadata: [LogKeys.node: "\(nodeID)", "error": "\(error)"])
         }

@@ -1,0 +1,63 @@
+import HeraldCore
+import Logging
+import NIOCore
+import NIOPosix
+import Redis
+import ServiceLifecycle
+import TestSupport
+import Testing
+@testable import HeraldRedis
+
+/// The topic store (publish script, history, retained summary) on a real Redis Cluster: a batch over topics on
+/// every shard goes out per master and is answered in the request's order; scripts are loaded per master.
+@Suite(
+    "Topic store on a Redis Cluster, live",
+    .enabled(if: RedisServerProcess.isAvailable || RedisServerProcess.isRequired),
+    .timeLimit(.minutes(2))
+)
+struct ClusterTopicStoreTests {
+    @Test("a batch over topics on every shard is stored per topic in order, answered in the request's order, and read back; a master that lost its scripts gets them again")
+    func batchAcrossShards() async throws {
+        let cluster = try await RedisClusterProcess.start(masters: 3, replicasPerMaster: 0)
+        defer { cluster.stop() }
+        var logger = Logger(label: "cluster-store")
+        logger.logLevel = .critical
+        var node = RedisConfiguration(host: "127.0.0.1")
+        node.reconnectBackoffMaximum = .milliseconds(200)
+        let client = RedisClusterClient(
+            configuration: RedisClusterConfiguration(seeds: [.init(host: "127.0.0.1", port: cluster.nodes[0].port)], node: node),
+            eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger
+        )
+        client.apply(try await client.discoverTopology())
+        var configuration = RedisBrokerConfiguration(connection: node, retention: RetentionPolicy())
+        configuration.keyPrefix = "cluster-\(UInt32.random(in: 0...UInt32.max))"
+        let store = RedisTopicStore(configuration: configuration, client: client)
+        let group = ServiceGroup(configuration: .init(services: [.init(service: client)], logger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            defer { Task { await group.triggerGracefulShutdown() } }
+            let deadline = ContinuousClock.now + .seconds(10)
+            while !client.isConnected, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+
+            let topics = try (0..<12).map { try Topic("store/\($0)") }
+            let shards = Set(topics.compactMap { client.topology?.shardIndex(forSlot: RedisHashSlot.of(RedisBroker.Keys(prefix: configuration.keyPrefix, topic: $0).stream)) })
+            #expect(shards.count == 3, "the topics fall on every shard")
+            // Interleaved, so that consecutive runs go to different masters.
+            let events = (0..<48).map { NewEvent(topic: topics[$0 % topics.count], type: nil, data: ByteBuffer(string: "e\($0)"), idempotencyKey: nil) }
+            let positions = try await store.publish(events)
+            #expect(positions.count == events.count)
+            for topic in topics {
+                let mine = events.indices.filter { events[$0].topic == topic }
+                #expect(mine.map { positions[$0].id.ordinal } == [1, 2, 3, 4], "\(topic): ordinals in request order")
+                let history = try await store.history(of: topic, after: .zero, limit: 10)
+                #expect(history.events.map { String(buffer: $0.data) } == mine.map { "e\($0)" })
+            }
+            #expect(try await store.retainedHistory(of: topics[0]).count == 4)
+
+            // A master that restarted without its scripts answers NOSCRIPT; the store loads them there and goes on.
+            for node in cluster.nodes { _ = try await RedisClusterProcess.redisCLI(["-p", "\(node.port)", "SCRIPT", "FLUSH"]) }
+            let again = try await store.publish(topics.map { NewEvent(topic: $0, type: nil, data: ByteBuffer(string: "again"), idempotencyKey: nil) })
+            #expect(again.map(\.id.ordinal) == Array(repeating: 5, count: topics.count))
+        }
+    }
+}
