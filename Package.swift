@@ -213,7 +213,10 @@ let package = Package(
         ),
         .testTarget(
             name: "HeraldBehaviourTests",
-            dependencies: ["HeraldHTTP", "HeraldRedis", "HeraldCore", "HeraldClient", "Redis", "TestSupport"]
+            dependencies: [
+                "HeraldHTTP", "HeraldRedis", "HeraldCore", "HeraldClient", "Redis", "TestSupport",
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
         // Static checks of the deployment files (Dockerfile, Compose, Kubernetes, systemd); YAML is parsed by
         // /usr/bin/python3 with PyYAML through check_yaml.py.

@@ -19,10 +19,12 @@ import ServiceLifecycle
 public final class RedisBroker: Broker {
     public let name = "redis"
     let configuration: RedisBrokerConfiguration
-    let client: RedisClient
+    let client: any RedisCommandSender
     let store: RedisTopicStore
     let reporter: SubscriberReporter
-    private let subscriber: RedisSubscriber
+    private let subscriber: any RedisChannelSubscriber
+    /// The cluster client when the broker runs on a Redis Cluster, which `prepare()` reads the slot map with.
+    private let cluster: RedisClusterClient?
     private let fanOut: FanOut
     private let outage: RedisOutageWatch
 
@@ -35,8 +37,15 @@ public final class RedisBroker: Broker {
 
     public init(configuration: RedisBrokerConfiguration, fanOut: FanOut, eventLoopGroup: any EventLoopGroup, logger: Logger) throws {
         self.configuration = configuration
-        let client = RedisClient(configuration: configuration.connection, eventLoopGroup: eventLoopGroup, logger: logger)
+        let cluster = configuration.cluster.map { settings in
+            var settings = settings
+            settings.node = configuration.connection
+            return RedisClusterClient(configuration: settings, eventLoopGroup: eventLoopGroup, logger: logger)
+        }
+        let client: any RedisCommandSender = cluster
+            ?? RedisClient(configuration: configuration.connection, eventLoopGroup: eventLoopGroup, logger: logger)
         let store = RedisTopicStore(configuration: configuration, client: client)
+        self.cluster = cluster
         let prefix = configuration.keyPrefix
         self.client = client
         self.store = store
@@ -49,15 +58,31 @@ public final class RedisBroker: Broker {
             grace: configuration.outageGrace, window: configuration.outageWindow, fanOut: fanOut, eventLoop: eventLoopGroup.any(), logger: logger
         )
         self.outage = outage
+        let onMessages: @Sendable ([RedisPubSubMessage]) -> Void = { messages in
+            fanOut.dispatch(messages.compactMap { message in
+                Keys.topic(ofChannel: message.channel, prefix: prefix).flatMap { Envelope.decode(message.payload, topic: $0) }
+            })
+        }
+        if let cluster, var settings = configuration.cluster {
+            settings.node = configuration.connection
+            // why: a shard's channels are interrupted and restored on their own (slot moved, failover); the
+            // node is not cut off from Redis, so the outage watch stays out of it.
+            self.subscriber = RedisClusterSubscriber(
+                cluster: cluster, configuration: settings, eventLoopGroup: eventLoopGroup, logger: logger,
+                onMessages: onMessages,
+                onInterrupted: { _ in fanOut.holdLive() },
+                onRestored: { channels in
+                    let topics = Set(channels.compactMap { Keys.topic(ofChannel: $0, prefix: prefix) })
+                    Task { await fanOut.heal(topics, from: store, logger: logger) }
+                }
+            )
+            return
+        }
         self.subscriber = RedisSubscriber(
             configuration: configuration.connection,
             eventLoopGroup: eventLoopGroup,
             logger: logger,
-            onMessages: { messages in
-                fanOut.dispatch(messages.compactMap { message in
-                    Keys.topic(ofChannel: message.channel, prefix: prefix).flatMap { Envelope.decode(message.payload, topic: $0) }
-                })
-            },
+            onMessages: onMessages,
             onResubscribed: { channels in
                 outage.restored()
                 let topics = Set(channels.compactMap { Keys.topic(ofChannel: $0, prefix: prefix) })
@@ -70,6 +95,14 @@ public final class RedisBroker: Broker {
                 outage.connectionLost()
             }
         )
+    }
+
+    /// Reads the Redis Cluster's slot map before the node starts (nothing for a single server); throws
+    /// `RedisError` `invalidConfiguration` for a seed that is not a cluster node or a cluster with uncovered
+    /// slots, `connectionUnavailable` when no seed answers.
+    public func prepare() async throws {
+        guard let cluster else { return }
+        cluster.apply(try await cluster.discoverTopology())
     }
 
     public func publish(_ events: [NewEvent]) async throws -> [TopicPosition] {
@@ -123,10 +156,14 @@ public final class RedisBroker: Broker {
             throw HeraldError(.backendUnavailable, "this node has been cut off from Redis for \(tenths / 10).\(tenths % 10) s (its subscriber connection was lost); it is reconnecting")
         }
         guard subscriber.isConnected else {
-            throw HeraldError(.backendUnavailable, "the Redis subscriber connection is not open yet; it is connecting")
+            throw HeraldError(.backendUnavailable, cluster == nil
+                ? "the Redis subscriber connection is not open yet; it is connecting"
+                : "a Redis Cluster master has no open subscriber connection; it is connecting, or its shard is failing over")
         }
         guard client.isConnected else {
-            throw HeraldError(.backendUnavailable, "no Redis command connection is open; they are reconnecting")
+            throw HeraldError(.backendUnavailable, cluster == nil
+                ? "no Redis command connection is open; they are reconnecting"
+                : "a Redis Cluster slot has no reachable master (a failover, or CLUSTERDOWN); reconnecting")
         }
         guard !fanOut.isHealing else {
             throw HeraldError(.backendUnavailable, "this node is healing live delivery from the Redis streams after a reconnect")

@@ -4,8 +4,11 @@ import Redis
 
 /// Settings of the Redis broker.
 public struct RedisBrokerConfiguration: Sendable {
-    /// Where Redis is and how to connect.
+    /// Where Redis is and how to connect; with `cluster`, the credentials, timeouts and pool size of every
+    /// cluster node's connections (its host and port are not used).
     public var connection: RedisConfiguration
+    /// A Redis Cluster to use instead of the one server of `connection`: its seeds and slot-map settings.
+    public var cluster: RedisClusterConfiguration?
     /// Prefix of every key: `<prefix>:{<topic>}:stream`, `…:meta`, `…:live`.
     public var keyPrefix = "herald"
     public var retention: RetentionPolicy

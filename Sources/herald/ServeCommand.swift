@@ -3,6 +3,7 @@ import HeraldCore
 import HeraldHTTP
 import HeraldRedis
 import Logging
+import Redis
 import NIOPosix
 import ServiceLifecycle
 
@@ -45,11 +46,16 @@ struct ServeCommand: AsyncParsableCommand {
         let broker: any Broker
         if let redis = settings.redis {
             let redisBroker = try RedisBroker(configuration: redis, fanOut: fanOut, eventLoopGroup: eventLoopGroup, logger: logger)
+            do {
+                try await redisBroker.prepare()
+            } catch let error as RedisError {
+                throw ValidationError("--redis-cluster / HERALD_REDIS_CLUSTER: \(error.message)")
+            }
             services += redisBroker.services
             broker = redisBroker
-            logger.info("using the redis backend", metadata: [
-                "redis.address": "\(redis.connection.host):\(redis.connection.port)", "herald.node.id": "\(redisBroker.nodeID)",
-            ])
+            let address = redis.cluster.map { "cluster " + $0.seeds.map { "\($0.host):\($0.port)" }.joined(separator: ",") }
+                ?? "\(redis.connection.host):\(redis.connection.port)"
+            logger.info("using the redis backend", metadata: ["redis.address": "\(address)", "herald.node.id": "\(redisBroker.nodeID)"])
         } else {
             let memoryBroker = MemoryBroker(fanOut: fanOut, retention: settings.retention, maxTopics: settings.memoryMaxTopics)
             if memoryBroker.sweepInterval != nil { services.append(MemoryExpiryService(broker: memoryBroker)) }

@@ -13,6 +13,9 @@ struct ServeOptions: ParsableArguments {
     @Option(name: .customLong("redis-url"), help: "Redis to use, redis://[user:password@]host[:port][/db]; without it history is kept in memory. [env: HERALD_REDIS_URL] (default: none)")
     var redisURL: String?
 
+    @Option(name: .customLong("redis-cluster"), help: "A Redis Cluster to use instead of --redis-url: seed nodes host:port[,host:port…], optionally as redis://[user:password@]host:port,host:port for credentials. [env: HERALD_REDIS_CLUSTER] (default: none)")
+    var redisCluster: String?
+
     @Option(help: "Prefix of every Redis key Herald writes. [env: HERALD_KEY_PREFIX] (default: herald)")
     var keyPrefix: String?
 

@@ -94,17 +94,28 @@ struct ServeSettings {
         edge.accessLog = try reader.onOff(options.accessLog, "access-log", "HERALD_ACCESS_LOG") ?? edge.accessLog
         let memoryMaxTopics = try reader.int(options.memoryMaxTopics, "memory-max-topics", "HERALD_MEMORY_MAX_TOPICS", range: 1...100_000_000)
         self.memoryMaxTopics = memoryMaxTopics ?? self.memoryMaxTopics
-        if let url = reader.value(options.redisURL, "redis-url", "HERALD_REDIS_URL") {
+        let url = reader.value(options.redisURL, "redis-url", "HERALD_REDIS_URL")
+        let clusterSeeds = reader.value(options.redisCluster, "redis-cluster", "HERALD_REDIS_CLUSTER")
+        guard url == nil || clusterSeeds == nil else {
+            throw ValidationError("--redis-url / HERALD_REDIS_URL and --redis-cluster / HERALD_REDIS_CLUSTER are both set; give one: a single Redis, or the seeds of a Redis Cluster")
+        }
+        if url != nil || clusterSeeds != nil {
             guard memoryMaxTopics == nil else {
-                throw ValidationError("--memory-max-topics / HERALD_MEMORY_MAX_TOPICS applies to the memory backend only; with --redis-url, bound Redis memory with --history-length and --history-max-age instead")
+                throw ValidationError("--memory-max-topics / HERALD_MEMORY_MAX_TOPICS applies to the memory backend only; with Redis, bound Redis memory with --history-length and --history-max-age instead")
             }
             let connection: RedisConfiguration
-            do {
-                connection = try RedisConfiguration(url: url)
-            } catch {
-                throw ValidationError("--redis-url / HERALD_REDIS_URL: \(error)")
+            var cluster: RedisClusterConfiguration?
+            if let clusterSeeds {
+                (connection, cluster) = try Self.cluster(clusterSeeds)
+            } else {
+                do {
+                    connection = try RedisConfiguration(url: url ?? "")
+                } catch {
+                    throw ValidationError("--redis-url / HERALD_REDIS_URL: \(error)")
+                }
             }
             var redis = RedisBrokerConfiguration(connection: connection, retention: retention)
+            redis.cluster = cluster
             redis.keyPrefix = reader.value(options.keyPrefix, "key-prefix", "HERALD_KEY_PREFIX") ?? redis.keyPrefix
             // why: one command connection per event loop lets a publish go to Redis and back without a thread hop.
             redis.connection.commandConnectionCount = max(threads, 2)
@@ -117,6 +128,38 @@ struct ServeSettings {
             redis.outageWindow = edge.drainWindow
             self.redis = redis
         }
+    }
+}
+
+extension ServeSettings {
+    /// Reads `--redis-cluster`: `host:port[,host:port…]`, or the same after `redis://[user:password@]` for
+    /// credentials, which every node's connections use. Returns those connection settings and the seeds.
+    static func cluster(_ text: String) throws -> (RedisConfiguration, RedisClusterConfiguration) {
+        let name = "--redis-cluster / HERALD_REDIS_CLUSTER"
+        var list = Substring(text)
+        var credentials = ""
+        if list.hasPrefix("redis://") {
+            list = list.dropFirst("redis://".count)
+            if let at = list.lastIndex(of: "@") {
+                credentials = String(list[...at])
+                list = list[list.index(after: at)...]
+            }
+        }
+        var seeds: [RedisClusterConfiguration.Seed] = []
+        var connection: RedisConfiguration?
+        for entry in list.split(separator: ",", omittingEmptySubsequences: false) {
+            let seed: RedisConfiguration
+            do {
+                seed = try RedisConfiguration(url: "redis://\(credentials)\(entry.trimmingCharacters(in: .whitespaces))")
+            } catch {
+                throw ValidationError("\(name): seed \"\(entry)\" is not host:port (\(error))")
+            }
+            guard seed.database == 0 else { throw ValidationError("\(name): a Redis Cluster has one database; drop /\(seed.database) from \"\(entry)\"") }
+            seeds.append(.init(host: seed.host, port: seed.port))
+            connection = connection ?? seed
+        }
+        guard let connection, !seeds.isEmpty else { throw ValidationError("\(name): no seed node given; write host:port[,host:port…]") }
+        return (connection, RedisClusterConfiguration(seeds: seeds, node: connection))
     }
 }
 

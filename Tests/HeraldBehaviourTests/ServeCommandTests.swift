@@ -53,6 +53,20 @@ struct ServeCommandTests {
         #expect(noRoomOutput.contains("--redis-health-timeout / HERALD_REDIS_HEALTH_TIMEOUT must be longer than --redis-health-interval"))
     }
 
+    @Test("--redis-cluster stops startup naming the setting: with --redis-url, a bad seed, a seed that is not a cluster node, no seed answering")
+    func clusterSettings() async throws {
+        let (both, bothOutput) = try run(["serve", "--redis-url", "redis://127.0.0.1:1", "--redis-cluster", "127.0.0.1:2"])
+        #expect(both != .exited(0) && bothOutput.contains("--redis-url / HERALD_REDIS_URL and --redis-cluster / HERALD_REDIS_CLUSTER are both set"))
+        let (badSeed, badSeedOutput) = try run(["serve", "--redis-cluster", "127.0.0.1:2,:x"])
+        #expect(badSeed != .exited(0) && badSeedOutput.contains("--redis-cluster / HERALD_REDIS_CLUSTER: seed \":x\" is not host:port"), "\(badSeedOutput)")
+        let plain = try await RedisServerProcess.start()
+        defer { plain.stop() }
+        let (notCluster, notClusterOutput) = try run(["serve", "--port", "0", "--redis-cluster", "127.0.0.1:\(plain.port)"])
+        #expect(notCluster != .exited(0) && notClusterOutput.contains("--redis-cluster / HERALD_REDIS_CLUSTER: 127.0.0.1:\(plain.port) is not a Redis Cluster node"), "\(notClusterOutput)")
+        let (silent, silentOutput) = try run(["serve", "--port", "0"], environment: ["HERALD_REDIS_CLUSTER": "127.0.0.1:1"])
+        #expect(silent != .exited(0) && silentOutput.contains("--redis-cluster / HERALD_REDIS_CLUSTER: no Redis Cluster node answered"), "\(silentOutput)")
+    }
+
     @Test("a key file that is not a usable PEM public key, or a short HMAC secret, stops startup naming flag and variable")
     func invalidKey() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("herald-bad-\(UUID().uuidString).pem").path

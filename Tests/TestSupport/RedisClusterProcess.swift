@@ -31,10 +31,12 @@ package final class RedisClusterProcess: Sendable {
             for index in 0..<(masters * (1 + replicasPerMaster)) {
                 let nodeDirectory = "\(directory)/\(index)"
                 try FileManager.default.createDirectory(atPath: nodeDirectory, withIntermediateDirectories: true)
-                // why: a short node timeout lets a killed master's replica take over within about two seconds.
+                // why: a short node timeout lets a killed master's replica take over within about two seconds. The
+                // bus port is chosen free too: the default (port + 10000) may be taken, or past 65535.
+                let busPort = try await LoopbackPort.free()
                 nodes.append(try await RedisServerProcess.start(extraArguments: [
                     "--cluster-enabled", "yes", "--cluster-config-file", "\(nodeDirectory)/nodes.conf",
-                    "--cluster-node-timeout", "1000", "--dir", nodeDirectory,
+                    "--cluster-node-timeout", "1000", "--cluster-port", "\(busPort)", "--dir", nodeDirectory,
                 ]))
             }
             let cluster = RedisClusterProcess(nodes: nodes, directory: directory)

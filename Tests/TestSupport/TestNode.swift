@@ -14,11 +14,14 @@ package enum TestBackend: Sendable, CustomStringConvertible {
     case memory
     /// Redis at `url`, with keys under `prefix` (unique per test, so tests never share keys).
     case redis(url: String, prefix: String)
+    /// A Redis Cluster reached through `seeds` (`host:port,…`), with keys under `prefix`.
+    case redisCluster(seeds: String, prefix: String)
 
     package var description: String {
         switch self {
         case .memory: "memory"
         case .redis: "redis"
+        case .redisCluster: "redis cluster"
         }
     }
 }
@@ -61,6 +64,20 @@ package final class TestNode: Sendable {
             var configuration = RedisBrokerConfiguration(connection: try RedisConfiguration(url: url), retention: retention)
             configuration.keyPrefix = prefix
             let redis = try RedisBroker(configuration: configuration, fanOut: fanOut, eventLoopGroup: eventLoopGroup, logger: logger)
+            services += redis.services
+            broker = redis
+        case .redisCluster(let seeds, let prefix):
+            var node = RedisConfiguration(host: "127.0.0.1")
+            node.reconnectBackoffMaximum = .milliseconds(200)
+            var configuration = RedisBrokerConfiguration(connection: node, retention: retention)
+            configuration.cluster = RedisClusterConfiguration(
+                seeds: seeds.split(separator: ",").map { .init(host: "127.0.0.1", port: Int($0.split(separator: ":").last ?? "") ?? 0) },
+                node: node
+            )
+            configuration.cluster?.degradedRefreshInterval = .milliseconds(200)
+            configuration.keyPrefix = prefix
+            let redis = try RedisBroker(configuration: configuration, fanOut: fanOut, eventLoopGroup: eventLoopGroup, logger: logger)
+            try await redis.prepare()
             services += redis.services
             broker = redis
         }

@@ -201,7 +201,7 @@ public final class RedisClusterClient: Service, Sendable {
             } catch let error as RedisError where error.code == .invalidConfiguration {
                 throw error
             } catch {
-                failures.append("\(address): \(error)")
+                failures.append("\(address): \((error as? RedisError)?.message ?? "\(error)")")
             }
         }
         throw RedisError(.connectionUnavailable, message: "no Redis Cluster node answered: \(failures.joined(separator: "; "))")

@@ -62,12 +62,18 @@ public final class RedisClusterSubscriber: Service, Sendable {
         self.onRestored = onRestored
         (newShards, newShardsSink) = AsyncStream.makeStream(of: Shard.self)
         cluster.observeTopology { [weak self] topology in self?.topologyChanged(topology) }
+        if let topology = cluster.topology { topologyChanged(topology) }
     }
 
     /// `true` when every master's subscriber connection is open.
     public var isConnected: Bool {
         guard let masters = cluster.topology?.shards.compactMap(\.master?.address) else { return false }
         return state.withLock { state in masters.allSatisfy { state.shards[$0]?.subscriber.isConnected ?? false } }
+    }
+
+    /// The subscribers of the shards in use.
+    var shardSubscribers: [RedisSubscriber] {
+        state.withLock { $0.shards.values.map(\.subscriber) }
     }
 
     /// Channels with local subscribers.
@@ -167,11 +173,13 @@ public final class RedisClusterSubscriber: Service, Sendable {
         Task { await cluster.refreshTopology() }
     }
 
-    /// The map changed: channels whose slot now has another master move there; subscribers of nodes that are
-    /// no longer masters stop.
+    /// The map changed: every master gets its subscriber connection (so that a first subscribe finds it
+    /// open), channels whose slot now has another master move there, and subscribers of nodes that are no
+    /// longer masters stop.
     private func topologyChanged(_ topology: RedisClusterTopology) {
         let (misplaced, stopped): ([String], [Shard]) = state.withLock { state in
             let masters = Set(topology.shards.compactMap(\.master?.address))
+            for master in masters { _ = shardLocked(master, in: &state) }
             let misplaced = state.placement.filter { channel, node in
                 topology.shard(forSlot: RedisHashSlot.of(channel))?.master?.address != node
             }.map(\.key)
