@@ -178,6 +178,12 @@ public final class RedisBroker: Broker {
 
     static func unexpected(_ reply: RESPValue, _ what: String) -> HeraldError {
         if case .error(let message) = reply {
+            // why: a cluster that is down, a slot mid-migration or still moving after the redirections followed
+            // are passing states: the publisher gets 503 with Retry-After, and may retry (idempotency keys
+            // make that safe), not a 502 that reads as a broken backend.
+            if ["CLUSTERDOWN", "TRYAGAIN", "MOVED", "ASK", "MASTERDOWN", "LOADING"].contains(reply.errorPrefix ?? "") {
+                return HeraldError(.backendUnavailable, "Redis cannot serve the \(what) right now (\(message)); retry shortly")
+            }
             return HeraldError(.backendFailure, "Redis refused the \(what): \(message)")
         }
         return HeraldError(.backendFailure, "Redis answered the \(what) with an unexpected reply: \(reply)")
