@@ -25,12 +25,14 @@ public final class RedisBroker: Broker {
     private let subscriber: any RedisChannelSubscriber
     /// The cluster client when the broker runs on a Redis Cluster, which `prepare()` reads the slot map with.
     private let cluster: RedisClusterClient?
+    /// The sentinels' view of the primary when the broker runs behind Redis Sentinel.
+    private let sentinel: RedisSentinelResolver?
     private let fanOut: FanOut
     private let outage: RedisOutageWatch
 
     /// The long-running parts to add to the node's service group, in start order (they stop in reverse: the
     /// subscriber report is withdrawn while the command connections are still up).
-    public var services: [any Service] { [client, subscriber, reporter] }
+    public var services: [any Service] { (sentinel.map { [$0] } ?? []) + [client, subscriber, reporter] }
 
     /// This node's id in the subscriber reports of `GET /topics/{topic}`: random per process start.
     public var nodeID: String { reporter.nodeID }
@@ -42,10 +44,16 @@ public final class RedisBroker: Broker {
             settings.node = configuration.connection
             return RedisClusterClient(configuration: settings, eventLoopGroup: eventLoopGroup, logger: logger)
         }
+        let sentinel = configuration.sentinel.map { settings in
+            var settings = settings
+            settings.node = configuration.connection
+            return RedisSentinelResolver(configuration: settings, eventLoopGroup: eventLoopGroup, logger: logger)
+        }
         let client: any RedisCommandSender = cluster
-            ?? RedisClient(configuration: configuration.connection, eventLoopGroup: eventLoopGroup, logger: logger)
+            ?? RedisClient(configuration: configuration.connection, eventLoopGroup: eventLoopGroup, logger: logger, addressSource: sentinel)
         let store = RedisTopicStore(configuration: configuration, client: client)
         self.cluster = cluster
+        self.sentinel = sentinel
         let prefix = configuration.keyPrefix
         self.client = client
         self.store = store
@@ -78,7 +86,7 @@ public final class RedisBroker: Broker {
             )
             return
         }
-        self.subscriber = RedisSubscriber(
+        let subscriber = RedisSubscriber(
             configuration: configuration.connection,
             eventLoopGroup: eventLoopGroup,
             logger: logger,
@@ -93,14 +101,26 @@ public final class RedisBroker: Broker {
             onConnectionLost: {
                 fanOut.holdLive()
                 outage.connectionLost()
-            }
+            },
+            addressSource: sentinel
         )
+        self.subscriber = subscriber
+        // why: after a Sentinel failover the old primary may still accept connections (demoted to a replica, or
+        // cut off); closing ours makes them reconnect to the primary the sentinels name now, and the subscriber
+        // heals live delivery as after any lost connection.
+        if let sentinel, let commands = client as? RedisClient {
+            sentinel.onPrimarySwitch { _ in
+                commands.reconnect()
+                subscriber.reconnect()
+            }
+        }
     }
 
     /// Reads the Redis Cluster's slot map before the node starts (nothing for a single server); throws
     /// `RedisError` `invalidConfiguration` for a seed that is not a cluster node or a cluster with uncovered
     /// slots, `connectionUnavailable` when no seed answers.
     public func prepare() async throws {
+        if let sentinel { _ = try await sentinel.currentAddress() }
         guard let cluster else { return }
         cluster.apply(try await cluster.discoverTopology())
     }
@@ -181,7 +201,7 @@ public final class RedisBroker: Broker {
             // why: a cluster that is down, a slot mid-migration or still moving after the redirections followed
             // are passing states: the publisher gets 503 with Retry-After, and may retry (idempotency keys
             // make that safe), not a 502 that reads as a broken backend.
-            if ["CLUSTERDOWN", "TRYAGAIN", "MOVED", "ASK", "MASTERDOWN", "LOADING"].contains(reply.errorPrefix ?? "") {
+            if ["CLUSTERDOWN", "TRYAGAIN", "MOVED", "ASK", "MASTERDOWN", "LOADING", "READONLY"].contains(reply.errorPrefix ?? "") {
                 return HeraldError(.backendUnavailable, "Redis cannot serve the \(what) right now (\(message)); retry shortly")
             }
             return HeraldError(.backendFailure, "Redis refused the \(what): \(message)")

@@ -9,6 +9,9 @@ public struct RedisBrokerConfiguration: Sendable {
     public var connection: RedisConfiguration
     /// A Redis Cluster to use instead of the one server of `connection`: its seeds and slot-map settings.
     public var cluster: RedisClusterConfiguration?
+    /// A primary found through Redis Sentinel instead of `connection`'s host and port (whose credentials,
+    /// timeouts and pool size are used).
+    public var sentinel: RedisSentinelConfiguration?
     /// Prefix of every key: `<prefix>:{<topic>}:stream`, `…:meta`, `…:live`.
     public var keyPrefix = "herald"
     public var retention: RetentionPolicy

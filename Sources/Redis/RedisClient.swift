@@ -28,10 +28,14 @@ public final class RedisClient: Service, Sendable {
     private let logger: Logger
     private let state: Mutex<State>
     private let nextConnection = Atomic<Int>(0)
+    /// Asked for the server's address before every connect (a Sentinel-managed primary); nil: the configuration's.
+    private let addressSource: (any RedisAddressSource)?
 
-    /// Creates a client; nothing connects until ``run()``.
-    public init(configuration: RedisConfiguration, eventLoopGroup: any EventLoopGroup, logger: Logger) {
+    /// Creates a client; nothing connects until ``run()``. With `addressSource`, every connect goes to the
+    /// address it gives then (the configuration's host and port are not used).
+    public init(configuration: RedisConfiguration, eventLoopGroup: any EventLoopGroup, logger: Logger, addressSource: (any RedisAddressSource)? = nil) {
         self.configuration = configuration
+        self.addressSource = addressSource
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
         self.state = Mutex(State(connections: Array(repeating: nil, count: max(configuration.commandConnectionCount, 1))))
@@ -61,6 +65,12 @@ public final class RedisClient: Service, Sendable {
         } catch {
             return eventLoop.makeFailedFuture(error)
         }
+    }
+
+    /// Closes the open connections; each reconnects at once (to the address the address source gives now).
+    public func reconnect() {
+        let open = self.state.withLock { $0.connections.compactMap { $0 } }
+        for connection in open { connection.channel.close(promise: nil) }
     }
 
     /// Returns once a connection is open, or throws ``RedisError/Code/timeout`` after `timeout`.
@@ -154,7 +164,7 @@ public final class RedisClient: Service, Sendable {
         while !Task.isCancelled {
             do {
                 let connection = try await RedisConnection.connect(
-                    configuration: self.configuration,
+                    configuration: try await self.configuration.resolved(by: self.addressSource),
                     // why: connection i on loop i, so that `send(_:preferring:)` finds one on the caller's loop.
                     eventLoop: loops[slot % loops.count],
                     logger: self.logger

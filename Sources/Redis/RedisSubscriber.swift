@@ -36,6 +36,7 @@ public final class RedisSubscriber: Service, Sendable {
     let onResubscribed: @Sendable ([String]) -> Void
     let onConnectionLost: @Sendable () -> Void
     let onServerUnsubscribed: (@Sendable (String) -> Void)?
+    let addressSource: (any RedisAddressSource)?
     let state = Mutex(State())
 
     /// Creates a subscriber; nothing connects until ``run()``.
@@ -51,6 +52,7 @@ public final class RedisSubscriber: Service, Sendable {
     ///   - onServerUnsubscribed: when set, a channel Redis drops on its own (its cluster slot moved) is
     ///     forgotten here and handed to this closure, whose owner subscribes it on the new shard; when nil,
     ///     it is subscribed again on this connection and reported through `onResubscribed`.
+    ///   - addressSource: asked for the server's address before every connect (a Sentinel-managed primary).
     public init(
         configuration: RedisConfiguration,
         eventLoopGroup: any EventLoopGroup,
@@ -58,8 +60,10 @@ public final class RedisSubscriber: Service, Sendable {
         onMessages: @escaping @Sendable ([RedisPubSubMessage]) -> Void,
         onResubscribed: @escaping @Sendable ([String]) -> Void = { _ in },
         onConnectionLost: @escaping @Sendable () -> Void = {},
-        onServerUnsubscribed: (@Sendable (String) -> Void)? = nil
+        onServerUnsubscribed: (@Sendable (String) -> Void)? = nil,
+        addressSource: (any RedisAddressSource)? = nil
     ) {
+        self.addressSource = addressSource
         self.configuration = configuration
         self.eventLoop = eventLoopGroup.next()
         self.logger = logger
@@ -134,6 +138,12 @@ public final class RedisSubscriber: Service, Sendable {
         self.drive { $0.machine.unsubscribe(channel) }
     }
 
+    /// Closes the connection; it reconnects at once (to the address the address source gives now) and
+    /// re-subscribes, reporting the loss and the re-subscription as for any lost connection.
+    public func reconnect() {
+        self.state.withLock { $0.connection }?.channel.close(promise: nil)
+    }
+
     /// Connects and keeps the connection until graceful shutdown or cancellation,
     /// then closes it and fails any subscribe still waiting.
     public func run() async throws {
@@ -161,7 +171,7 @@ public final class RedisSubscriber: Service, Sendable {
             }
             do {
                 let connection = try await RedisConnection.connect(
-                    configuration: self.configuration,
+                    configuration: try await self.configuration.resolved(by: self.addressSource),
                     eventLoop: self.eventLoop,
                     logger: self.logger,
                     pushHandler: self.pushHandler(generation: generation)

@@ -49,11 +49,13 @@ struct ServeCommand: AsyncParsableCommand {
             do {
                 try await redisBroker.prepare()
             } catch let error as RedisError {
-                throw ValidationError("--redis-cluster / HERALD_REDIS_CLUSTER: \(error.message)")
+                let setting = redis.sentinel == nil ? "--redis-cluster / HERALD_REDIS_CLUSTER" : "--redis-sentinel / HERALD_REDIS_SENTINEL"
+                throw ValidationError("\(setting): \(error.message)")
             }
             services += redisBroker.services
             broker = redisBroker
             let address = redis.cluster.map { "cluster " + $0.seeds.map { "\($0.host):\($0.port)" }.joined(separator: ",") }
+                ?? redis.sentinel.map { "sentinel \($0.masterName) via " + $0.sentinels.map(\.description).joined(separator: ",") }
                 ?? "\(redis.connection.host):\(redis.connection.port)"
             logger.info("using the redis backend", metadata: ["redis.address": "\(address)", "herald.node.id": "\(redisBroker.nodeID)"])
         } else {

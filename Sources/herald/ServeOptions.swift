@@ -16,6 +16,12 @@ struct ServeOptions: ParsableArguments {
     @Option(name: .customLong("redis-cluster"), help: "A Redis Cluster to use instead of --redis-url: seed nodes host:port[,host:port…], optionally as redis://[user:password@]host:port,host:port for credentials. [env: HERALD_REDIS_CLUSTER] (default: none)")
     var redisCluster: String?
 
+    @Option(name: .customLong("redis-sentinel"), help: "Redis Sentinel addresses host:port[,host:port…] to find the primary by --redis-sentinel-master; optionally redis://[user:password@]host:port,… for the primary's credentials. [env: HERALD_REDIS_SENTINEL] (default: none)")
+    var redisSentinel: String?
+
+    @Option(name: .customLong("redis-sentinel-master"), help: "The master name the sentinels monitor. [env: HERALD_REDIS_SENTINEL_MASTER] (default: none)")
+    var redisSentinelMaster: String?
+
     @Option(help: "Prefix of every Redis key Herald writes. [env: HERALD_KEY_PREFIX] (default: herald)")
     var keyPrefix: String?
 

@@ -96,17 +96,27 @@ struct ServeSettings {
         self.memoryMaxTopics = memoryMaxTopics ?? self.memoryMaxTopics
         let url = reader.value(options.redisURL, "redis-url", "HERALD_REDIS_URL")
         let clusterSeeds = reader.value(options.redisCluster, "redis-cluster", "HERALD_REDIS_CLUSTER")
-        guard url == nil || clusterSeeds == nil else {
-            throw ValidationError("--redis-url / HERALD_REDIS_URL and --redis-cluster / HERALD_REDIS_CLUSTER are both set; give one: a single Redis, or the seeds of a Redis Cluster")
+        let sentinels = reader.value(options.redisSentinel, "redis-sentinel", "HERALD_REDIS_SENTINEL")
+        let sentinelMaster = reader.value(options.redisSentinelMaster, "redis-sentinel-master", "HERALD_REDIS_SENTINEL_MASTER")
+        guard [url, clusterSeeds, sentinels].compactMap({ $0 }).count <= 1 else {
+            throw ValidationError("more than one of --redis-url / HERALD_REDIS_URL, --redis-cluster / HERALD_REDIS_CLUSTER and --redis-sentinel / HERALD_REDIS_SENTINEL is set; give one: a single Redis, the seeds of a Redis Cluster, or the sentinels of a primary")
         }
-        if url != nil || clusterSeeds != nil {
+        guard (sentinels == nil) == (sentinelMaster == nil) else {
+            throw ValidationError("--redis-sentinel / HERALD_REDIS_SENTINEL and --redis-sentinel-master / HERALD_REDIS_SENTINEL_MASTER go together: the sentinels, and the master name they monitor")
+        }
+        if url != nil || clusterSeeds != nil || sentinels != nil {
             guard memoryMaxTopics == nil else {
                 throw ValidationError("--memory-max-topics / HERALD_MEMORY_MAX_TOPICS applies to the memory backend only; with Redis, bound Redis memory with --history-length and --history-max-age instead")
             }
             let connection: RedisConfiguration
             var cluster: RedisClusterConfiguration?
+            var sentinel: RedisSentinelConfiguration?
             if let clusterSeeds {
                 (connection, cluster) = try Self.cluster(clusterSeeds)
+            } else if let sentinels, let sentinelMaster {
+                let (node, addresses) = try Self.addresses(sentinels, name: "--redis-sentinel / HERALD_REDIS_SENTINEL")
+                connection = node
+                sentinel = RedisSentinelConfiguration(sentinels: addresses.map { RedisServerAddress(host: $0.host, port: $0.port) }, masterName: sentinelMaster, node: node)
             } else {
                 do {
                     connection = try RedisConfiguration(url: url ?? "")
@@ -116,6 +126,7 @@ struct ServeSettings {
             }
             var redis = RedisBrokerConfiguration(connection: connection, retention: retention)
             redis.cluster = cluster
+            redis.sentinel = sentinel
             redis.keyPrefix = reader.value(options.keyPrefix, "key-prefix", "HERALD_KEY_PREFIX") ?? redis.keyPrefix
             // why: one command connection per event loop lets a publish go to Redis and back without a thread hop.
             redis.connection.commandConnectionCount = max(threads, 2)
@@ -135,7 +146,13 @@ extension ServeSettings {
     /// Reads `--redis-cluster`: `host:port[,host:port…]`, or the same after `redis://[user:password@]` for
     /// credentials, which every node's connections use. Returns those connection settings and the seeds.
     static func cluster(_ text: String) throws -> (RedisConfiguration, RedisClusterConfiguration) {
-        let name = "--redis-cluster / HERALD_REDIS_CLUSTER"
+        let (connection, seeds) = try addresses(text, name: "--redis-cluster / HERALD_REDIS_CLUSTER")
+        return (connection, RedisClusterConfiguration(seeds: seeds, node: connection))
+    }
+
+    /// Reads a list of `host:port`, optionally after `redis://[user:password@]`: the connection settings
+    /// (credentials) and the addresses. `name` is the setting, for errors.
+    static func addresses(_ text: String, name: String) throws -> (RedisConfiguration, [RedisClusterConfiguration.Seed]) {
         var list = Substring(text)
         var credentials = ""
         if list.hasPrefix("redis://") {
@@ -152,14 +169,14 @@ extension ServeSettings {
             do {
                 seed = try RedisConfiguration(url: "redis://\(credentials)\(entry.trimmingCharacters(in: .whitespaces))")
             } catch {
-                throw ValidationError("\(name): seed \"\(entry)\" is not host:port (\(error))")
+                throw ValidationError("\(name): \"\(entry)\" is not host:port (\(error))")
             }
-            guard seed.database == 0 else { throw ValidationError("\(name): a Redis Cluster has one database; drop /\(seed.database) from \"\(entry)\"") }
+            guard seed.database == 0 else { throw ValidationError("\(name): give host:port only; drop /\(seed.database) from \"\(entry)\"") }
             seeds.append(.init(host: seed.host, port: seed.port))
             connection = connection ?? seed
         }
-        guard let connection, !seeds.isEmpty else { throw ValidationError("\(name): no seed node given; write host:port[,host:port…]") }
-        return (connection, RedisClusterConfiguration(seeds: seeds, node: connection))
+        guard let connection, !seeds.isEmpty else { throw ValidationError("\(name): no address given; write host:port[,host:port…]") }
+        return (connection, seeds)
     }
 }
 

@@ -16,12 +16,15 @@ package enum TestBackend: Sendable, CustomStringConvertible {
     case redis(url: String, prefix: String)
     /// A Redis Cluster reached through `seeds` (`host:port,…`), with keys under `prefix`.
     case redisCluster(seeds: String, prefix: String)
+    /// A primary found through Redis Sentinel at `sentinels` (`host:port,…`) as `master`, with keys under `prefix`.
+    case redisSentinel(sentinels: String, master: String, prefix: String)
 
     package var description: String {
         switch self {
         case .memory: "memory"
         case .redis: "redis"
         case .redisCluster: "redis cluster"
+        case .redisSentinel: "redis sentinel"
         }
     }
 }
@@ -75,6 +78,20 @@ package final class TestNode: Sendable {
                 node: node
             )
             configuration.cluster?.degradedRefreshInterval = .milliseconds(200)
+            configuration.keyPrefix = prefix
+            let redis = try RedisBroker(configuration: configuration, fanOut: fanOut, eventLoopGroup: eventLoopGroup, logger: logger)
+            try await redis.prepare()
+            services += redis.services
+            broker = redis
+        case .redisSentinel(let sentinels, let master, let prefix):
+            var node = RedisConfiguration(host: "127.0.0.1")
+            node.reconnectBackoffMaximum = .milliseconds(200)
+            var configuration = RedisBrokerConfiguration(connection: node, retention: retention)
+            configuration.sentinel = RedisSentinelConfiguration(
+                sentinels: sentinels.split(separator: ",").map { .init(host: "127.0.0.1", port: Int($0.split(separator: ":").last ?? "") ?? 0) },
+                masterName: master, node: node
+            )
+            configuration.sentinel?.checkInterval = .milliseconds(250)
             configuration.keyPrefix = prefix
             let redis = try RedisBroker(configuration: configuration, fanOut: fanOut, eventLoopGroup: eventLoopGroup, logger: logger)
             try await redis.prepare()
