@@ -27,6 +27,13 @@ public struct RedisBrokerConfiguration: Sendable {
     /// The window over which those streams close, at random moments.
     /// why: spreads the reconnects over the healthy nodes instead of a stampede; the same as the drain window.
     public var outageWindow: TimeAmount = .seconds(3)
+    /// Replicas that must hold a publish before it is acknowledged (`WAIT`); 0 acknowledges once the primary
+    /// (or the topic's cluster master) stored it.
+    /// why: replication is asynchronous; a primary that dies can take its last acknowledged events with it.
+    public var publishReplicas = 0
+    /// How long a publish waits for `publishReplicas`; past it, the publish is refused (503), though it may exist.
+    /// why: a second covers a healthy replica's lag many times over, and keeps a publisher's request short.
+    public var publishReplicasTimeout: Duration = .seconds(1)
     /// How this node reports its subscriber counts for `GET /topics/{topic}` on every node.
     public var subscriberReport = SubscriberReportSettings()
 

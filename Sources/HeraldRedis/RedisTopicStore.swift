@@ -34,7 +34,9 @@ final class RedisTopicStore: TopicHistoryReading {
     func publish(_ events: [NewEvent]) async throws -> [TopicPosition] {
         let runs = Self.runs(of: events)
         let slots = slots(of: runs.map { events[$0.lowerBound].topic })
-        let replies = try await runScript(RedisBroker.Script.publish, firstEvents: runs.map(\.lowerBound), slots: slots) {
+        let replies = try await runScript(
+            RedisBroker.Script.publish, firstEvents: runs.map(\.lowerBound), slots: slots, confirmedBy: configuration.publishReplicas
+        ) {
             self.publishCommands(events, runs: runs, sha: $0)
         }
         return try Self.positions(replies, runs: runs)
@@ -59,8 +61,11 @@ final class RedisTopicStore: TopicHistoryReading {
         let source = RedisBroker.Script.publish
         let runs = Self.runs(of: events)
         let slots = slots(of: runs.map { events[$0.lowerBound].topic })
-        // why: a batch over several slots of a cluster is split per master, which the task path does.
-        guard let sha = scriptHashes.withLock({ $0[source] }), let slot = slots.first, slots.allSatisfy({ $0 == slot }) else {
+        // why: a batch over several slots of a cluster is split per master, and a publish confirmed by replicas
+        // waits for them, both of which the task path does.
+        guard let sha = scriptHashes.withLock({ $0[source] }), let slot = slots.first, slots.allSatisfy({ $0 == slot }),
+              configuration.publishReplicas == 0
+        else {
             return eventLoop.makeFutureWithTask { try await self.publish(events) }
         }
         let stored = eventLoop.makePromise(of: [TopicPosition].self)
@@ -72,7 +77,8 @@ final class RedisTopicStore: TopicHistoryReading {
                 stored.completeWith(Result { try Self.positions(replies, runs: runs) })
             case .success(let replies):
                 stored.completeWithTask {
-                    let replies = try await self.finishScript(source, replies: replies, firstEvents: runs.map(\.lowerBound), slots: slots) {
+                    var none: [RESPValue] = []
+                    let replies = try await self.finishScript(source, replies: replies, firstEvents: runs.map(\.lowerBound), slots: slots, confirmations: &none) {
                         self.publishCommands(events, runs: runs, sha: $0)
                     }
                     return try Self.positions(replies, runs: runs)
@@ -177,21 +183,38 @@ final class RedisTopicStore: TopicHistoryReading {
     /// script first if needed and again after `NOSCRIPT`, resending the commands that were refused. Command *i*
     /// carries the events from item `firstEvents[i]` of the request on (for the error when Redis loses its
     /// scripts midway).
-    func runScript(_ source: String, firstEvents: [Int], slots: [Int], _ make: (String) -> [RedisCommand]) async throws -> [RESPValue] {
+    /// With `confirmedBy` replicas, every pipeline ends with `WAIT`, and the commands count as done only once
+    /// that many replicas hold them (else `backend_unavailable`: they may exist, a retry with the same
+    /// idempotency keys is safe).
+    func runScript(_ source: String, firstEvents: [Int], slots: [Int], confirmedBy replicas: Int = 0, _ make: (String) -> [RedisCommand]) async throws -> [RESPValue] {
+        let wait = replicas > 0 ? RedisCommand("WAIT", String(replicas), String(Int64(configuration.publishReplicasTimeout / .milliseconds(1)))) : nil
+        var confirmations: [RESPValue] = []
         let replies: [RESPValue]
         do {
-            replies = try await client.send(make(try await scriptHash(source, reload: false, slot: slots.first ?? 0)), slots: slots)
+            let commands = make(try await scriptHash(source, reload: false, slot: slots.first ?? 0))
+            if let wait {
+                (replies, confirmations) = try await client.send(commands, slots: slots, trailer: wait)
+            } else {
+                replies = try await client.send(commands, slots: slots)
+            }
         } catch {
             throw RedisBroker.translate(error)
         }
-        return try await finishScript(source, replies: replies, firstEvents: firstEvents, slots: slots, make)
+        let finished = try await finishScript(source, replies: replies, firstEvents: firstEvents, slots: slots, wait: wait, confirmations: &confirmations, make)
+        if let least = confirmations.map({ $0.int ?? 0 }).min(), least < replicas {
+            throw HeraldError(.backendUnavailable, "stored, but only \(least) of the \(replicas) replicas required (--publish-replicas) confirmed within \(configuration.publishReplicasTimeout); it is not acknowledged and may exist: retry with the same Idempotency-Key")
+        }
+        return finished
     }
 
     /// Completes a script run from its first `replies`: resends what `NOSCRIPT` refused after reloading
     /// the script, and throws for an error reply.
     /// A command refused with `NOSCRIPT` did not run; within one slot (one pipeline to one server) the refused
     /// ones must be the last, or Redis lost its scripts midway through the pipeline.
-    private func finishScript(_ source: String, replies: [RESPValue], firstEvents: [Int], slots: [Int], _ make: (String) -> [RedisCommand]) async throws -> [RESPValue] {
+    private func finishScript(
+        _ source: String, replies: [RESPValue], firstEvents: [Int], slots: [Int],
+        wait: RedisCommand? = nil, confirmations: inout [RESPValue], _ make: (String) -> [RedisCommand]
+    ) async throws -> [RESPValue] {
         do {
             var replies = replies
             let refused = replies.indices.filter { Self.isNoScript(replies[$0]) }
@@ -208,7 +231,14 @@ final class RedisTopicStore: TopicHistoryReading {
                     sha = try await scriptHash(source, reload: true, slot: slot)
                 }
                 let commands = make(sha)
-                let answers = try await client.send(refused.map { commands[$0] }, slots: refused.map { slots[$0] })
+                let answers: [RESPValue]
+                if let wait {
+                    let confirmed: [RESPValue]
+                    (answers, confirmed) = try await client.send(refused.map { commands[$0] }, slots: refused.map { slots[$0] }, trailer: wait)
+                    confirmations += confirmed
+                } else {
+                    answers = try await client.send(refused.map { commands[$0] }, slots: refused.map { slots[$0] })
+                }
                 for (index, answer) in zip(refused, answers) { replies[index] = answer }
             }
             if let error = replies.first(where: Self.isError) {

@@ -16,6 +16,10 @@ public protocol RedisCommandSender: Service, Sendable {
     /// Sends `commands`, command *i* for slot `slots[i]`: one pipeline per destination, all at once, replies
     /// in the commands' order; commands of one slot keep their order.
     func send(_ commands: [RedisCommand], slots: [Int]) async throws -> [RESPValue]
+    /// `send(_:slots:)` with `trailer` after the commands of every pipeline, including those that follow a
+    /// redirection: for `WAIT`, which confirms the writes of its own connection. Returns the replies and the
+    /// trailer's replies.
+    func send(_ commands: [RedisCommand], slots: [Int], trailer: RedisCommand) async throws -> (replies: [RESPValue], trailers: [RESPValue])
 }
 
 extension RedisCommandSender {
@@ -23,6 +27,13 @@ extension RedisCommandSender {
     public func send(_ commands: [RedisCommand], slots: [Int]) async throws -> [RESPValue] {
         precondition(commands.count == slots.count, "one slot per command")
         return try await send(commands, slot: slots.first ?? 0)
+    }
+
+    /// One pipeline in all, the trailer last, for a sender that does not route by slot.
+    public func send(_ commands: [RedisCommand], slots: [Int], trailer: RedisCommand) async throws -> (replies: [RESPValue], trailers: [RESPValue]) {
+        precondition(commands.count == slots.count, "one slot per command")
+        let answers = try await send(commands + [trailer], slot: slots.first ?? 0)
+        return (Array(answers.dropLast()), [answers[answers.count - 1]])
     }
 
     /// Sends the commands at `groups` (indices into `commands`, each group with the slot it is routed by) as
@@ -57,17 +68,41 @@ extension RedisClient: RedisCommandSender {
 extension RedisClusterClient: RedisCommandSender {
     public var routesBySlot: Bool { true }
 
-    /// One pipeline per master (by the slot map in use), all at once. A command whose slot has no master is
-    /// grouped by its own slot, and fails as `send(_:slot:)` does.
+    /// One pipeline per master (by the slot map in use), all at once.
     public func send(_ commands: [RedisCommand], slots: [Int]) async throws -> [RESPValue] {
         precondition(commands.count == slots.count, "one slot per command")
+        return try await send(commands, groups: pipelines(for: slots))
+    }
+
+    /// The commands' indices grouped by the master of their slot, each group with a slot to route it by.
+    /// why: by shard, so that a batch over many topics makes one pipeline per master, not one per topic. A slot
+    /// without a master makes its own group, which fails as `send(_:slot:)` does.
+    private func pipelines(for slots: [Int]) -> [(slot: Int, indices: [Int])] {
         let topology = self.topology
         var groups: [Int: (slot: Int, indices: [Int])] = [:]
         for (index, slot) in slots.enumerated() {
-            // why: keyed by shard, so that a batch over many topics makes one pipeline per master, not per topic.
-            let key = topology?.shardIndex(forSlot: slot) ?? (RedisHashSlot.count + slot)
-            groups[key, default: (slot, [])].indices.append(index)
+            groups[topology?.shardIndex(forSlot: slot) ?? (RedisHashSlot.count + slot), default: (slot, [])].indices.append(index)
         }
-        return try await send(commands, groups: Array(groups.values))
+        return Array(groups.values)
+    }
+
+    /// One pipeline per master, each with the trailer last (and after every command that follows a redirection).
+    public func send(_ commands: [RedisCommand], slots: [Int], trailer: RedisCommand) async throws -> (replies: [RESPValue], trailers: [RESPValue]) {
+        precondition(commands.count == slots.count, "one slot per command")
+        return try await withThrowingTaskGroup(of: ([Int], [RESPValue], [RESPValue]).self) { group in
+            for (slot, indices) in pipelines(for: slots) {
+                group.addTask {
+                    let (replies, trailers) = try await self.send(indices.map { commands[$0] }, slot: slot, trailer: trailer)
+                    return (indices, replies, trailers)
+                }
+            }
+            var replies = [RESPValue](repeating: .null, count: commands.count)
+            var trailers: [RESPValue] = []
+            for try await (indices, answers, trailerAnswers) in group {
+                for (index, answer) in zip(indices, answers) { replies[index] = answer }
+                trailers += trailerAnswers
+            }
+            return (replies, trailers)
+        }
     }
 }

@@ -19,6 +19,12 @@ struct ServeOptions: ParsableArguments {
     @Option(name: .customLong("redis-sentinel"), help: "Redis Sentinel addresses host:port[,host:port…] to find the primary by --redis-sentinel-master; optionally redis://[user:password@]host:port,… for the primary's credentials. [env: HERALD_REDIS_SENTINEL] (default: none)")
     var redisSentinel: String?
 
+    @Option(name: .customLong("publish-replicas"), help: "Replicas that must hold a publish before it is acknowledged (Redis WAIT); 0 acknowledges once the primary stored it. [env: HERALD_PUBLISH_REPLICAS] (default: 0)")
+    var publishReplicas: Int?
+
+    @Option(name: .customLong("publish-replicas-timeout"), help: "How long a publish waits for --publish-replicas; past it, 503 (the event may exist: retry with the same Idempotency-Key). [env: HERALD_PUBLISH_REPLICAS_TIMEOUT] (default: 1s)")
+    var publishReplicasTimeout: String?
+
     @Option(name: .customLong("redis-sentinel-master"), help: "The master name the sentinels monitor. [env: HERALD_REDIS_SENTINEL_MASTER] (default: none)")
     var redisSentinelMaster: String?
 

@@ -127,6 +127,10 @@ struct ServeSettings {
             var redis = RedisBrokerConfiguration(connection: connection, retention: retention)
             redis.cluster = cluster
             redis.sentinel = sentinel
+            redis.publishReplicas = try reader.int(options.publishReplicas, "publish-replicas", "HERALD_PUBLISH_REPLICAS", range: 0...16) ?? redis.publishReplicas
+            if let timeout = try reader.duration(options.publishReplicasTimeout, "publish-replicas-timeout", "HERALD_PUBLISH_REPLICAS_TIMEOUT", allowZero: false) {
+                redis.publishReplicasTimeout = .nanoseconds(timeout.nanoseconds)
+            }
             redis.keyPrefix = reader.value(options.keyPrefix, "key-prefix", "HERALD_KEY_PREFIX") ?? redis.keyPrefix
             // why: one command connection per event loop lets a publish go to Redis and back without a thread hop.
             redis.connection.commandConnectionCount = max(threads, 2)
@@ -138,6 +142,8 @@ struct ServeSettings {
             redis.outageGrace = try reader.duration(options.redisOutageGrace, "redis-outage-grace", "HERALD_REDIS_OUTAGE_GRACE", allowZero: false) ?? redis.outageGrace
             redis.outageWindow = edge.drainWindow
             self.redis = redis
+        } else if try reader.int(options.publishReplicas, "publish-replicas", "HERALD_PUBLISH_REPLICAS", range: 0...16) != nil {
+            throw ValidationError("--publish-replicas / HERALD_PUBLISH_REPLICAS applies to Redis (--redis-url, --redis-cluster or --redis-sentinel); the memory backend has no replicas")
         }
     }
 }

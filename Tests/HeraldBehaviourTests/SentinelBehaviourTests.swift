@@ -49,6 +49,57 @@ struct SentinelBehaviourTests {
         try await node.stop()
     }
 
+    @Test("with --publish-replicas 1, the primary killed right after acknowledging loses no acknowledged event")
+    func confirmedByReplica() async throws {
+        // why: two replicas, so that the promoted one still has a replica to confirm publishes after the switch.
+        let sentinel = try await RedisSentinelProcess.start(replicaCount: 2)
+        defer { sentinel.stop() }
+        let prefix = "sentinel\(UInt32.random(in: 0...UInt32.max))"
+        let node = try await TestNode.start(.redisSentinel(sentinels: sentinel.sentinels, master: RedisSentinelProcess.masterName, prefix: prefix, publishReplicas: 1))
+        do {
+            let topic = "confirmed/topic"
+            let stream = try await node.stream([topic])
+            let publisher = SteadyClusterPublisher(node: node, topic: topic)
+            let publishing = Task { await publisher.run() }
+            try await publisher.waitFor(count: 30)
+            sentinel.primary.crash()
+            let acknowledgedAtKill = publisher.acknowledged.count
+            try await publisher.waitFor(count: acknowledgedAtKill + 20, timeout: .seconds(60))
+            publisher.stop()
+            await publishing.value
+
+            let expected = publisher.acknowledged
+            var received: [String] = []
+            while received.count < expected.count, let event = try await stream.nextEvent(timeout: .seconds(15)) { received.append(event.data) }
+            #expect(received == expected, "\(received.count) received of \(expected.count) acknowledged")
+            await stream.close()
+        } catch {
+            try? await node.stop()
+            throw error
+        }
+        try await node.stop()
+    }
+
+    @Test("with --publish-replicas 1 and the replica gone, a publish is refused with 503 saying it may exist")
+    func replicaGone() async throws {
+        let sentinel = try await RedisSentinelProcess.start()
+        defer { sentinel.stop() }
+        let node = try await TestNode.start(.redisSentinel(sentinels: sentinel.sentinels, master: RedisSentinelProcess.masterName, prefix: "gone\(UInt32.random(in: 0...UInt32.max))", publishReplicas: 1))
+        do {
+            let accepted = try await node.post(contentType: "application/json", body: #"{"topic":"t","data":"with replica"}"#)
+            #expect(accepted.status == 200, "\(accepted.bodyText)")
+            sentinel.replica.stop()
+            let refused = try await node.post(contentType: "application/json", body: #"{"topic":"t","data":"without"}"#)
+            #expect(refused.status == 503)
+            #expect(refused.header("retry-after") != nil)
+            #expect(refused.bodyText.contains("it is not acknowledged and may exist: retry with the same Idempotency-Key"), "\(refused.bodyText)")
+        } catch {
+            try? await node.stop()
+            throw error
+        }
+        try await node.stop()
+    }
+
     @Test("a master name the sentinels do not monitor stops startup with a message naming it")
     func unknownMaster() async throws {
         let sentinel = try await RedisSentinelProcess.start()

@@ -1,6 +1,6 @@
 import Foundation
 
-/// A Redis Sentinel setup on loopback for integration tests: a primary, a replica of it, and three sentinels
+/// A Redis Sentinel setup on loopback for integration tests: a primary, its replicas, and three sentinels
 /// (`redis-server <file> --sentinel`) that monitor it as `masterName` with a quorum of two and fail over after
 /// one second of silence. ``start()`` returns once every sentinel names the primary and the replica is in sync.
 /// Whoever starts one stops it (``stop()``).
@@ -11,7 +11,9 @@ package final class RedisSentinelProcess: Sendable {
 
     package static let masterName = "herald-primary"
     package let primary: RedisServerProcess
-    package let replica: RedisServerProcess
+    /// The replicas (the first is `replica`).
+    package let replicas: [RedisServerProcess]
+    package var replica: RedisServerProcess { replicas[0] }
     /// The sentinels' ports.
     package let sentinelPorts: [Int]
     private let sentinelPIDs: [pid_t]
@@ -22,22 +24,26 @@ package final class RedisSentinelProcess: Sendable {
         sentinelPorts.map { "127.0.0.1:\($0)" }.joined(separator: ",")
     }
 
-    private init(primary: RedisServerProcess, replica: RedisServerProcess, sentinelPorts: [Int], sentinelPIDs: [pid_t], directory: String) {
+    private init(primary: RedisServerProcess, replicas: [RedisServerProcess], sentinelPorts: [Int], sentinelPIDs: [pid_t], directory: String) {
         self.primary = primary
-        self.replica = replica
+        self.replicas = replicas
         self.sentinelPorts = sentinelPorts
         self.sentinelPIDs = sentinelPIDs
         self.directory = directory
     }
 
-    package static func start() async throws -> RedisSentinelProcess {
+    /// Starts the primary, `replicaCount` replicas and the sentinels.
+    package static func start(replicaCount: Int = 1) async throws -> RedisSentinelProcess {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("redis-sentinel-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let primary = try await RedisServerProcess.start()
-        let replica: RedisServerProcess
+        var replicas: [RedisServerProcess] = []
         do {
-            replica = try await RedisServerProcess.start(extraArguments: ["--replicaof", "127.0.0.1", "\(primary.port)"])
+            for _ in 0..<replicaCount {
+                replicas.append(try await RedisServerProcess.start(extraArguments: ["--replicaof", "127.0.0.1", "\(primary.port)"]))
+            }
         } catch {
+            replicas.forEach { $0.stop() }
             primary.stop()
             throw error
         }
@@ -45,7 +51,7 @@ package final class RedisSentinelProcess: Sendable {
         var pids: [pid_t] = []
         func cleanUp() {
             pids.forEach { ChildProcess.terminate($0) }
-            replica.stop()
+            replicas.forEach { $0.stop() }
             primary.stop()
             try? FileManager.default.removeItem(atPath: directory)
         }
@@ -68,7 +74,7 @@ package final class RedisSentinelProcess: Sendable {
                 ports.append(port)
                 pids.append(pid)
             }
-            let setup = RedisSentinelProcess(primary: primary, replica: replica, sentinelPorts: ports, sentinelPIDs: pids, directory: directory)
+            let setup = RedisSentinelProcess(primary: primary, replicas: replicas, sentinelPorts: ports, sentinelPIDs: pids, directory: directory)
             try await setup.waitUntilMonitoring()
             return setup
         } catch {
@@ -80,7 +86,7 @@ package final class RedisSentinelProcess: Sendable {
     /// Stops the sentinels and both servers, and removes their files.
     package func stop() {
         sentinelPIDs.forEach { ChildProcess.terminate($0) }
-        replica.stop()
+        replicas.forEach { $0.stop() }
         primary.stop()
         try? FileManager.default.removeItem(atPath: directory)
     }
@@ -102,10 +108,13 @@ package final class RedisSentinelProcess: Sendable {
                 // why: a sentinel that has not seen the replica and the other sentinels yet cannot fail over.
                 let lines = master.output.split(separator: "\n").map(String.init)
                 func field(_ name: String) -> String? { lines.firstIndex(of: name).flatMap { $0 + 1 < lines.count ? lines[$0 + 1] : nil } }
-                if field("num-slaves") != "1" || field("num-other-sentinels") != "2" { ready = false; break }
+                if field("num-slaves") != "\(replicas.count)" || field("num-other-sentinels") != "2" { ready = false; break }
             }
-            let sync = try await RedisClusterProcess.redisCLI(["-p", "\(replica.port)", "INFO", "replication"])
-            if ready, sync.output.contains("master_link_status:up") { return }
+            for replica in replicas where ready {
+                let sync = try await RedisClusterProcess.redisCLI(["-p", "\(replica.port)", "INFO", "replication"])
+                ready = sync.output.contains("master_link_status:up")
+            }
+            if ready { return }
             try await Task.sleep(for: .milliseconds(100))
         }
         throw StartError(description: "the sentinels did not all see the primary, its replica and each other within \(timeout): \(last.prefix(300))")

@@ -67,6 +67,15 @@ public final class RedisClusterClient: Service, Sendable {
         return try await followUp(commands, replies: replies, slot: slot)
     }
 
+    /// `send(_:slot:)` with `trailer` after the commands, and after every command sent again elsewhere (for
+    /// `WAIT`, which confirms the writes of its own connection); returns the replies and each trailer's reply.
+    func send(_ commands: [RedisCommand], slot: Int, trailer: RedisCommand) async throws -> (replies: [RESPValue], trailers: [RESPValue]) {
+        let answers = try await connected(master(ofSlot: slot)).send(commands + [trailer])
+        var trailers = [answers[answers.count - 1]]
+        let replies = try await followUp(commands, replies: Array(answers.dropLast()), slot: slot, trailer: trailer) { trailers.append($0) }
+        return (replies, trailers)
+    }
+
     /// `send(_:slot:)` for callers on an event loop: with no redirection (the usual case) the replies come
     /// back on `eventLoop` with no task, as ``RedisClient/send(_:preferring:)`` does.
     public func send(_ commands: [RedisCommand], slot: Int, preferring eventLoop: any EventLoop) -> EventLoopFuture<[RESPValue]> {
@@ -89,8 +98,13 @@ public final class RedisClusterClient: Service, Sendable {
         reply.redirection != nil || reply.errorPrefix == "TRYAGAIN"
     }
 
-    /// Sends again, where they must go, the commands whose replies are redirections or `TRYAGAIN`.
-    private func followUp(_ commands: [RedisCommand], replies: [RESPValue], slot: Int) async throws -> [RESPValue] {
+    /// Sends again, where they must go, the commands whose replies are redirections or `TRYAGAIN`; with a
+    /// `trailer`, each after its command, its reply handed to `trailerReply`.
+    private func followUp(
+        _ commands: [RedisCommand], replies: [RESPValue], slot: Int,
+        trailer: RedisCommand? = nil, trailerReply: (RESPValue) -> Void = { _ in }
+    ) async throws -> [RESPValue] {
+        let trailing = trailer.map { [$0] } ?? []
         var replies = replies
         var redirections = 0
         var tryAgains = 0
@@ -113,11 +127,14 @@ public final class RedisClusterClient: Service, Sendable {
                     redirections += 1
                     guard redirections <= configuration.maxRedirections else { return replies }
                     let node = RedisClusterTopology.Node(host: redirection.host, port: redirection.port)
-                    let answers = try await connected(client(of: node)).send([RedisCommand("ASKING"), commands[index]])
+                    let answers = try await connected(client(of: node)).send([RedisCommand("ASKING"), commands[index]] + trailing)
                     replies[index] = answers[1]
+                    if trailer != nil { trailerReply(answers[2]) }
                 } else {
                     // MOVED (the map was just read again) or TRYAGAIN: the slot's master as the map has it now.
-                    replies[index] = try await connected(master(ofSlot: redirection?.slot ?? slot)).send([commands[index]])[0]
+                    let answers = try await connected(master(ofSlot: redirection?.slot ?? slot)).send([commands[index]] + trailing)
+                    replies[index] = answers[0]
+                    if trailer != nil { trailerReply(answers[1]) }
                 }
             }
         }
