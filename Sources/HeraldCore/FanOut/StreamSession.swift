@@ -95,6 +95,7 @@ public final class StreamSession {
         self.subscription = subscription
         positions = plan.baseline
         if !plan.resets.isEmpty {
+            for reset in plan.resets { registry?.counters.countReset(reset.reason) }
             write(WireChunk { plan.writeResetEvent(id: cursor.encoded, to: &$0) })
             hasSentID = true
         }
@@ -136,6 +137,7 @@ public final class StreamSession {
         }
         positions[topicIndex] = last.position
         hasSentID = true
+        registry?.counters.eventsDelivered &+= run.count
         write(merged)
     }
 
@@ -149,6 +151,7 @@ public final class StreamSession {
         }
         positions[topicIndex] = next
         hasSentID = true
+        registry?.counters.eventsDelivered &+= 1
         if topics.count == 1 {
             write(frame.complete)
         } else {
