@@ -27,9 +27,10 @@ public final class RedisBroker: Broker {
     /// The long-running parts to add to the node's service group.
     public var services: [any Service] { [client, subscriber] }
 
-    public init(configuration: RedisBrokerConfiguration, fanOut: FanOut, eventLoopGroup: any EventLoopGroup, logger: Logger) throws {
+    /// - Parameter metrics: where the Redis client records command round trips, reconnects and connection state.
+    public init(configuration: RedisBrokerConfiguration, fanOut: FanOut, eventLoopGroup: any EventLoopGroup, logger: Logger, metrics: RedisMetrics = .disabled) throws {
         self.configuration = configuration
-        let client = RedisClient(configuration: configuration.connection, eventLoopGroup: eventLoopGroup, logger: logger)
+        let client = RedisClient(configuration: configuration.connection, eventLoopGroup: eventLoopGroup, logger: logger, metrics: metrics)
         let store = RedisTopicStore(configuration: configuration, client: client)
         let prefix = configuration.keyPrefix
         self.client = client
@@ -58,7 +59,8 @@ public final class RedisBroker: Broker {
             onConnectionLost: {
                 fanOut.holdLive()
                 outage.connectionLost()
-            }
+            },
+            metrics: metrics
         )
     }
 

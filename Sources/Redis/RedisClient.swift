@@ -28,10 +28,13 @@ public final class RedisClient: Service, Sendable {
     private let logger: Logger
     private let state: Mutex<State>
     private let nextConnection = Atomic<Int>(0)
+    private let metrics: RedisMetrics
 
-    /// Creates a client; nothing connects until ``run()``.
-    public init(configuration: RedisConfiguration, eventLoopGroup: any EventLoopGroup, logger: Logger) {
+    /// Creates a client; nothing connects until ``run()``. Commands' round trips, reconnects and open
+    /// connections are recorded in `metrics`.
+    public init(configuration: RedisConfiguration, eventLoopGroup: any EventLoopGroup, logger: Logger, metrics: RedisMetrics = .disabled) {
         self.configuration = configuration
+        self.metrics = metrics
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
         self.state = Mutex(State(connections: Array(repeating: nil, count: max(configuration.commandConnectionCount, 1))))
@@ -44,12 +47,16 @@ public final class RedisClient: Service, Sendable {
 
     /// Sends one command on a live connection, as `RedisConnection.send` does.
     public func send(_ command: RedisCommand) async throws -> RESPValue {
-        try await self.liveConnection().send(command)
+        let start = NIODeadline.now()
+        defer { self.metrics.commandDuration.recordNanoseconds((NIODeadline.now() - start).nanoseconds) }
+        return try await self.liveConnection().send(command)
     }
 
     /// Sends commands as one pipeline on one live connection: replies in order, one round trip.
     public func send(_ commands: [RedisCommand]) async throws -> [RESPValue] {
-        try await self.liveConnection().send(commands)
+        let start = NIODeadline.now()
+        defer { self.metrics.commandDuration.recordNanoseconds((NIODeadline.now() - start).nanoseconds) }
+        return try await self.liveConnection().send(commands)
     }
 
     /// Sends commands as one pipeline, preferring a connection that lives on `eventLoop`; the result
@@ -57,7 +64,11 @@ public final class RedisClient: Service, Sendable {
     /// *i* lives on loop *i*), the command is written and its reply read without leaving the loop.
     public func send(_ commands: [RedisCommand], preferring eventLoop: any EventLoop) -> EventLoopFuture<[RESPValue]> {
         do {
-            return try self.liveConnection(preferring: eventLoop).sendFuture(commands).hop(to: eventLoop)
+            let start = NIODeadline.now()
+            let replies = try self.liveConnection(preferring: eventLoop).sendFuture(commands)
+            let timer = self.metrics.commandDuration
+            replies.whenComplete { _ in timer.recordNanoseconds((NIODeadline.now() - start).nanoseconds) }
+            return replies.hop(to: eventLoop)
         } catch {
             return eventLoop.makeFailedFuture(error)
         }
@@ -160,6 +171,8 @@ public final class RedisClient: Service, Sendable {
                     logger: self.logger
                 )
                 attempt = 0
+                self.metrics.openCommandConnections.increment()
+                if lostAt != nil { self.metrics.commandReconnects.increment() }
                 let waiters = self.state.withLock { state in
                     state.connections[slot] = connection
                     defer { state.waiters = [:] }
@@ -181,6 +194,7 @@ public final class RedisClient: Service, Sendable {
                     connection.channel.close(promise: nil)
                 }
                 self.state.withLock { $0.connections[slot] = nil }
+                self.metrics.openCommandConnections.decrement()
                 if !Task.isCancelled {
                     lostAt = .now
                     logger.warning("redis connection lost", metadata: [

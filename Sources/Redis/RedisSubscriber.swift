@@ -36,6 +36,7 @@ public final class RedisSubscriber: Service, Sendable {
     let onResubscribed: @Sendable ([String]) -> Void
     let onConnectionLost: @Sendable () -> Void
     let state = Mutex(State())
+    let metrics: RedisMetrics
 
     /// Creates a subscriber; nothing connects until ``run()``.
     ///
@@ -53,9 +54,11 @@ public final class RedisSubscriber: Service, Sendable {
         logger: Logger,
         onMessages: @escaping @Sendable ([RedisPubSubMessage]) -> Void,
         onResubscribed: @escaping @Sendable ([String]) -> Void = { _ in },
-        onConnectionLost: @escaping @Sendable () -> Void = {}
+        onConnectionLost: @escaping @Sendable () -> Void = {},
+        metrics: RedisMetrics = .disabled
     ) {
         self.configuration = configuration
+        self.metrics = metrics
         self.eventLoop = eventLoopGroup.next()
         self.logger = logger
         self.onMessages = onMessages
@@ -161,6 +164,8 @@ public final class RedisSubscriber: Service, Sendable {
                     pushHandler: self.pushHandler(generation: generation)
                 )
                 attempt = 0
+                self.metrics.subscriberConnected.set(1)
+                if lostAt != nil { self.metrics.subscriberReconnects.increment() }
                 self.drive { state in
                     state.connection = connection
                     return state.machine.connected()
@@ -176,6 +181,7 @@ public final class RedisSubscriber: Service, Sendable {
                 } onCancel: {
                     connection.channel.close(promise: nil)
                 }
+                self.metrics.subscriberConnected.set(0)
                 self.drive { state in
                     state.connection = nil
                     return state.machine.connectionLost()
