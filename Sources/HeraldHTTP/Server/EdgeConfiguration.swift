@@ -63,6 +63,8 @@ public struct EdgeConfiguration: Sendable {
     /// When set, `POST /publish` is served only on this port (with `/healthz` and `/readyz`), not on `port`:
     /// the publish API can then stay on an internal network. 0 picks a free port (tests).
     public var publishPort: Int?
+    /// Whether `GET /metrics` (Prometheus text) is served, where `/stats` is; off, it answers 404.
+    public var metrics = true
 
     public init() {}
 

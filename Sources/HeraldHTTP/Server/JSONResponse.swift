@@ -5,10 +5,11 @@ import NIOHTTP1
 /// requests other than event streams.
 enum JSONResponse {
     /// Writes `json` with `status` and `headers`; without `keepAlive`, adds `connection: close` and closes the
-    /// connection once the response is written.
+    /// connection once the response is written. `contentType` is for the one text response, `/metrics`.
     static func write(
         _ json: String,
         status: HTTPResponseStatus,
+        contentType: String = "application/json",
         headers extraHeaders: [(String, String)] = [],
         keepAlive: Bool,
         context: ChannelHandlerContext
@@ -16,8 +17,8 @@ enum JSONResponse {
         guard context.channel.isActive else { return }
         var body = context.channel.allocator.buffer(capacity: json.utf8.count + 1)
         body.writeString(json)
-        body.writeStaticString("\n")
-        var headers = HTTPHeaders([("content-type", "application/json"), ("content-length", "\(body.readableBytes)")])
+        if !json.hasSuffix("\n") { body.writeStaticString("\n") }
+        var headers = HTTPHeaders([("content-type", contentType), ("content-length", "\(body.readableBytes)")])
         headers.add(contentsOf: extraHeaders)
         if !keepAlive { headers.add(name: "connection", value: "close") }
         context.write(NIOAny(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)

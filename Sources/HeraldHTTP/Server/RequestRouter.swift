@@ -5,7 +5,7 @@ import NIOHTTP1
 /// Reads one HTTP request at a time (bounded body), routes it, and writes the response.
 ///
 /// Routes: `POST /publish`, `GET /events` (which hands the connection to `SSEConnectionHandler`),
-/// `GET /healthz`, `GET /readyz`, `GET /stats`. Every error is a JSON body from `HTTPErrorResponse`, except
+/// `GET /healthz`, `GET /readyz`, `GET /stats`, `GET /metrics`. Every error is a JSON body from `HTTPErrorResponse`, except
 /// a temporary refusal of `GET /events`, which is a retry stream (`RetryRefusal`).
 /// With auth configured, publishes and private streams are checked (`EdgeConfiguration.auth`) before they run.
 final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
@@ -18,11 +18,11 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
         case combined
         /// The main listener when publishing has its own: no `POST /publish`.
         case streams
-        /// The separate publish listener: `POST /publish`, `/healthz`, `/readyz`, `/stats` only.
+        /// The separate publish listener: `POST /publish`, `/healthz`, `/readyz`, `/stats`, `/metrics` only.
         case publish
     }
 
-    private enum Route { case publish, events, health, ready, stats }
+    private enum Route: String { case publish, events, health = "healthz", ready = "readyz", stats, metrics }
     private enum State {
         case idle
         case receiving(HTTPRequestHead, Route, ByteBuffer)
@@ -39,6 +39,8 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
     /// The HTTP handlers to remove when the connection becomes an event stream.
     private let httpHandlers: [any RemovableChannelHandler]
     private var state = State.idle
+    /// The `endpoint` label of the request being answered, for `herald_requests_total`.
+    private var endpoint = "other"
 
     init(app: EdgeApplication, listener: Listener, httpHandlers: [any RemovableChannelHandler]) {
         self.app = app
@@ -49,8 +51,10 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch (unwrapInboundIn(data), state) {
         case (.head(let head), .idle):
+            endpoint = "other"
             do {
                 let route = try Self.route(head, listener: listener)
+                endpoint = route.rawValue
                 if route == .publish, let length = head.headers.first(name: "content-length").flatMap(Int.init), length > app.configuration.maxBodySize {
                     respondAndClose(context: context, error: tooLarge())
                     return
@@ -83,6 +87,11 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
         case .stats:
             let app = app
             respond(after: { await StatsEndpoint.json(app: app) }, head: head, context: context)
+        case .metrics:
+            let app = app
+            let text = context.eventLoop.makePromise(of: String.self)
+            text.completeWithTask { try await MetricsEndpoint.text(app: app) }
+            respond(after: text.futureResult, contentType: MetricsEndpoint.contentType, head: head, context: context)
         case .health:
             let fanOut = app.fanOut
             respond(after: { "{\"status\":\"ok\",\"streams\":\(await fanOut.sessionCount())}" }, head: head, context: context)
@@ -115,7 +124,11 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
                     let request = try PublishEndpoint.parse(head: head, body: body, configuration: app.configuration)
                     if let limiter, let address { try limiter.admit(request.events.count, from: address) }
                     let (app, loop) = (app, context.eventLoop)
+                    let started = NIODeadline.now()  // metrics: publish latency, accept → broker acknowledged
                     let stored = app.publishing { app.broker.publish(request.events, on: loop) }
+                    if let metrics = app.metrics {
+                        stored.whenSuccess { _ in metrics.published(events: request.events.count, nanoseconds: (NIODeadline.now() - started).nanoseconds) }
+                    }
                     respond(after: stored.map { request.reply($0) }, head: head, context: context)
                 } catch {
                     respond(context: context, error: error, keepAlive: head.isKeepAlive)
@@ -128,7 +141,10 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
                 let request = try PublishEndpoint.parse(head: head, body: body, configuration: app.configuration)
                 try grant.authorize(request.events.map(\.topic))
                 if let limiter, let address { try limiter.admit(request.events.count, from: address) }
-                return request.reply(try await app.publishing { try await app.broker.publish(request.events) })
+                let started = NIODeadline.now()  // metrics: publish latency, accept → broker acknowledged
+                let positions = try await app.publishing { try await app.broker.publish(request.events) }
+                app.metrics?.published(events: request.events.count, nanoseconds: (NIODeadline.now() - started).nanoseconds)
+                return request.reply(positions)
             }, head: head, context: context)
         case .events:
             do {
@@ -163,6 +179,7 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
         do {
             state = .streaming
             try EventsEndpoint.start(request, openFor: openFor, head: head, context: context, app: app, handlersToRemove: httpHandlers + [self])
+            app.metrics?.requestAnswered(endpoint: endpoint, status: 200)
         } catch {
             refuseStream(context: context, error: error, head: head)
         }
@@ -172,6 +189,7 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
     /// unavailable) as a retry stream a browser comes back from, a permanent one as its JSON error.
     private func refuseStream(context: ChannelHandlerContext, error: any Error, head: HTTPRequestHead) {
         if RetryRefusal.respondIfTemporary(to: error, app: app, context: context) {
+            app.metrics?.requestAnswered(endpoint: endpoint, status: 200)
             state = .discarding
         } else {
             respond(context: context, error: error, keepAlive: head.isKeepAlive)
@@ -185,13 +203,15 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
         respond(after: promise.futureResult, head: head, context: context)
     }
 
-    /// Answers 200 with the JSON `result` completes with, or the error it fails with. The pipelining handler
-    /// holds further requests of the connection meanwhile.
-    private func respond(after result: EventLoopFuture<String>, head: HTTPRequestHead, context: ChannelHandlerContext) {
+    /// Answers 200 with the JSON (or `contentType`) `result` completes with, or the error it fails with. The
+    /// pipelining handler holds further requests of the connection meanwhile.
+    private func respond(
+        after result: EventLoopFuture<String>, contentType: String = "application/json", head: HTTPRequestHead, context: ChannelHandlerContext
+    ) {
         result.hop(to: context.eventLoop).assumeIsolated().whenComplete { result in
             switch result {
             case .success(let json):
-                self.respond(context: context, status: .ok, json: json, keepAlive: head.isKeepAlive)
+                self.respond(context: context, status: .ok, json: json, contentType: contentType, keepAlive: head.isKeepAlive)
             case .failure(let error):
                 self.respond(context: context, error: error, keepAlive: head.isKeepAlive)
             }
@@ -206,7 +226,8 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
         case "/healthz": (.health, .GET)
         case "/readyz": (.ready, .GET)
         case "/stats": (.stats, .GET)
-        default: throw EdgeError(.notFound, "no route for \(path); Herald serves POST /publish, GET /events, GET /healthz, GET /readyz and GET /stats")
+        case "/metrics": (.metrics, .GET)
+        default: throw EdgeError(.notFound, "no route for \(path); Herald serves POST /publish, GET /events, GET /healthz, GET /readyz, GET /stats and GET /metrics")
         }
         guard head.method == method else {
             throw EdgeError(.methodNotAllowed, "\(path) accepts \(method.rawValue) only", allowedMethods: [method.rawValue])
@@ -216,8 +237,8 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
             throw EdgeError(.notFound, "publishing is not served on this address; POST /publish to the internal publish address (--publish-port)")
         case (.events, .publish):
             throw EdgeError(.notFound, "this is the internal publish address; open event streams on the main address")
-        case (.stats, .streams):
-            throw EdgeError(.notFound, "/stats is served on the internal publish address (--publish-port)")
+        case (.stats, .streams), (.metrics, .streams):
+            throw EdgeError(.notFound, "\(path) is served on the internal publish address (--publish-port)")
         default:
             return route
         }
@@ -242,9 +263,13 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
         respond(context: context, status: response.status, json: response.body, extraHeaders: response.headers, keepAlive: keepAlive)
     }
 
-    private func respond(context: ChannelHandlerContext, status: HTTPResponseStatus, json: String, extraHeaders: [(String, String)] = [], keepAlive: Bool) {
+    private func respond(
+        context: ChannelHandlerContext, status: HTTPResponseStatus, json: String, contentType: String = "application/json",
+        extraHeaders: [(String, String)] = [], keepAlive: Bool
+    ) {
         state = .idle
+        app.metrics?.requestAnswered(endpoint: endpoint, status: Int(status.code))  // metrics: requests by endpoint and status
         // why: while shutting down, a load balancer must not reuse this connection for its next requests.
-        JSONResponse.write(json, status: status, headers: extraHeaders, keepAlive: keepAlive && app.currentPhase == .serving, context: context)
+        JSONResponse.write(json, status: status, contentType: contentType, headers: extraHeaders, keepAlive: keepAlive && app.currentPhase == .serving, context: context)
     }
 }
