@@ -1,4 +1,3 @@
-import NIOCore
 import Prometheus
 import Synchronization
 
@@ -19,6 +18,14 @@ public final class HeraldMetrics: Sendable {
     let eventLoopLag: DurationHistogram
     /// Serialises scrapes: each sets the scraped values, then emits them.
     let scrape = Mutex(())
+    /// The request counters made so far, by endpoint and status. why: the registry validates the label names
+    /// and builds a key on every lookup; a request should cost a hash and an uncontended lock, not that.
+    private let requestCounters = Mutex<[RequestKey: Prometheus.Counter]>([:])
+
+    private struct RequestKey: Hashable {
+        var endpoint: String
+        var status: Int
+    }
 
     /// why: publishes are acknowledged in well under a millisecond by a local Redis and in a few
     /// milliseconds across a network; the top buckets catch a backend in trouble.
@@ -62,7 +69,14 @@ public final class HeraldMetrics: Sendable {
     /// Counts a request answered on `endpoint` (`publish`, `events`, `healthz`, `readyz`, `stats`, `metrics`,
     /// or `other` for a path Herald does not serve) with `status`.
     public func requestAnswered(endpoint: String, status: Int) {
-        registry.makeCounter(descriptor: MetricName.requests, labels: [("endpoint", endpoint), ("status", String(status))]).increment()
+        let key = RequestKey(endpoint: endpoint, status: status)
+        let counter = requestCounters.withLock { counters in
+            if let existing = counters[key] { return existing }
+            let made = registry.makeCounter(descriptor: MetricName.requests, labels: [("endpoint", endpoint), ("status", String(status))])
+            counters[key] = made
+            return made
+        }
+        counter.increment()
     }
 
     /// Records a publish of `events` acknowledged by the backend `nanoseconds` after its request was read.

@@ -11,7 +11,7 @@ public enum MetricName {
     static var connectionsRefused: MetricNameDescriptor { counter("connections_refused", "Connections refused at accept time, by reason (the error code: too_many_connections, too_many_connections_from_address).") }
     static var requests: MetricNameDescriptor { counter("requests", "HTTP requests answered, by endpoint and status; a started event stream counts as events 200.") }
     static var eventsPublished: MetricNameDescriptor { counter("events_published", "Events this node stored through POST /publish (acknowledged by the backend).") }
-    static var publishDuration: MetricNameDescriptor { descriptor("publish_duration", "seconds", "Time from a publish request's complete body to the backend's acknowledgement, for successful publishes.") }
+    static var publishDuration: MetricNameDescriptor { descriptor("publish_duration", "seconds", "Time from a publish request read and accepted (parsed, authorised, within its rate) to the backend's acknowledgement, for successful publishes.") }
     static var eventLoopLag: MetricNameDescriptor { descriptor("event_loop_lag", "seconds", "How late a task scheduled on an event loop ran; sampled every 250 ms on each loop.") }
 
     // Read from the node's own counters at scrape time.
