@@ -37,12 +37,13 @@ public final class RedisBroker: Broker {
     /// This node's id in the subscriber reports of `GET /topics/{topic}`: random per process start.
     public var nodeID: String { reporter.nodeID }
 
-    public init(configuration: RedisBrokerConfiguration, fanOut: FanOut, eventLoopGroup: any EventLoopGroup, logger: Logger) throws {
+    /// - Parameter metrics: where the Redis client records command round trips, reconnects and connection state.
+    public init(configuration: RedisBrokerConfiguration, fanOut: FanOut, eventLoopGroup: any EventLoopGroup, logger: Logger, metrics: RedisMetrics = .disabled) throws {
         self.configuration = configuration
         let cluster = configuration.cluster.map { settings in
             var settings = settings
             settings.node = configuration.connection
-            return RedisClusterClient(configuration: settings, eventLoopGroup: eventLoopGroup, logger: logger)
+            return RedisClusterClient(configuration: settings, eventLoopGroup: eventLoopGroup, logger: logger, metrics: metrics)
         }
         let sentinel = configuration.sentinel.map { settings in
             var settings = settings
@@ -50,7 +51,7 @@ public final class RedisBroker: Broker {
             return RedisSentinelResolver(configuration: settings, eventLoopGroup: eventLoopGroup, logger: logger)
         }
         let client: any RedisCommandSender = cluster
-            ?? RedisClient(configuration: configuration.connection, eventLoopGroup: eventLoopGroup, logger: logger, addressSource: sentinel)
+            ?? RedisClient(configuration: configuration.connection, eventLoopGroup: eventLoopGroup, logger: logger, metrics: metrics, addressSource: sentinel)
         let store = RedisTopicStore(configuration: configuration, client: client)
         self.cluster = cluster
         self.sentinel = sentinel
@@ -82,7 +83,8 @@ public final class RedisBroker: Broker {
                 onRestored: { channels in
                     let topics = Set(channels.compactMap { Keys.topic(ofChannel: $0, prefix: prefix) })
                     Task { await fanOut.heal(topics, from: store, logger: logger) }
-                }
+                },
+                metrics: metrics
             )
             return
         }
@@ -102,7 +104,8 @@ public final class RedisBroker: Broker {
                 fanOut.holdLive()
                 outage.connectionLost()
             },
-            addressSource: sentinel
+            addressSource: sentinel,
+            metrics: metrics
         )
         self.subscriber = subscriber
         // why: after a Sentinel failover the old primary may still accept connections (demoted to a replica, or

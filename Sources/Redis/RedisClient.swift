@@ -30,12 +30,18 @@ public final class RedisClient: Service, Sendable {
     private let nextConnection = Atomic<Int>(0)
     /// Asked for the server's address before every connect (a Sentinel-managed primary); nil: the configuration's.
     private let addressSource: (any RedisAddressSource)?
+    private let metrics: RedisMetrics
 
-    /// Creates a client; nothing connects until ``run()``. With `addressSource`, every connect goes to the
-    /// address it gives then (the configuration's host and port are not used).
-    public init(configuration: RedisConfiguration, eventLoopGroup: any EventLoopGroup, logger: Logger, addressSource: (any RedisAddressSource)? = nil) {
+    /// Creates a client; nothing connects until ``run()``. Commands' round trips, reconnects and open
+    /// connections are recorded in `metrics`. With `addressSource`, every connect goes to the address it gives
+    /// then (the configuration's host and port are not used).
+    public init(
+        configuration: RedisConfiguration, eventLoopGroup: any EventLoopGroup, logger: Logger,
+        metrics: RedisMetrics = .disabled, addressSource: (any RedisAddressSource)? = nil
+    ) {
         self.configuration = configuration
         self.addressSource = addressSource
+        self.metrics = metrics
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
         self.state = Mutex(State(connections: Array(repeating: nil, count: max(configuration.commandConnectionCount, 1))))
@@ -48,12 +54,16 @@ public final class RedisClient: Service, Sendable {
 
     /// Sends one command on a live connection, as `RedisConnection.send` does.
     public func send(_ command: RedisCommand) async throws -> RESPValue {
-        try await self.liveConnection().send(command)
+        let start = NIODeadline.now()
+        defer { self.metrics.commandDuration.recordNanoseconds((NIODeadline.now() - start).nanoseconds) }
+        return try await self.liveConnection().send(command)
     }
 
     /// Sends commands as one pipeline on one live connection: replies in order, one round trip.
     public func send(_ commands: [RedisCommand]) async throws -> [RESPValue] {
-        try await self.liveConnection().send(commands)
+        let start = NIODeadline.now()
+        defer { self.metrics.commandDuration.recordNanoseconds((NIODeadline.now() - start).nanoseconds) }
+        return try await self.liveConnection().send(commands)
     }
 
     /// Sends commands as one pipeline, preferring a connection that lives on `eventLoop`; the result
@@ -61,7 +71,11 @@ public final class RedisClient: Service, Sendable {
     /// *i* lives on loop *i*), the command is written and its reply read without leaving the loop.
     public func send(_ commands: [RedisCommand], preferring eventLoop: any EventLoop) -> EventLoopFuture<[RESPValue]> {
         do {
-            return try self.liveConnection(preferring: eventLoop).sendFuture(commands).hop(to: eventLoop)
+            let start = NIODeadline.now()
+            let replies = try self.liveConnection(preferring: eventLoop).sendFuture(commands)
+            let timer = self.metrics.commandDuration
+            replies.whenComplete { _ in timer.recordNanoseconds((NIODeadline.now() - start).nanoseconds) }
+            return replies.hop(to: eventLoop)
         } catch {
             return eventLoop.makeFailedFuture(error)
         }
@@ -170,6 +184,8 @@ public final class RedisClient: Service, Sendable {
                     logger: self.logger
                 )
                 attempt = 0
+                self.metrics.openCommandConnections.increment()
+                if lostAt != nil { self.metrics.commandReconnects.increment() }
                 let waiters = self.state.withLock { state in
                     state.connections[slot] = connection
                     defer { state.waiters = [:] }
@@ -191,6 +207,7 @@ public final class RedisClient: Service, Sendable {
                     connection.channel.close(promise: nil)
                 }
                 self.state.withLock { $0.connections[slot] = nil }
+                self.metrics.openCommandConnections.decrement()
                 if !Task.isCancelled {
                     lostAt = .now
                     logger.warning("redis connection lost", metadata: [

@@ -38,6 +38,7 @@ public final class RedisSubscriber: Service, Sendable {
     let onServerUnsubscribed: (@Sendable (String) -> Void)?
     let addressSource: (any RedisAddressSource)?
     let state = Mutex(State())
+    let metrics: RedisMetrics
 
     /// Creates a subscriber; nothing connects until ``run()``.
     ///
@@ -61,10 +62,12 @@ public final class RedisSubscriber: Service, Sendable {
         onResubscribed: @escaping @Sendable ([String]) -> Void = { _ in },
         onConnectionLost: @escaping @Sendable () -> Void = {},
         onServerUnsubscribed: (@Sendable (String) -> Void)? = nil,
-        addressSource: (any RedisAddressSource)? = nil
+        addressSource: (any RedisAddressSource)? = nil,
+        metrics: RedisMetrics = .disabled
     ) {
         self.addressSource = addressSource
         self.configuration = configuration
+        self.metrics = metrics
         self.eventLoop = eventLoopGroup.next()
         self.logger = logger
         self.onMessages = onMessages
@@ -177,6 +180,8 @@ public final class RedisSubscriber: Service, Sendable {
                     pushHandler: self.pushHandler(generation: generation)
                 )
                 attempt = 0
+                self.metrics.subscriberConnected.set(1)
+                if lostAt != nil { self.metrics.subscriberReconnects.increment() }
                 self.drive { state in
                     state.connection = connection
                     return state.machine.connected()
@@ -192,6 +197,7 @@ public final class RedisSubscriber: Service, Sendable {
                 } onCancel: {
                     connection.channel.close(promise: nil)
                 }
+                self.metrics.subscriberConnected.set(0)
                 self.drive { state in
                     state.connection = nil
                     return state.machine.connectionLost()

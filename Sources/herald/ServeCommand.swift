@@ -1,10 +1,11 @@
 import ArgumentParser
 import HeraldCore
 import HeraldHTTP
+import HeraldMetrics
 import HeraldRedis
 import Logging
-import Redis
 import NIOPosix
+import Redis
 import ServiceLifecycle
 
 /// `herald serve`: runs one node. Every option is also an environment variable; the flag wins.
@@ -42,10 +43,13 @@ struct ServeCommand: AsyncParsableCommand {
             eventLoopGroup: eventLoopGroup, heartbeatInterval: settings.heartbeatInterval, coalescingWindow: settings.coalescingWindow
         )
 
+        let metrics = settings.edge.metrics ? HeraldMetrics() : nil
         var services: [any Service] = []
+        if let metrics { services.append(EventLoopLagProbe(eventLoopGroup: eventLoopGroup, metrics: metrics)) }
         let broker: any Broker
         if let redis = settings.redis {
-            let redisBroker = try RedisBroker(configuration: redis, fanOut: fanOut, eventLoopGroup: eventLoopGroup, logger: logger)
+            let redisMetrics = metrics.map { RedisMetrics(factory: $0.factory, prefix: MetricName.redisPrefix) } ?? .disabled
+            let redisBroker = try RedisBroker(configuration: redis, fanOut: fanOut, eventLoopGroup: eventLoopGroup, logger: logger, metrics: redisMetrics)
             do {
                 try await redisBroker.prepare()
             } catch let error as RedisError {
@@ -67,7 +71,7 @@ struct ServeCommand: AsyncParsableCommand {
             ])
         }
         logAuth(settings.edge, logger: logger)
-        let server = HTTPServer(configuration: settings.edge, broker: broker, fanOut: fanOut, eventLoopGroup: eventLoopGroup, logger: logger)
+        let server = HTTPServer(configuration: settings.edge, broker: broker, fanOut: fanOut, eventLoopGroup: eventLoopGroup, logger: logger, metrics: metrics)
         services.append(server)
 
         let group = ServiceGroup(

@@ -138,6 +138,9 @@ struct ServeOptions: ParsableArguments {
     @Option(name: .customLong("jwt-issuer"), help: "When set, tokens must have this iss. [env: HERALD_JWT_ISSUER] (default: none)")
     var jwtIssuer: String?
 
+    @Option(help: "on or off: GET /metrics (Prometheus text), served on --publish-port when set, else on --port. [env: HERALD_METRICS] (default: on)")
+    var metrics: String?
+
     @Option(help: "Event loop threads. [env: HERALD_THREADS] (default: number of cores)")
     var threads: Int?
 

@@ -51,6 +51,9 @@ struct ServeCommandTests {
         let (noRoom, noRoomOutput) = try run(["serve", "--redis-url", "redis://127.0.0.1:1", "--redis-health-interval", "2s", "--redis-health-timeout", "1s"])
         #expect(noRoom != .exited(0) && noRoom != nil)
         #expect(noRoomOutput.contains("--redis-health-timeout / HERALD_REDIS_HEALTH_TIMEOUT must be longer than --redis-health-interval"))
+        let (badMetrics, badMetricsOutput) = try run(["serve"], environment: ["HERALD_METRICS": "maybe"])
+        #expect(badMetrics != .exited(0) && badMetrics != nil)
+        #expect(badMetricsOutput.contains("--metrics / HERALD_METRICS: \"maybe\" is not on or off"))
     }
 
     @Test("--redis-cluster stops startup naming the setting: with --redis-url, a bad seed, a seed that is not a cluster node, no seed answering")

@@ -1,7 +1,7 @@
 import NIOCore
 
 /// Why a topic's history could not be replayed exactly; sent to the client in a `herald.reset` event.
-public enum ResetReason: String, Sendable, Equatable {
+public enum ResetReason: String, Sendable, Equatable, CaseIterable {
     /// Events after the client's position were trimmed by retention (length or age).
     case trimmed = "history_trimmed"
     /// The topic's history was deleted and started again (a new epoch).

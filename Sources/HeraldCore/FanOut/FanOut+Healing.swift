@@ -62,6 +62,7 @@ extension FanOut {
             }
         }
         let eventCount = backfill.values.reduce(0) { $0 + $1.count }
+        eventsBackfilled.add(eventCount, ordering: .relaxed)
         if eventCount > 0 || !unreadable.isEmpty {
             logger.info("healed live delivery from history", metadata: [
                 LogKeys.topicCount: "\(starts.count)", LogKeys.eventCount: "\(eventCount)", LogKeys.unreadableTopicCount: "\(unreadable.count)",

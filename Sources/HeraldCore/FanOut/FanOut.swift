@@ -16,6 +16,8 @@ public final class FanOut: Sendable {
     let holdGeneration = Atomic<UInt64>(0)
     /// The newest hold a heal has released; behind `holdGeneration` while live delivery is held or healing.
     let healedGeneration = Atomic<UInt64>(0)
+    /// Events read from history by heals; one addition per heal.
+    let eventsBackfilled = Atomic<Int>(0)
 
     /// - Parameters:
     ///   - heartbeatInterval: an idle stream gets a `: ping` comment about this often

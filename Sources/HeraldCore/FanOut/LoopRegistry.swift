@@ -36,6 +36,8 @@ final class LoopRegistry {
     private var held: [LiveFrame]?
     private var heldOverflowed = false
     private var holdGeneration: UInt64 = 0
+    /// Events delivered and replayed, resets sent, by this loop's sessions (read by `FanOut.counters()`).
+    var counters = LoopCounters()
     /// why: a heal normally takes one Redis round trip per topic; if it takes so long that this many frames
     /// pile up, the streams are closed instead (they resume exactly) rather than holding unbounded memory.
     static let heldFrameLimit = 100_000

@@ -85,6 +85,7 @@ extension StreamSession {
             let replayed = current.plan.events[current.next]
             positions[replayed.topicIndex] = replayed.event.position
             let id = cursor.encoded
+            registry?.counters.eventsReplayed &+= 1
             write(WireChunk { SSEEncoder.appendEvent(type: replayed.event.type, data: replayed.event.data, id: id, to: &$0) })
             hasSentID = true
             eventsWritten += 1

@@ -97,6 +97,7 @@ public final class StreamSession {
         self.subscription = subscription
         positions = plan.baseline
         if !plan.resets.isEmpty {
+            for reset in plan.resets { registry?.counters.countReset(reset.reason) }
             write(WireChunk { plan.writeResetEvent(id: cursor.encoded, to: &$0) })
             hasSentID = true
         }
@@ -139,6 +140,7 @@ public final class StreamSession {
         positions[topicIndex] = last.position
         hasSentID = true
         eventsWritten += run.count
+        registry?.counters.eventsDelivered &+= run.count
         write(merged)
     }
 
@@ -153,6 +155,7 @@ public final class StreamSession {
         positions[topicIndex] = next
         hasSentID = true
         eventsWritten += 1
+        registry?.counters.eventsDelivered &+= 1
         if topics.count == 1 {
             write(frame.complete)
         } else {

@@ -1,4 +1,5 @@
 import HeraldCore
+import HeraldMetrics
 import Logging
 import NIOCore
 import Synchronization
@@ -31,6 +32,8 @@ final class EdgeApplication: Sendable {
     let capacity = CapacityCounters()
     /// When the node started, for `/stats` (`node.uptimeSeconds`).
     let startedAt = ContinuousClock.now
+    /// The node's Prometheus metrics; nil when `/metrics` is off.
+    let metrics: HeraldMetrics?
     private let phase = Atomic<Phase>(.serving)
     private let openConnections = Mutex<[ObjectIdentifier: any Channel]>([:])
     private let publishes = Mutex(InFlight())
@@ -40,7 +43,8 @@ final class EdgeApplication: Sendable {
         var waiters: [CheckedContinuation<Void, Never>] = []
     }
 
-    init(broker: any Broker, fanOut: FanOut, configuration: EdgeConfiguration, logger: Logger) {
+    init(broker: any Broker, fanOut: FanOut, configuration: EdgeConfiguration, logger: Logger, metrics: HeraldMetrics?) {
+        self.metrics = metrics
         self.broker = broker
         self.fanOut = fanOut
         self.opener = StreamOpener(broker: broker)
@@ -103,7 +107,11 @@ final class EdgeApplication: Sendable {
     func admit(_ channel: any Channel, listener: RequestRouter.Listener) -> EdgeError? {
         let address = channel.remoteAddress?.ipAddress
         let headroom = listener == .publish ? DescriptorBudget.publishConnections : 0
-        if let refusal = connectionLimits.admit(address: address, headroom: headroom) { return refusal }
+        if let refusal = connectionLimits.admit(address: address, headroom: headroom) {
+            metrics?.connectionRefused(reason: refusal.code.description)
+            return refusal
+        }
+        metrics?.connectionAccepted()
         let id = ObjectIdentifier(channel)
         openConnections.withLock { $0[id] = channel }
         channel.closeFuture.whenComplete { [weak self] _ in

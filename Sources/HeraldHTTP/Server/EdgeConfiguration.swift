@@ -67,6 +67,8 @@ public struct EdgeConfiguration: Sendable {
     public var publishPort: Int?
     /// Whether `GET /` serves the dashboard page (internal, like `/stats`); off, it answers `404`.
     public var dashboard = true
+    /// Whether `GET /metrics` (Prometheus text) is served, where `/stats` is; off, it answers 404.
+    public var metrics = true
 
     public init() {}
 

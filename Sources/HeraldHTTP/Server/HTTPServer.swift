@@ -1,4 +1,5 @@
 import HeraldCore
+import HeraldMetrics
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -18,8 +19,14 @@ public final class HTTPServer: Service, Sendable {
     private let listening: EventLoopPromise<SocketAddress>
     private let publishListening: EventLoopPromise<SocketAddress?>
 
-    public init(configuration: EdgeConfiguration, broker: any Broker, fanOut: FanOut, eventLoopGroup: any EventLoopGroup, logger: Logger) {
-        self.app = EdgeApplication(broker: broker, fanOut: fanOut, configuration: configuration, logger: logger)
+    /// - Parameter metrics: the node's metrics, shared with what else records into them (the Redis client,
+    ///   the event-loop lag probe); when nil and `configuration.metrics` is on, the server makes its own.
+    public init(
+        configuration: EdgeConfiguration, broker: any Broker, fanOut: FanOut, eventLoopGroup: any EventLoopGroup, logger: Logger,
+        metrics: HeraldMetrics? = nil
+    ) {
+        let metrics = configuration.metrics ? metrics ?? HeraldMetrics() : nil
+        self.app = EdgeApplication(broker: broker, fanOut: fanOut, configuration: configuration, logger: logger, metrics: metrics)
         self.eventLoopGroup = eventLoopGroup
         self.listening = eventLoopGroup.any().makePromise(of: SocketAddress.self)
         self.publishListening = eventLoopGroup.any().makePromise(of: SocketAddress?.self)

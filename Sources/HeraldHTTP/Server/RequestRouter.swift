@@ -41,6 +41,8 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
     private var state = State.idle
     /// The request being answered, for its id and its access log line.
     private var current: AccessLog.Request?
+    /// The `endpoint` label of the request being answered, for `herald_requests_total`.
+    private var endpoint = "other"
 
     init(app: EdgeApplication, listener: Listener, httpHandlers: [any RemovableChannelHandler]) {
         self.app = app
@@ -52,8 +54,10 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
         switch (unwrapInboundIn(data), state) {
         case (.head(let head), .idle):
             current = AccessLog.Request(head: head)
+            endpoint = "other"
             do {
                 let (route, parameter) = try RouteTable.match(head, listener: listener)
+                endpoint = route.metricsLabel
                 if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > app.configuration.maxBodySize {
                     respondAndClose(context: context, error: tooLarge())
                     return
@@ -110,7 +114,11 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
                 let request = try PublishEndpoint.parse(head: head, body: body, configuration: app.configuration)
                 if let limiter, let address { try limiter.admit(request.events.count, from: address) }
                 let (app, loop) = (app, context.eventLoop)
+                let started = NIODeadline.now()  // metrics: publish latency, accept → broker acknowledged
                 let stored = app.publishing { app.broker.publish(request.events, on: loop) }
+                if let metrics = app.metrics {
+                    stored.whenSuccess { _ in metrics.published(events: request.events.count, nanoseconds: (NIODeadline.now() - started).nanoseconds) }
+                }
                 respond(after: stored.map { .json(request.reply($0)) }, head: head, context: context)
             } catch {
                 respond(context: context, error: error, keepAlive: head.isKeepAlive)
@@ -123,7 +131,10 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
             let request = try PublishEndpoint.parse(head: head, body: body, configuration: app.configuration)
             try grant.authorize(request.events.map(\.topic))
             if let limiter, let address { try limiter.admit(request.events.count, from: address) }
-            return .json(request.reply(try await app.publishing { try await app.broker.publish(request.events) }))
+            let started = NIODeadline.now()  // metrics: publish latency, accept → broker acknowledged
+            let positions = try await app.publishing { try await app.broker.publish(request.events) }
+            app.metrics?.published(events: request.events.count, nanoseconds: (NIODeadline.now() - started).nanoseconds)
+            return .json(request.reply(positions))
         }, head: head, context: context)
     }
 
@@ -161,6 +172,7 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
             state = .streaming
             let access = current ?? AccessLog.Request(head: head)
             try EventsEndpoint.start(request, openFor: openFor, head: head, access: access, context: context, app: app, handlersToRemove: httpHandlers + [self])
+            app.metrics?.requestAnswered(endpoint: endpoint, status: 200)
         } catch {
             refuseStream(context: context, error: error, head: head)
         }
@@ -170,6 +182,7 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
     /// unavailable) as a retry stream a browser comes back from, a permanent one as its JSON error.
     private func refuseStream(context: ChannelHandlerContext, error: any Error, head: HTTPRequestHead) {
         if RetryRefusal.respondIfTemporary(to: error, requestID: current?.id, app: app, context: context) {
+            app.metrics?.requestAnswered(endpoint: endpoint, status: 200)
             state = .discarding
             if let current {
                 app.accessLog.streamClosed(id: current.id, topicCount: 0, opened: current.start, bytesOut: 0, events: 0, reason: .refused)
@@ -225,6 +238,7 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
         let request = current
         current = nil
         if let request { response.headers.append((RequestID.headerName, request.id)) }
+        app.metrics?.requestAnswered(endpoint: endpoint, status: Int(response.status.code))  // metrics: requests by endpoint and status
         // why: while shutting down, a load balancer must not reuse this connection for its next requests.
         let bytesOut = ResponseWriter.write(response, keepAlive: keepAlive && app.currentPhase == .serving, context: context)
         if let request { app.accessLog.finished(request, status: response.status, bytesOut: bytesOut) }

@@ -32,6 +32,13 @@ struct Route: Sendable {
     let scope: Scope
     let handler: Handler
 
+    /// The `endpoint` label of its requests in the metrics: the path's first segment (`publish`, `topics`),
+    /// `dashboard` for the page and its script and style.
+    var metricsLabel: String {
+        guard path != "/", !path.hasPrefix("/dashboard.") else { return "dashboard" }
+        return String(path.split(separator: "/").first ?? "other")
+    }
+
     /// How the route reads in messages: `GET /topics/{topic}`.
     var summary: String {
         "\(method.rawValue) \(path)\(takesParameter ? "{topic}" : "")"

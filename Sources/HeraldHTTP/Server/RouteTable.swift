@@ -11,6 +11,7 @@ enum RouteTable {
         Route(method: .GET, path: "/readyz", takesParameter: false, scope: .everywhere, handler: .answerOnLoop(ReadinessEndpoint.answer)),
         Route(method: .GET, path: "/stats", takesParameter: false, scope: .internalOnly, handler: .answer(StatsEndpoint.answer)),
         Route(method: .GET, path: "/topics/", takesParameter: true, scope: .internalOnly, handler: .answer(TopicEndpoint.answer)),
+        Route(method: .GET, path: "/metrics", takesParameter: false, scope: .internalOnly, handler: .answer(MetricsEndpoint.answer)),
         Route(method: .GET, path: "/", takesParameter: false, scope: .internalOnly, handler: .answer(DashboardEndpoint.page)),
         Route(method: .GET, path: "/dashboard.js", takesParameter: false, scope: .internalOnly, handler: .answer(DashboardEndpoint.script)),
         Route(method: .GET, path: "/dashboard.css", takesParameter: false, scope: .internalOnly, handler: .answer(DashboardEndpoint.style)),

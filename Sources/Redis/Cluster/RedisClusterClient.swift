@@ -33,13 +33,16 @@ public final class RedisClusterClient: Service, Sendable {
     private let configuration: RedisClusterConfiguration
     private let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
+    private let metrics: RedisMetrics
     private let state = Mutex(State())
     private let newNodes: AsyncStream<NodeEntry>
     private let newNodesSink: AsyncStream<NodeEntry>.Continuation
 
-    /// Creates a client; nothing connects until ``discoverTopology()`` or ``run()``.
-    public init(configuration: RedisClusterConfiguration, eventLoopGroup: any EventLoopGroup, logger: Logger) {
+    /// Creates a client; nothing connects until ``discoverTopology()`` or ``run()``. The masters' clients record
+    /// in `metrics`.
+    public init(configuration: RedisClusterConfiguration, eventLoopGroup: any EventLoopGroup, logger: Logger, metrics: RedisMetrics = .disabled) {
         self.configuration = configuration
+        self.metrics = metrics
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
         (newNodes, newNodesSink) = AsyncStream.makeStream(of: NodeEntry.self)
@@ -179,7 +182,7 @@ public final class RedisClusterClient: Service, Sendable {
         let key = node.address
         if let entry = state.masters[key] { return entry.client }
         let entry = NodeEntry(
-            client: RedisClient(configuration: configuration.configuration(of: key), eventLoopGroup: eventLoopGroup, logger: logger),
+            client: RedisClient(configuration: configuration.configuration(of: key), eventLoopGroup: eventLoopGroup, logger: logger, metrics: metrics),
             started: .now(),
             stop: eventLoopGroup.any().makePromise(of: Void.self)
         )

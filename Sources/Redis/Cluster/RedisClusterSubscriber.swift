@@ -32,6 +32,7 @@ public final class RedisClusterSubscriber: Service, Sendable {
     private let configuration: RedisClusterConfiguration
     private let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
+    private let metrics: RedisMetrics
     private let onMessages: @Sendable ([RedisPubSubMessage]) -> Void
     private let onInterrupted: @Sendable ([String]) -> Void
     private let onRestored: @Sendable ([String]) -> Void
@@ -51,9 +52,11 @@ public final class RedisClusterSubscriber: Service, Sendable {
         logger: Logger,
         onMessages: @escaping @Sendable ([RedisPubSubMessage]) -> Void,
         onInterrupted: @escaping @Sendable ([String]) -> Void = { _ in },
-        onRestored: @escaping @Sendable ([String]) -> Void = { _ in }
+        onRestored: @escaping @Sendable ([String]) -> Void = { _ in },
+        metrics: RedisMetrics = .disabled
     ) {
         self.cluster = cluster
+        self.metrics = metrics
         self.configuration = configuration
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
@@ -153,7 +156,8 @@ public final class RedisClusterSubscriber: Service, Sendable {
                 onMessages: onMessages,
                 onResubscribed: { [weak self] channels in self?.onRestored(channels) },
                 onConnectionLost: { [weak self] in self?.shardLost(node) },
-                onServerUnsubscribed: { [weak self] channel in self?.moved([channel]) }
+                onServerUnsubscribed: { [weak self] channel in self?.moved([channel]) },
+                metrics: metrics
             ),
             started: .now(),
             stop: eventLoopGroup.any().makePromise(of: Void.self)
