@@ -78,13 +78,7 @@ struct ServeSettings {
         edge.publishPort = try reader.int(options.publishPort, "publish-port", "HERALD_PUBLISH_PORT", range: 0...65535)
         edge.dashboard = try reader.onOff(options.dashboard, "dashboard", "HERALD_DASHBOARD") ?? edge.dashboard
         edge.auth = try AuthSettings.read(options, reader)
-        if let metrics = reader.value(options.metrics, "metrics", "HERALD_METRICS") {
-            switch metrics.lowercased() {
-            case "on": edge.metrics = true
-            case "off": edge.metrics = false
-            default: throw ValidationError("--metrics / HERALD_METRICS: \"\(metrics)\" is not on or off")
-            }
-        }
+        edge.metrics = try reader.onOff(options.metrics, "metrics", "HERALD_METRICS") ?? edge.metrics
         threads = try reader.int(options.threads, "threads", "HERALD_THREADS", range: 1...1024) ?? threads
         if let level = reader.value(options.logLevel, "log-level", "HERALD_LOG_LEVEL") {
             guard let parsed = Logger.Level(rawValue: level.lowercased()) else {

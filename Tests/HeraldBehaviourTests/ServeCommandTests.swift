@@ -53,7 +53,7 @@ struct ServeCommandTests {
         #expect(noRoomOutput.contains("--redis-health-timeout / HERALD_REDIS_HEALTH_TIMEOUT must be longer than --redis-health-interval"))
         let (badMetrics, badMetricsOutput) = try run(["serve"], environment: ["HERALD_METRICS": "maybe"])
         #expect(badMetrics != .exited(0) && badMetrics != nil)
-        #expect(badMetricsOutput.contains("--metrics / HERALD_METRICS: \"maybe\" is not on or off"))
+        #expect(badMetricsOutput.contains("--metrics / HERALD_METRICS: \"maybe\" is not a switch; use on or off"))
     }
 
     @Test("--redis-cluster stops startup naming the setting: with --redis-url, a bad seed, a seed that is not a cluster node, no seed answering")
