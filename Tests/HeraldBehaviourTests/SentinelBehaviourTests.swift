@@ -19,7 +19,7 @@ struct SentinelBehaviourTests {
         let node = try await TestNode.start(.redisSentinel(sentinels: sentinel.sentinels, master: RedisSentinelProcess.masterName, prefix: prefix))
         do {
             let topic = "sentinel/topic"
-            let stream = try await node.stream([topic])
+            let collector = ResumingCollector(port: node.port, topic: topic, after: try await node.publish(topic, "start"))
             let publisher = SteadyClusterPublisher(node: node, topic: topic)
             let publishing = Task { await publisher.run() }
             try await publisher.waitFor(count: 20)
@@ -33,15 +33,13 @@ struct SentinelBehaviourTests {
             #expect(publisher.refusals > 0, "publishes were refused while there was no primary")
 
             let expected = publisher.acknowledged
-            var received: [String] = []
-            while received.count < expected.count, let event = try await stream.nextEvent(timeout: .seconds(15)) { received.append(event.data) }
+            let received = await collector.collect(count: expected.count, timeout: .seconds(30))
             // why: replication is asynchronous: what the killed primary acknowledged but had not sent to its
             // replica is lost with it (see decision 0004; `--publish-replicas` is the remedy). What arrives is in
             // order and without duplicates.
             #expect(Set(received).count == received.count, "no duplicates")
             #expect(received == expected.filter { Set(received).contains($0) }, "in order")
             #expect(received.count >= expected.count - 5, "\(received.count) received of \(expected.count) acknowledged")
-            await stream.close()
         } catch {
             try? await node.stop()
             throw error
@@ -58,7 +56,7 @@ struct SentinelBehaviourTests {
         let node = try await TestNode.start(.redisSentinel(sentinels: sentinel.sentinels, master: RedisSentinelProcess.masterName, prefix: prefix, publishReplicas: 1))
         do {
             let topic = "confirmed/topic"
-            let stream = try await node.stream([topic])
+            let collector = ResumingCollector(port: node.port, topic: topic, after: try await node.publish(topic, "start"))
             let publisher = SteadyClusterPublisher(node: node, topic: topic)
             let publishing = Task { await publisher.run() }
             try await publisher.waitFor(count: 30)
@@ -69,10 +67,8 @@ struct SentinelBehaviourTests {
             await publishing.value
 
             let expected = publisher.acknowledged
-            var received: [String] = []
-            while received.count < expected.count, let event = try await stream.nextEvent(timeout: .seconds(15)) { received.append(event.data) }
+            let received = await collector.collect(count: expected.count, timeout: .seconds(30))
             #expect(received == expected, "\(received.count) received of \(expected.count) acknowledged")
-            await stream.close()
         } catch {
             try? await node.stop()
             throw error
