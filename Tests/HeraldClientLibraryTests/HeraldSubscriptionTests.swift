@@ -10,7 +10,8 @@ struct HeraldSubscriptionTests {
         let script: @Sendable (Int, ScriptedServer.Request) -> ScriptedServer.Reply = { index, request in
             switch index {
             case 0: .stream(["retry: 10\n\n", "id: a1\ndata: one\n\n"])
-            case 1 where request.headers["last-event-id"] == ["a1"]: .stream(["id: a2\ndata: two\n\n"], hold: true)
+            // why: any later connection (a loaded machine may see a connect retried) must carry the last id.
+            case _ where request.headers["last-event-id"] == ["a1"]: .stream(["id: a2\ndata: two\n\n"], hold: true)
             default: .respond(status: 400, body: #"{"error":{"code":"malformed_cursor","message":"wrong Last-Event-ID"}}"#)
             }
         }
