@@ -75,34 +75,34 @@ public final class MemoryBroker: Broker {
     }
 
     public func history(of topic: Topic, after: StreamID?, limit: Int) async throws -> TopicHistory {
-        table.withLock { table in
-            let now = clock()
-            guard !table.isExpired(topic, retention, now: now) else {
-                table.remove(topic)
-                return .empty
-            }
-            return table.modify(topic) { log in
-                log.trim(retention, now: now)
-                let events = after.map { log.events(after: $0.ordinal, limit: limit).map { entry in
-                    StoredEvent(topic: topic, position: TopicPosition(epoch: log.epoch, id: entry.id), type: entry.type, data: entry.data)
-                } } ?? []
-                return TopicHistory(epoch: log.epoch, last: log.last, events: events)
-            } ?? .empty
+        withRetainedLog(of: topic, otherwise: .empty) { log in
+            let events = after.map { log.events(after: $0.ordinal, limit: limit).map { entry in
+                StoredEvent(topic: topic, position: TopicPosition(epoch: log.epoch, id: entry.id), type: entry.type, data: entry.data)
+            } } ?? []
+            return TopicHistory(epoch: log.epoch, last: log.last, events: events)
         }
     }
 
     public func retainedHistory(of topic: Topic) async throws -> RetainedHistory {
+        withRetainedLog(of: topic, otherwise: .empty) { log in
+            let retained = log.retained
+            return RetainedHistory(epoch: log.epoch, count: retained.count, first: retained.first, last: log.last)
+        }
+    }
+
+    /// Runs `body` on `topic`'s log, trimmed to the retention policy now, under the table's lock; `otherwise`
+    /// when the topic has no log or it expired (which removes it).
+    private func withRetainedLog<T: Sendable>(of topic: Topic, otherwise: T, _ body: (inout TopicLog) -> sending T) -> sending T {
         table.withLock { table in
             let now = clock()
             guard !table.isExpired(topic, retention, now: now) else {
                 table.remove(topic)
-                return .empty
+                return otherwise
             }
             return table.modify(topic) { log in
                 log.trim(retention, now: now)
-                let retained = log.retained
-                return RetainedHistory(epoch: log.epoch, count: retained.count, first: retained.first, last: log.last)
-            } ?? .empty
+                return body(&log)
+            } ?? otherwise
         }
     }
 

@@ -310,7 +310,7 @@ public final class RedisClusterClient: Service, Sendable {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.refreshOnSchedule() }
                 for await entry in self.newNodes {
-                    group.addTask { await Self.runNode(entry) }
+                    group.addTask { await StoppableService(service: entry.client, stop: entry.stop).run() }
                 }
             }
         }
@@ -331,19 +331,6 @@ public final class RedisClusterClient: Service, Sendable {
                 return
             }
             await refreshTopology()
-        }
-    }
-
-    /// Runs a node's connections until it is stopped or the client shuts down.
-    private static func runNode(_ entry: NodeEntry) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await entry.client.run() }
-            group.addTask {
-                // why: waiting on a future ignores cancellation; completing it is what ends the wait on shutdown.
-                await withTaskCancellationHandler { try? await entry.stop.futureResult.get() } onCancel: { entry.stop.succeed() }
-            }
-            await group.next()
-            group.cancelAll()
         }
     }
 }

@@ -242,7 +242,7 @@ public final class RedisClusterSubscriber: Service, Sendable {
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 for await shard in self.newShards {
-                    group.addTask { await Self.runShard(shard) }
+                    group.addTask { await StoppableService(service: shard.subscriber, stop: shard.stop).run() }
                 }
             }
         }
@@ -251,17 +251,5 @@ public final class RedisClusterSubscriber: Service, Sendable {
             return Array(state.shards.values)
         }
         for shard in shards { shard.stop.succeed() }
-    }
-
-    private static func runShard(_ shard: Shard) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await shard.subscriber.run() }
-            group.addTask {
-                // why: waiting on a future ignores cancellation; completing it is what ends the wait on shutdown.
-                await withTaskCancellationHandler { try? await shard.stop.futureResult.get() } onCancel: { shard.stop.succeed() }
-            }
-            await group.next()
-            group.cancelAll()
-        }
     }
 }
