@@ -34,12 +34,7 @@ struct ClusterBehaviourTests {
             let resumed = try await node.stream(topics, lastEventID: lastID)
             var late: [String] = []
             while late.count < 6, let event = try await resumed.nextEvent(timeout: .seconds(5)) { late.append(event.data) }
-            // Known, intermittent (seen only with every cluster suite running at once on two cores): the resumed
-            // stream got the last event before its cursor again (a duplicate). Recorded in decision 0004 for
-            // issue 12; the expectation stays, so it shows when it happens and when it is fixed.
-            withKnownIssue("a resumed multi-shard stream sometimes repeats the event before its cursor under load", isIntermittent: true) {
-                #expect(Set(late) == Set(topics.map { "\($0)#late" }) && late.count == 6, "\(late)")
-            }
+            #expect(Set(late) == Set(topics.map { "\($0)#late" }) && late.count == 6, "\(late)")
             await resumed.close()
         }
     }

@@ -58,7 +58,14 @@ final class SSEResponseHandler: ChannelDuplexHandler, RemovableChannelHandler {
             ends.headArrived(head)
         case .body(let buffer):
             sink.body?(buffer)
-            parser.parse(buffer, sink.item)
+            // why: the last event id is recorded before each event is handed on, so that a reader that got an
+            // event never sees an older id (it was set after the whole buffer, and a reader on another thread
+            // could resume from the id before the event it had just read: a duplicate).
+            let sink = self.sink
+            parser.parse(buffer) { item in
+                if case .event(let event) = item { sink.lastEventID?(event.id) }
+                sink.item(item)
+            }
             sink.lastEventID?(parser.lastEventID)
         case .end:
             ends.finish(nil)
