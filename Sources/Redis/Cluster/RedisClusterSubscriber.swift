@@ -13,30 +13,32 @@ import Synchronization
 /// `onRestored` names them once they are subscribed again: the events published between the two are to be
 /// read from history (healing). Other shards' channels are not affected.
 public final class RedisClusterSubscriber: Service, Sendable {
-    private struct Shard: Sendable {
+    struct Shard: Sendable {
         let subscriber: RedisSubscriber
         let started: NIODeadline
         /// Completed to stop the shard's connection (its node is no longer a master).
         let stop: EventLoopPromise<Void>
     }
 
-    private struct State: Sendable {
+    struct State: Sendable {
         /// Local subscribers per channel.
         var counts: [String: Int] = [:]
         /// Where each channel with subscribers is subscribed (by node address).
         var placement: [String: RedisClusterTopology.Node] = [:]
         var shards: [RedisClusterTopology.Node: Shard] = [:]
+        /// Set when `run()` ends: channels are no longer placed.
+        var isStopped = false
     }
 
-    private let cluster: RedisClusterClient
+    let cluster: RedisClusterClient
     private let configuration: RedisClusterConfiguration
     private let eventLoopGroup: any EventLoopGroup
-    private let logger: Logger
+    let logger: Logger
     private let metrics: RedisMetrics
     private let onMessages: @Sendable ([RedisPubSubMessage]) -> Void
-    private let onInterrupted: @Sendable ([String]) -> Void
-    private let onRestored: @Sendable ([String]) -> Void
-    private let state = Mutex(State())
+    let onInterrupted: @Sendable ([String]) -> Void
+    let onRestored: @Sendable ([String]) -> Void
+    let state = Mutex(State())
     private let newShards: AsyncStream<Shard>
     private let newShardsSink: AsyncStream<Shard>.Continuation
 
@@ -118,7 +120,7 @@ public final class RedisClusterSubscriber: Service, Sendable {
     }
 
     /// Subscribes `channel` on the master of its slot and records where.
-    private func place(_ channel: String) async throws {
+    func place(_ channel: String) async throws {
         let slot = RedisHashSlot.of(channel)
         guard let master = cluster.topology?.shard(forSlot: slot)?.master?.address else {
             throw RedisError(.connectionUnavailable, message: "no Redis Cluster master serves slot \(slot) right now")
@@ -146,7 +148,7 @@ public final class RedisClusterSubscriber: Service, Sendable {
         }
     }
 
-    private func shardLocked(_ node: RedisClusterTopology.Node, in state: inout State) -> Shard {
+    func shardLocked(_ node: RedisClusterTopology.Node, in state: inout State) -> Shard {
         if let shard = state.shards[node] { return shard }
         let shard = Shard(
             subscriber: RedisSubscriber(
@@ -167,74 +169,6 @@ public final class RedisClusterSubscriber: Service, Sendable {
         return shard
     }
 
-    // MARK: Moves
-
-    /// A shard's connection closed: its channels miss messages until it reconnects (which re-subscribes them
-    /// there and reports them restored) or the map moves them elsewhere; the map is read again at once.
-    private func shardLost(_ node: RedisClusterTopology.Node) {
-        let channels = state.withLock { state in state.placement.filter { $0.value == node }.map(\.key) }
-        if !channels.isEmpty { onInterrupted(channels.sorted()) }
-        Task { await cluster.refreshTopology() }
-    }
-
-    /// The map changed: every master gets its subscriber connection (so that a first subscribe finds it
-    /// open), channels whose slot now has another master move there, and subscribers of nodes that are no
-    /// longer masters stop.
-    private func topologyChanged(_ topology: RedisClusterTopology) {
-        let (misplaced, stopped): ([String], [Shard]) = state.withLock { state in
-            let masters = Set(topology.shards.compactMap(\.master?.address))
-            for master in masters { _ = shardLocked(master, in: &state) }
-            let misplaced = state.placement.filter { channel, node in
-                topology.shard(forSlot: RedisHashSlot.of(channel))?.master?.address != node
-            }.map(\.key)
-            let gone = state.shards.keys.filter { !masters.contains($0) }
-            return (misplaced, gone.compactMap { state.shards.removeValue(forKey: $0) })
-        }
-        if !misplaced.isEmpty { moved(misplaced.sorted(), refreshFirst: false) }
-        for shard in stopped { shard.stop.succeed() }
-    }
-
-    /// Moves `channels` (dropped by Redis, or on the wrong master): each is unsubscribed where it was and
-    /// subscribed on its slot's master; `onInterrupted` now, `onRestored` for those subscribed again.
-    private func moved(_ channels: [String], refreshFirst: Bool = true) {
-        let previous: [(String, Shard)] = state.withLock { state in
-            channels.compactMap { channel in
-                state.placement.removeValue(forKey: channel).flatMap { node in state.shards[node].map { (channel, $0) } }
-            }
-        }
-        // why: a channel Redis dropped is no longer counted by its shard subscriber; one the map moved still is.
-        for (channel, shard) in previous where !refreshFirst { shard.subscriber.unsubscribe(from: channel) }
-        onInterrupted(channels)
-        // why: the move belongs to the subscriber's lifetime, not a request; it ends after one subscribe per channel.
-        Task {
-            if refreshFirst { await cluster.refreshTopology() }
-            var restored: [String] = []
-            for channel in channels where state.withLock({ $0.counts[channel] != nil && $0.placement[channel] == nil }) {
-                if await placeWithRetry(channel) { restored.append(channel) }
-            }
-            if !restored.isEmpty { onRestored(restored) }
-        }
-    }
-
-    /// Places `channel`, retrying while its slot has no reachable master (a failover in progress).
-    private func placeWithRetry(_ channel: String) async -> Bool {
-        let deadline = ContinuousClock.now + .seconds(30)
-        var delay = Duration.milliseconds(50)
-        while ContinuousClock.now < deadline, state.withLock({ $0.counts[channel] != nil }) {
-            do {
-                try await place(channel)
-                return true
-            } catch {
-                logger.debug("redis cluster channel not placed yet", metadata: [RedisMetadataKey.error: "\(error)"])
-                try? await Task.sleep(for: delay)
-                delay = min(delay * 2, .seconds(1))
-                await cluster.refreshTopology()
-            }
-        }
-        logger.warning("cannot subscribe a redis cluster channel on its new shard", metadata: [RedisMetadataKey.channelCount: "1"])
-        return false
-    }
-
     // MARK: Service
 
     /// Runs the shards' subscriber connections until graceful shutdown.
@@ -247,6 +181,7 @@ public final class RedisClusterSubscriber: Service, Sendable {
             }
         }
         let shards = state.withLock { state in
+            state.isStopped = true
             defer { state.shards = [:] }
             return Array(state.shards.values)
         }
