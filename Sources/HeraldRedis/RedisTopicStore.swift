@@ -219,11 +219,14 @@ final class RedisTopicStore: TopicHistoryReading {
             var replies = replies
             let refused = replies.indices.filter { Self.isNoScript(replies[$0]) }
             if !refused.isEmpty {
-                let groupOf: (Int) -> Int = { self.client.routesBySlot ? slots[$0] : 0 }
-                for index in refused {
-                    let laterInSlot = replies.indices.filter { $0 > index && groupOf($0) == groupOf(index) }
-                    guard laterInSlot.allSatisfy({ Self.isNoScript(replies[$0]) }) else {
-                        throw HeraldError(.backendFailure, "Redis lost its scripts in the middle of a batch; events before item \(firstEvents[index]) were stored, retry the rest")
+                // One pass: a command that ran after a refused one of the same slot means the scripts went midway.
+                var firstRefused: [Int: Int] = [:]
+                for index in replies.indices {
+                    let group = client.routesBySlot ? slots[index] : 0
+                    if Self.isNoScript(replies[index]) {
+                        firstRefused[group] = firstRefused[group] ?? index
+                    } else if let first = firstRefused[group] {
+                        throw HeraldError(.backendFailure, "Redis lost its scripts in the middle of a batch; events before item \(firstEvents[first]) were stored, retry the rest")
                     }
                 }
                 var sha = ""

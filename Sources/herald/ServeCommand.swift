@@ -58,7 +58,7 @@ struct ServeCommand: AsyncParsableCommand {
             }
             services += redisBroker.services
             broker = redisBroker
-            let address = redis.cluster.map { "cluster " + $0.seeds.map { "\($0.host):\($0.port)" }.joined(separator: ",") }
+            let address = redis.cluster.map { "cluster " + $0.seeds.map(\.description).joined(separator: ",") }
                 ?? redis.sentinel.map { "sentinel \($0.masterName) via " + $0.sentinels.map(\.description).joined(separator: ",") }
                 ?? "\(redis.connection.host):\(redis.connection.port)"
             logger.info("using the redis backend", metadata: ["redis.address": "\(address)", "herald.node.id": "\(redisBroker.nodeID)"])

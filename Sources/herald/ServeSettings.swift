@@ -117,7 +117,7 @@ struct ServeSettings {
             } else if let sentinels, let sentinelMaster {
                 let (node, addresses) = try Self.addresses(sentinels, name: "--redis-sentinel / HERALD_REDIS_SENTINEL")
                 connection = node
-                sentinel = RedisSentinelConfiguration(sentinels: addresses.map { RedisServerAddress(host: $0.host, port: $0.port) }, masterName: sentinelMaster, node: node)
+                sentinel = RedisSentinelConfiguration(sentinels: addresses, masterName: sentinelMaster, node: node)
             } else {
                 do {
                     connection = try RedisConfiguration(url: url ?? "")
@@ -159,7 +159,7 @@ extension ServeSettings {
 
     /// Reads a list of `host:port`, optionally after `redis://[user:password@]`: the connection settings
     /// (credentials) and the addresses. `name` is the setting, for errors.
-    static func addresses(_ text: String, name: String) throws -> (RedisConfiguration, [RedisClusterConfiguration.Seed]) {
+    static func addresses(_ text: String, name: String) throws -> (RedisConfiguration, [RedisServerAddress]) {
         var list = Substring(text)
         var credentials = ""
         if list.hasPrefix("redis://") {
@@ -169,7 +169,7 @@ extension ServeSettings {
                 list = list[list.index(after: at)...]
             }
         }
-        var seeds: [RedisClusterConfiguration.Seed] = []
+        var seeds: [RedisServerAddress] = []
         var connection: RedisConfiguration?
         for entry in list.split(separator: ",", omittingEmptySubsequences: false) {
             let seed: RedisConfiguration

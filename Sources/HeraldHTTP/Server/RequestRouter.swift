@@ -114,9 +114,9 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
                 let request = try PublishEndpoint.parse(head: head, body: body, configuration: app.configuration)
                 if let limiter, let address { try limiter.admit(request.events.count, from: address) }
                 let (app, loop) = (app, context.eventLoop)
-                let started = NIODeadline.now()  // metrics: publish latency, accept → broker acknowledged
+                let started = app.metrics.map { _ in NIODeadline.now() }  // metrics: publish latency, accept → acknowledged
                 let stored = app.publishing { app.broker.publish(request.events, on: loop) }
-                if let metrics = app.metrics {
+                if let metrics = app.metrics, let started {
                     stored.whenSuccess { _ in metrics.published(events: request.events.count, nanoseconds: (NIODeadline.now() - started).nanoseconds) }
                 }
                 respond(after: stored.map { .json(request.reply($0)) }, head: head, context: context)

@@ -3,19 +3,8 @@ import NIOCore
 /// How to reach a Redis Cluster: seed nodes, the settings every node connection uses, and how the slot map
 /// is kept fresh.
 public struct RedisClusterConfiguration: Sendable {
-    /// A node to ask for the slot map at startup (any node of the cluster will do).
-    public struct Seed: Hashable, Sendable {
-        public var host: String
-        public var port: Int
-
-        public init(host: String, port: Int) {
-            self.host = host
-            self.port = port
-        }
-    }
-
-    /// Where to start discovering the cluster; every node is found from them.
-    public var seeds: [Seed]
+    /// Nodes to ask for the slot map at startup (any node of the cluster will do); every node is found from them.
+    public var seeds: [RedisServerAddress]
     /// Credentials, timeouts, health checks and pool size of each node's connections; its host and port are
     /// replaced by each node's.
     public var node: RedisConfiguration
@@ -34,7 +23,7 @@ public struct RedisClusterConfiguration: Sendable {
     public var maxTryAgain = 10
     public var tryAgainPause: TimeAmount = .milliseconds(20)
 
-    public init(seeds: [Seed], node: RedisConfiguration) {
+    public init(seeds: [RedisServerAddress], node: RedisConfiguration) {
         self.seeds = seeds
         self.node = node
     }

@@ -12,9 +12,9 @@ public enum RedisHashSlot {
         Int(crc16(hashedPart(of: key)) & UInt16(count - 1))
     }
 
-    /// The slot of `key`, as UTF-8.
+    /// The slot of `key`, as UTF-8. why: straight on the string's UTF-8 view, no copy (a cluster computes it per publish).
     public static func of(_ key: String) -> Int {
-        of(Array(key.utf8))
+        of(key.utf8)
     }
 
     /// The bytes that are hashed: the hash tag when the key has a non-empty one, else the whole key.

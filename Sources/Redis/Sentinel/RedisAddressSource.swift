@@ -5,19 +5,6 @@ public protocol RedisAddressSource: Sendable {
     func currentAddress() async throws -> RedisServerAddress
 }
 
-/// A server's host and port.
-public struct RedisServerAddress: Hashable, Sendable, CustomStringConvertible {
-    public var host: String
-    public var port: Int
-
-    public init(host: String, port: Int) {
-        self.host = host
-        self.port = port
-    }
-
-    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
-}
-
 extension RedisConfiguration {
     /// This configuration pointed at the address `source` gives now (unchanged without a source).
     func resolved(by source: (any RedisAddressSource)?) async throws -> RedisConfiguration {
