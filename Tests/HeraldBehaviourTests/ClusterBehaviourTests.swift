@@ -1,7 +1,6 @@
 import HeraldClient
 import NIOPosix
 import Redis
-import Synchronization
 import TestSupport
 import Testing
 
@@ -44,7 +43,7 @@ struct ClusterBehaviourTests {
         try await withClusterNode { cluster, node, prefix in
             let topic = "migrating/topic"
             let collector = ResumingCollector(port: node.port, topic: topic, after: try await node.publish(topic, "start"))
-            let publisher = SteadyClusterPublisher(node: node, topic: topic)
+            let publisher = RetryingPublisher(node: node, topic: topic)
             let publishing = Task { await publisher.run() }
             try await publisher.waitFor(count: 20)
 
@@ -82,7 +81,7 @@ struct ClusterBehaviourTests {
         try await withClusterNode { cluster, node, prefix in
             let topic = "failover/topic"
             let collector = ResumingCollector(port: node.port, topic: topic, after: try await node.publish(topic, "start"))
-            let publisher = SteadyClusterPublisher(node: node, topic: topic)
+            let publisher = RetryingPublisher(node: node, topic: topic)
             let publishing = Task { await publisher.run() }
             try await publisher.waitFor(count: 20)
 
@@ -141,92 +140,5 @@ struct ClusterBehaviourTests {
     private func cli(_ node: RedisClusterTopology.Node, _ arguments: [String]) async throws {
         let outcome = try await RedisClusterProcess.redisCLI(["-p", "\(node.port)"] + arguments)
         #expect(outcome.state == .exited(0) && !outcome.output.hasPrefix("ERR"), "redis-cli \(arguments): \(outcome.output)")
-    }
-}
-
-/// Publishes `m0`, `m1`, … to one topic as fast as answers come, each with its data as idempotency key, keeping
-/// what was acknowledged (in order) and counting refusals (503, retried after 50 ms with the same key).
-final class SteadyClusterPublisher: Sendable {
-    private let node: TestNode
-    private let topic: String
-    private let state = Mutex((acknowledged: [String](), refusals: 0, stopped: false))
-
-    init(node: TestNode, topic: String) {
-        self.node = node
-        self.topic = topic
-    }
-
-    var acknowledged: [String] { state.withLock { $0.acknowledged } }
-    var refusals: Int { state.withLock { $0.refusals } }
-    func stop() { state.withLock { $0.stopped = true } }
-
-    func run() async {
-        var next = 0
-        while !state.withLock({ $0.stopped }) {
-            let data = "m\(next)"
-            // why: the data is the idempotency key, so that a retry of a publish that was stored but not
-            // acknowledged (503 while a shard fails over) stores it once, as the API asks of publishers.
-            let response = try? await node.post(contentType: "application/json", body: #"{"topic":"\#(topic)","data":"\#(data)","idempotencyKey":"\#(data)"}"#)
-            if response?.status == 200 {
-                state.withLock { $0.acknowledged.append(data) }
-                next += 1
-            } else {
-                // why: a refused publish (503 while a shard has no master) is retried with the same data, as a
-                // publisher would; it was not acknowledged, so it is not expected until it is.
-                state.withLock { $0.refusals += 1 }
-                try? await Task.sleep(for: .milliseconds(50))
-            }
-        }
-    }
-
-    /// Waits until `count` publishes were acknowledged.
-    func waitFor(count: Int, timeout: Duration = .seconds(30)) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while acknowledged.count < count {
-            guard ContinuousClock.now < deadline else { throw PublishStalled(acknowledged: acknowledged.count, wanted: count) }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-    }
-
-    struct PublishStalled: Error { let acknowledged: Int; let wanted: Int }
-}
-
-/// What a reconnecting subscriber (the client library's, which resumes with `Last-Event-ID` as a browser
-/// does) receives on one topic after `lastEventID`: its events' data, in order, and the resets it was told of.
-final class ResumingCollector: Sendable {
-    private final class Received: Sendable {
-        let state = Mutex<(data: [String], resets: Int)>(([], 0))
-    }
-
-    private let received = Received()
-    private let task: Task<Void, Never>
-
-    init(port: Int, topic: String, after lastEventID: String) {
-        let received = self.received
-        task = Task {
-            let subscription = Herald(server: "http://127.0.0.1:\(port)").subscribe(to: [topic], lastEventID: lastEventID)
-            do {
-                for try await item in subscription {
-                    switch item {
-                    case .event(let event): received.state.withLock { $0.data.append(event.data) }
-                    case .reset: received.state.withLock { $0.resets += 1 }
-                    case .disconnected: break
-                    }
-                }
-            } catch {}
-        }
-    }
-
-    var data: [String] { received.state.withLock { $0.data } }
-    var resets: Int { received.state.withLock { $0.resets } }
-
-    /// Waits until `count` events arrived (or `timeout` passed), then stops and returns what arrived.
-    func collect(count: Int, timeout: Duration) async -> [String] {
-        let deadline = ContinuousClock.now + timeout
-        while data.count < count, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        task.cancel()
-        return data
     }
 }

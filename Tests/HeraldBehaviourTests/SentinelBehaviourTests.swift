@@ -20,7 +20,7 @@ struct SentinelBehaviourTests {
         do {
             let topic = "sentinel/topic"
             let collector = ResumingCollector(port: node.port, topic: topic, after: try await node.publish(topic, "start"))
-            let publisher = SteadyClusterPublisher(node: node, topic: topic)
+            let publisher = RetryingPublisher(node: node, topic: topic)
             let publishing = Task { await publisher.run() }
             try await publisher.waitFor(count: 20)
             let before = try await sentinel.currentPrimary()
@@ -57,7 +57,7 @@ struct SentinelBehaviourTests {
         do {
             let topic = "confirmed/topic"
             let collector = ResumingCollector(port: node.port, topic: topic, after: try await node.publish(topic, "start"))
-            let publisher = SteadyClusterPublisher(node: node, topic: topic)
+            let publisher = RetryingPublisher(node: node, topic: topic)
             let publishing = Task { await publisher.run() }
             try await publisher.waitFor(count: 30)
             sentinel.primary.crash()
