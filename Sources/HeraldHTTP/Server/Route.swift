@@ -31,12 +31,17 @@ struct Route: Sendable {
     let takesParameter: Bool
     let scope: Scope
     let handler: Handler
-
     /// The `endpoint` label of its requests in the metrics: the path's first segment (`publish`, `topics`),
-    /// `dashboard` for the page and its script and style.
-    var metricsLabel: String {
-        guard path != "/", !path.hasPrefix("/dashboard.") else { return "dashboard" }
-        return String(path.split(separator: "/").first ?? "other")
+    /// `dashboard` for the page and its script and style. why: worked out once, not per request.
+    let metricsLabel: String
+
+    init(method: HTTPMethod, path: String, takesParameter: Bool, scope: Scope, handler: Handler) {
+        self.method = method
+        self.path = path
+        self.takesParameter = takesParameter
+        self.scope = scope
+        self.handler = handler
+        self.metricsLabel = path == "/" || path.hasPrefix("/dashboard.") ? "dashboard" : String(path.split(separator: "/").first ?? "other")
     }
 
     /// How the route reads in messages: `GET /topics/{topic}`.
@@ -44,7 +49,8 @@ struct Route: Sendable {
         "\(method.rawValue) \(path)\(takesParameter ? "{topic}" : "")"
     }
 
-    /// The parameter of `path` for this route (percent-decoded, may be empty), or nil when it is not this route's path.
+    /// The parameter of `path` for this route (as sent, still percent-encoded; may be empty), or nil when it is
+    /// not this route's path.
     func parameter(of path: Substring) -> String?? {
         guard takesParameter else { return path == self.path ? .some(nil) : nil }
         guard path.hasPrefix(self.path) else { return nil }
