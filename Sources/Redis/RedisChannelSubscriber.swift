@@ -16,9 +16,10 @@ public protocol RedisChannelSubscriber: Service, Sendable {
 extension RedisSubscriber: RedisChannelSubscriber {}
 
 extension RedisClusterSubscriber: RedisChannelSubscriber {
-    /// The shards' entries added up.
+    /// The shards' entries added up, with this subscriber's own per-channel entries (local subscriber counts and
+    /// placements) in `channels`, so that a leak here shows too: all zero once every local subscriber left.
     public func entries() async -> RedisSubscriber.Entries {
-        var total = RedisSubscriber.Entries(channels: 0, resubscribing: 0, waiters: 0, pendingReplies: 0)
+        var total = RedisSubscriber.Entries(channels: ownEntries, resubscribing: 0, waiters: 0, pendingReplies: 0)
         for subscriber in shardSubscribers {
             let entries = await subscriber.entries()
             total.channels += entries.channels

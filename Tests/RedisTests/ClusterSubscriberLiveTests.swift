@@ -68,6 +68,26 @@ struct ClusterSubscriberLiveTests {
         }
     }
 
+    @Test("after every local subscriber of 50 channels left, no per-channel entry is held on any shard or in the cluster layer")
+    func nothingHeldAfterwards() async throws {
+        try await withSubscriber { _, _, subscriber, _ in
+            let channels = (0..<50).map { "herald:{held-\($0)}:live" }
+            for channel in channels {
+                try await subscriber.subscribe(to: channel)
+                try await subscriber.subscribe(to: channel)
+            }
+            #expect(await subscriber.entries().channels >= 50)
+            for channel in channels {
+                subscriber.unsubscribe(from: channel)
+                subscriber.unsubscribe(from: channel)
+            }
+            try await eventually("every entry released") { 
+                let entries = await subscriber.entries()
+                return entries.channels == 0 && entries.resubscribing == 0 && entries.waiters == 0 && entries.pendingReplies == 0
+            }
+        }
+    }
+
     // MARK: Support
 
     /// Publishes `label` to every channel (retrying while the slot is between masters) and waits until each arrived.

@@ -81,6 +81,11 @@ public final class RedisClusterSubscriber: Service, Sendable {
         state.withLock { $0.shards.values.map(\.subscriber) }
     }
 
+    /// Entries of the per-channel dictionaries (local subscriber counts, placements).
+    var ownEntries: Int {
+        state.withLock { $0.counts.count + $0.placement.count }
+    }
+
     /// Channels with local subscribers.
     public var channelCount: Int {
         state.withLock { $0.counts.count }
