@@ -23,6 +23,8 @@ public final class RedisBroker: Broker {
     let store: RedisTopicStore
     let reporter: SubscriberReporter
     private let subscriber: any RedisChannelSubscriber
+    /// `subscriber`, when the broker runs on a Redis Cluster (for readiness by shard).
+    private let clusterSubscriber: RedisClusterSubscriber?
     /// The cluster client when the broker runs on a Redis Cluster, which `prepare()` reads the slot map with.
     private let cluster: RedisClusterClient?
     /// The sentinels' view of the primary when the broker runs behind Redis Sentinel.
@@ -74,20 +76,27 @@ public final class RedisBroker: Broker {
         }
         if let cluster, var settings = configuration.cluster {
             settings.node = configuration.connection
-            // why: a shard's channels are interrupted and restored on their own (slot moved, failover); the
-            // node is not cut off from Redis, so the outage watch stays out of it.
-            self.subscriber = RedisClusterSubscriber(
+            let topics: @Sendable ([String]) -> Set<Topic> = { channels in Set(channels.compactMap { Keys.topic(ofChannel: $0, prefix: prefix) }) }
+            // why: a shard's channels are interrupted and restored on their own (slot moved, failover): only their
+            // topics are held and healed, the other shards' keep flowing. The outage watch acts when the node is
+            // cut off from every master, as it does on a single Redis.
+            let subscriber = RedisClusterSubscriber(
                 cluster: cluster, configuration: settings, eventLoopGroup: eventLoopGroup, logger: logger,
                 onMessages: onMessages,
-                onInterrupted: { _ in fanOut.holdLive() },
+                onInterrupted: { channels in fanOut.holdLive(topics(channels)) },
                 onRestored: { channels in
-                    let topics = Set(channels.compactMap { Keys.topic(ofChannel: $0, prefix: prefix) })
-                    Task { await fanOut.heal(topics, from: store, logger: logger) }
+                    outage.restored()
+                    let restored = topics(channels)
+                    Task { await fanOut.heal(restored, from: store, scope: .healedTopics, logger: logger) }
                 },
+                onCutOff: { outage.connectionLost() },
                 metrics: metrics
             )
+            self.subscriber = subscriber
+            self.clusterSubscriber = subscriber
             return
         }
+        self.clusterSubscriber = nil
         let subscriber = RedisSubscriber(
             configuration: configuration.connection,
             eventLoopGroup: eventLoopGroup,
@@ -173,24 +182,39 @@ public final class RedisBroker: Broker {
 
     /// Answers at once from the state the health checks keep (no round trip, which a silent link could hang):
     /// not ready while the node is cut off from Redis, has no command connection, or is healing live delivery.
+    /// On a Redis Cluster, not ready only while it reaches no master; a shard failing over leaves it ready
+    /// (see `degradation()`), so that a load balancer keeps sending it the clients of the other shards' topics.
     public func checkReady() async throws {
         if let lostFor = outage.outageDuration {
             let tenths = lostFor.components.seconds * 10 + lostFor.components.attoseconds / 100_000_000_000_000_000
             throw HeraldError(.backendUnavailable, "this node has been cut off from Redis for \(tenths / 10).\(tenths % 10) s (its subscriber connection was lost); it is reconnecting")
         }
+        if let cluster, let clusterSubscriber {
+            guard cluster.reachesAnyMaster, clusterSubscriber.reachesAnyMaster else {
+                let problems = (cluster.unservedShards + clusterSubscriber.unsubscribedShards).joined(separator: "; ")
+                throw HeraldError(.backendUnavailable, "this node reaches no Redis Cluster master: \(problems)")
+            }
+            return
+        }
         guard subscriber.isConnected else {
-            throw HeraldError(.backendUnavailable, cluster == nil
-                ? "the Redis subscriber connection is not open yet; it is connecting"
-                : "a Redis Cluster master has no open subscriber connection; it is connecting, or its shard is failing over")
+            throw HeraldError(.backendUnavailable, "the Redis subscriber connection is not open yet; it is connecting")
         }
         guard client.isConnected else {
-            throw HeraldError(.backendUnavailable, cluster == nil
-                ? "no Redis command connection is open; they are reconnecting"
-                : "a Redis Cluster slot has no reachable master (a failover, or CLUSTERDOWN); reconnecting")
+            throw HeraldError(.backendUnavailable, "no Redis command connection is open; they are reconnecting")
         }
         guard !fanOut.isHealing else {
             throw HeraldError(.backendUnavailable, "this node is healing live delivery from the Redis streams after a reconnect")
         }
+    }
+
+    /// On a Redis Cluster: the shards this node cannot serve now (no master, an unreachable master, no
+    /// subscriber connection), by slot range, and the topics whose live delivery is held until they heal.
+    public func degradation() async -> [String] {
+        guard let cluster, let clusterSubscriber else { return [] }
+        var problems = cluster.unservedShards + clusterSubscriber.unsubscribedShards
+        let healing = fanOut.heldTopicCount
+        if healing > 0 { problems.append("\(healing) topic(s) hold live delivery until their channels are subscribed again and healed") }
+        return problems
     }
 
     /// 16 random hex digits. why: 64 bits make two nodes' ids clash about never, even over many restarts.

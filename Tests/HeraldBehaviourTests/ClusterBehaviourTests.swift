@@ -106,6 +106,73 @@ struct ClusterBehaviourTests {
         }
     }
 
+    @Test("a shard without a master: the other shards' topics flow live meanwhile, /readyz names its slots, and its topic heals once the replica takes over")
+    func shardDownLeavesOtherShardsLive() async throws {
+        try await withClusterNode { cluster, node, prefix in
+            let shards = try await Self.shards(cluster)
+            let down = "down/topic"
+            let downShard = try #require(shards.shard(forSlot: RedisHashSlot.of("\(prefix):{\(down)}:stream")))
+            let master = try #require(downShard.master)
+            let replica = try #require(downShard.replicas.first, "the shard has a replica")
+            let up = try #require((0..<100).map { "up/topic\($0)" }.first { topic in
+                shards.shard(forSlot: RedisHashSlot.of("\(prefix):{\(topic)}:stream"))?.master != master
+            })
+            // why: with full coverage required a shard without a master stops every shard (CLUSTERDOWN); and the
+            // replica waits for the test's word, so that the shard stays down for as long as the checks take.
+            for other in shards.shards.compactMap(\.master) where other != master {
+                try await cli(other, "CONFIG", "SET", "cluster-require-full-coverage", "no")
+            }
+            try await cli(replica, "CONFIG", "SET", "cluster-require-full-coverage", "no")
+            try await cli(replica, "CONFIG", "SET", "cluster-replica-no-failover", "yes")
+            let downStream = try await node.stream([down])
+            let upStream = try await node.stream([up])
+            let bothStream = try await node.stream([down, up])
+            _ = try await node.publish(down, "down#0")
+            _ = try await node.publish(up, "up#0")
+            #expect(try await downStream.nextEvent(timeout: .seconds(5))?.data == "down#0")
+            #expect(try await upStream.nextEvent(timeout: .seconds(5))?.data == "up#0")
+            var warmUp: Set<String> = []
+            while warmUp.count < 2, let event = try await bothStream.nextEvent(timeout: .seconds(5)) { warmUp.insert(event.data) }
+            #expect(warmUp == ["down#0", "up#0"])
+
+            try #require(cluster.nodes.first { $0.port == master.port }).crash()
+            var readiness = ""
+            let deadline = ContinuousClock.now + .seconds(20)
+            while !readiness.contains("\"degraded\""), ContinuousClock.now < deadline {
+                let response = try await node.get("/readyz")
+                #expect(response.status == 200, "one shard down leaves the node ready for the others: \(response.bodyText)")
+                readiness = response.bodyText
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(readiness.contains("slots \(downShard.slotList)"), "/readyz names the shard: \(readiness)")
+
+            _ = try await node.publish(up, "up#1")
+            #expect(try await upStream.nextEvent(timeout: .seconds(5))?.data == "up#1", "another shard's topic is live during the outage")
+            #expect(try await bothStream.nextEvent(timeout: .seconds(5))?.data == "up#1")
+            let refused = try await node.post(contentType: "application/json", body: "{\"topic\":\"\(down)\",\"data\":\"refused\"}")
+            #expect(refused.status == 503, "a publish to the shard without a master: \(refused.status) \(refused.bodyText)")
+            #expect(try await node.get("/readyz").bodyText.contains("\"degraded\""), "the shard was still down while the other topic flowed")
+
+            try await cli(replica, "CONFIG", "SET", "cluster-replica-no-failover", "no")
+            let publisher = RetryingPublisher(node: node, topic: down)
+            let publishing = Task { await publisher.run() }
+            try await publisher.waitFor(count: 3, timeout: .seconds(30))
+            publisher.stop()
+            await publishing.value
+            let expected = publisher.acknowledged
+            for stream in [downStream, bothStream] {
+                var received: [String] = []
+                while received.count < expected.count, let event = try await stream.nextEvent(timeout: .seconds(10)) {
+                    if expected.contains(event.data) { received.append(event.data) }
+                }
+                #expect(received == expected, "the healed topic's events arrive once, in order")
+            }
+            await downStream.close()
+            await upStream.close()
+            await bothStream.close()
+        }
+    }
+
     // MARK: Support
 
     private func withClusterNode(_ body: (RedisClusterProcess, TestNode, String) async throws -> Void) async throws {

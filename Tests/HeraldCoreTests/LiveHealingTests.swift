@@ -113,6 +113,56 @@ struct LiveHealingTests {
         #expect(try await output(failing) { $0.closeReason } == .unhealed)
     }
 
+    @Test("a hold of some topics (one Redis Cluster shard's) holds only them: the other topics flow live meanwhile")
+    func topicHoldLeavesOtherTopicsLive() async throws {
+        let held = try await open([topic])
+        let flowing = try await open([other])
+        let both = try await open([topic, other])
+        arrive(try await publish(topic, ["1"]))
+        fanOut.holdLive([topic])
+        #expect(fanOut.isHealing && fanOut.heldTopicCount == 1)
+        _ = try await publish(topic, ["2"])  // lost with the shard's subscription
+        arrive(try await publish(topic, ["3"]))  // arrives once re-subscribed, before the heal
+        arrive(try await publish(other, ["x"]))
+        #expect(try await output(flowing) { $0.dataLines } == ["x"], "another shard's topic is not held")
+        #expect(try await output(held) { $0.dataLines } == ["1"], "the held topic waits for its heal")
+        #expect(try await output(both) { $0.dataLines } == ["1", "x"])
+        await fanOut.heal([topic], from: source, scope: .healedTopics, logger: logger)
+        #expect(!fanOut.isHealing && fanOut.heldTopicCount == 0)
+        arrive(try await publish(topic, ["4"]))
+        #expect(try await output(held) { $0.dataLines } == ["1", "2", "3", "4"])
+        #expect(try await output(both) { $0.dataLines } == ["1", "x", "2", "3", "4"])
+        for stream in [held, flowing, both] { #expect(try await output(stream) { $0.closed } == false) }
+    }
+
+    @Test("a heal of some topics leaves a hold of every topic in place, and that hold's heal still backfills them all")
+    func topicHealKeepsEveryTopicHold() async throws {
+        let stream = try await open([topic, other])
+        fanOut.holdLive()
+        fanOut.holdLive([topic])
+        _ = try await publish(topic, ["1"])
+        _ = try await publish(other, ["x"])
+        await fanOut.heal([topic], from: source, scope: .healedTopics, logger: logger)
+        #expect(fanOut.isHealing, "every topic is still held")
+        arrive(try await publish(other, ["y"]))
+        #expect(try await output(stream) { $0.dataLines } == ["1"])
+        await fanOut.heal([topic, other], from: source, logger: logger)
+        #expect(!fanOut.isHealing)
+        #expect(try await output(stream) { $0.dataLines } == ["1", "x", "y"])
+    }
+
+    @Test("a stream catching up is told to reconnect only when one of its topics is held")
+    func topicHoldMarksOnlyItsCatchingUpStreams() async throws {
+        let onHeld = try await open([topic], finish: false)
+        let onOther = try await open([other], finish: false)
+        fanOut.holdLive([topic])
+        try await finishCatchUp(onHeld, [topic])
+        try await finishCatchUp(onOther, [other])
+        #expect(try await output(onHeld) { $0.closeReason } == .backendUnavailable)
+        #expect(try await output(onOther) { $0.closed } == false)
+        await fanOut.heal([topic], from: source, scope: .healedTopics, logger: logger)
+    }
+
     @Test("a history read that fails at first (command connections not back yet) is retried, and the stream stays open")
     func failedReadIsRetried() async throws {
         let stream = try await open([topic])

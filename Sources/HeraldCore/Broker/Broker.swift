@@ -30,6 +30,10 @@ public protocol Broker: TopicHistoryReading {
     /// Throws `backend_unavailable` unless the backend can serve requests now.
     func checkReady() async throws
 
+    /// What the backend cannot serve now while it serves the rest (a Redis Cluster shard failing over), one
+    /// sentence each; empty when it serves everything. `/readyz` reports it.
+    func degradation() async -> [String]
+
     /// How many entries the broker's structures keyed by topic or channel hold now (see `PerTopicEntries`).
     func perTopicEntries() async -> PerTopicEntries
 
@@ -44,6 +48,8 @@ public protocol Broker: TopicHistoryReading {
 
 extension Broker {
     public func perTopicEntries() async -> PerTopicEntries { PerTopicEntries() }
+
+    public func degradation() async -> [String] { [] }
 
     public func publish(_ events: [NewEvent], on eventLoop: any EventLoop) -> EventLoopFuture<[TopicPosition]> {
         eventLoop.makeFutureWithTask { try await self.publish(events) }

@@ -8,22 +8,50 @@ extension FanOut {
     static let healMaximumReplay = 100_000
     static let concurrentHealReads = 16
 
+    /// Which holds a heal ends.
+    public enum HealScope: Sendable {
+        /// The hold of every topic (`holdLive()`), and the holds of the healed topics.
+        case everyTopic
+        /// Only the holds of the healed topics (`holdLive(_:)`); a hold of every topic stays.
+        case healedTopics
+    }
+
+    /// Whether live delivery is held (the backend's feed, or part of it, was lost) and not yet healed: the
+    /// node then misses live events and is not ready for new clients.
+    public var isHealing: Bool {
+        healedGeneration.load(ordering: .relaxed) < everyTopicHoldGeneration.load(ordering: .relaxed) || heldTopicCount > 0
+    }
+
+    /// Topics held on their own (`holdLive(_:)`) and not yet healed.
+    public var heldTopicCount: Int {
+        heldTopics.withLock { $0.count }
+    }
+
     /// Call when the backend's live feed is lost (its connection closed): events published from now on
     /// may never arrive live. Every event loop holds the live events it receives from here on, in order,
     /// until `heal` has delivered what was missed; streams stay open and keep their heartbeats meanwhile.
     ///
     /// A stream still catching up may have read its history after the feed was lost, so it is told to
     /// reconnect when its catch-up ends (the client resumes exactly from its cursor).
-    /// Whether live delivery is held (the backend's feed was lost) and not yet healed: the node then
-    /// misses live events and is not ready for new clients.
-    public var isHealing: Bool {
-        healedGeneration.load(ordering: .relaxed) < holdGeneration.load(ordering: .relaxed)
-    }
-
     public func holdLive() {
         let generation = holdGeneration.add(1, ordering: .relaxed).newValue
+        _ = everyTopicHoldGeneration.max(generation, ordering: .relaxed)
         for mailbox in mailboxes {
-            mailbox.post(.hold(generation: generation))
+            mailbox.post(.hold(generation: generation, topics: nil))
+        }
+    }
+
+    /// Call when the live feed of `topics` alone is lost (a Redis Cluster shard's channels moved, or its
+    /// connection closed): as `holdLive()`, for these topics only; the others keep flowing. End it with
+    /// `heal(_:from:scope:…)` and `.healedTopics` once their channels are subscribed again.
+    public func holdLive(_ topics: Set<Topic>) {
+        guard !topics.isEmpty else { return }
+        let generation = holdGeneration.add(1, ordering: .relaxed).newValue
+        heldTopics.withLock { held in
+            for topic in topics { held[topic] = generation }
+        }
+        for mailbox in mailboxes {
+            mailbox.post(.hold(generation: generation, topics: topics))
         }
     }
 
@@ -35,8 +63,11 @@ extension FanOut {
     /// A read that fails (the backend's command connections may come back after the subscriber's) is
     /// retried with backoff for `readPatience`. Streams of a topic whose history still cannot be read are
     /// closed, spread over a second, and resume exactly from their cursors. If the feed was lost again
-    /// meanwhile, the newer heal releases the hold.
-    public func heal(_ topics: Set<Topic>, from reader: any TopicHistoryReading, readPatience: Duration = .seconds(10), logger: Logger) async {
+    /// meanwhile, the newer heal releases the hold. `scope` says which holds end: after `holdLive()` the
+    /// hold of every topic, after `holdLive(_:)` those of `topics` alone.
+    public func heal(
+        _ topics: Set<Topic>, from reader: any TopicHistoryReading, scope: HealScope = .everyTopic, readPatience: Duration = .seconds(10), logger: Logger
+    ) async {
         let generation = holdGeneration.load(ordering: .relaxed)
         var starts: [Topic: TopicPosition] = [:]
         for bound in mailboxes.map(\.registry) {
@@ -52,12 +83,12 @@ extension FanOut {
             // so that it does not flood the backend's few command connections.
             for _ in 0..<Self.concurrentHealReads {
                 guard let (topic, start) = pending.popFirst() else { break }
-                reads.addTask { (topic, await self.readMissed(topic, after: start, from: reader, generation: generation, until: deadline, logger: logger)) }
+                reads.addTask { (topic, await self.readMissed(topic, after: start, from: reader, hold: (generation, scope), until: deadline, logger: logger)) }
             }
             for await (topic, events) in reads {
                 if let events { backfill[topic] = events } else { unreadable.insert(topic) }
                 if let (topic, start) = pending.popFirst() {
-                    reads.addTask { (topic, await self.readMissed(topic, after: start, from: reader, generation: generation, until: deadline, logger: logger)) }
+                    reads.addTask { (topic, await self.readMissed(topic, after: start, from: reader, hold: (generation, scope), until: deadline, logger: logger)) }
                 }
             }
         }
@@ -71,22 +102,28 @@ extension FanOut {
         let frames = backfill.sorted(by: { $0.key < $1.key }).flatMap { $0.value.map { LiveFrame($0, allocator: allocator) } }
         let unhealed = unreadable
         for mailbox in mailboxes {
-            mailbox.post(.releaseHold(generation: generation, backfill: frames, unhealed: unhealed))
+            mailbox.post(.releaseHold(generation: generation, healed: topics, everyTopic: scope == .everyTopic, backfill: frames, unhealed: unhealed))
         }
-        _ = healedGeneration.max(generation, ordering: .relaxed)
+        heldTopics.withLock { held in
+            for topic in topics where (held[topic] ?? .max) <= generation { held[topic] = nil }
+        }
+        if scope == .everyTopic { _ = healedGeneration.max(generation, ordering: .relaxed) }
     }
 
-    /// Reads the events of `topic` after `start`, retrying with backoff until `deadline` while this heal's
-    /// hold is current; nil when they cannot be read.
+    /// Reads the events of `topic` after `start`, retrying with backoff until `deadline` while no newer hold
+    /// covers the topic (that one's heal reads it again); nil when they cannot be read.
     private func readMissed(
-        _ topic: Topic, after start: TopicPosition, from reader: any TopicHistoryReading, generation: UInt64, until deadline: ContinuousClock.Instant, logger: Logger
+        _ topic: Topic, after start: TopicPosition, from reader: any TopicHistoryReading, hold: (generation: UInt64, scope: HealScope),
+        until deadline: ContinuousClock.Instant, logger: Logger
     ) async -> [StoredEvent]? {
         var delay = Duration.milliseconds(50)
         while true {
             do {
                 return try await reader.catchUpHistory(of: topic, from: start, pageSize: Self.healPageSize, maximumReplay: Self.healMaximumReplay).events
             } catch {
-                let superseded = holdGeneration.load(ordering: .relaxed) != generation
+                let newestHold = hold.scope == .everyTopic
+                    ? everyTopicHoldGeneration.load(ordering: .relaxed) : heldTopics.withLock { $0[topic] ?? 0 }
+                let superseded = newestHold > hold.generation
                 guard !superseded, ContinuousClock.now + delay < deadline else {
                     if !superseded {
                         logger.warning("cannot read a topic's history to heal live delivery; closing its streams so that they resume", metadata: [

@@ -12,10 +12,15 @@ import Synchronization
 public final class FanOut: Sendable {
     let mailboxes: [LoopMailbox]
     let allocator = ByteBufferAllocator()
-    /// Counts `holdLive()` calls; a heal releases only the hold it was started for.
+    /// Counts `holdLive` calls; a heal releases only the holds made before it started.
     let holdGeneration = Atomic<UInt64>(0)
-    /// The newest hold a heal has released; behind `holdGeneration` while live delivery is held or healing.
+    /// The generation of the newest hold of every topic (`holdLive()`).
+    let everyTopicHoldGeneration = Atomic<UInt64>(0)
+    /// The newest hold of every topic a heal has released; behind `everyTopicHoldGeneration` while live
+    /// delivery is held or healing.
     let healedGeneration = Atomic<UInt64>(0)
+    /// Topics held on their own (`holdLive(_:)`), with the generation of their newest hold, until healed.
+    let heldTopics = Mutex<[Topic: UInt64]>([:])
     /// Events read from history by heals; one addition per heal.
     let eventsBackfilled = Atomic<Int>(0)
 

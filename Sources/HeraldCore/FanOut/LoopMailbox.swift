@@ -14,8 +14,10 @@ import Synchronization
 final class LoopMailbox: Sendable {
     enum Message: Sendable {
         case frames([LiveFrame])
-        case hold(generation: UInt64)
-        case releaseHold(generation: UInt64, backfill: [LiveFrame], unhealed: Set<Topic>)
+        /// Hold the live frames of `topics` (nil: of every topic).
+        case hold(generation: UInt64, topics: Set<Topic>?)
+        /// End the holds of `healed` (and of every topic, with `everyTopic`) made up to `generation`.
+        case releaseHold(generation: UInt64, healed: Set<Topic>, everyTopic: Bool, backfill: [LiveFrame], unhealed: Set<Topic>)
     }
 
     private struct State {

@@ -32,16 +32,10 @@ final class LoopRegistry {
     private let heartbeatInterval: TimeAmount
     private let ping = WireChunk { SSEEncoder.appendComment("ping", to: &$0) }
     private var drainWaiters: [EventLoopPromise<Void>] = []
-    /// Live frames received while the backend's live feed is being healed; nil while delivering live.
-    private var held: [LiveFrame]?
-    private var heldOverflowed = false
-    private var holdGeneration: UInt64 = 0
+    /// Live frames held back while live delivery heals (all topics, or one Redis Cluster shard's).
+    private var hold = LiveHold()
     /// Events delivered and replayed, resets sent, by this loop's sessions (read by `FanOut.counters()`).
     var counters = LoopCounters()
-    /// why: a heal normally takes one Redis round trip per topic; if it takes so long that this many frames
-    /// pile up, the streams are closed instead (they resume exactly) rather than holding unbounded memory.
-    static let heldFrameLimit = 100_000
-
     init(loop: any EventLoop, heartbeatInterval: TimeAmount) {
         self.loop = loop
         self.heartbeatInterval = heartbeatInterval
@@ -101,14 +95,14 @@ final class LoopRegistry {
             switch message {
             case .frames(let batch):
                 frames += batch
-            case .hold(let generation):
+            case .hold(let generation, let topics):
                 deliver(frames)
                 frames = []
-                hold(generation: generation)
-            case .releaseHold(let generation, let backfill, let unhealed):
+                startHold(generation: generation, topics: topics)
+            case .releaseHold(let generation, let healed, let everyTopic, let backfill, let unhealed):
                 deliver(frames)
                 frames = []
-                releaseHold(generation: generation, backfill: backfill, closingSubscribersOf: unhealed)
+                releaseHold(generation: generation, healed: healed, everyTopic: everyTopic, backfill: backfill, closingSubscribersOf: unhealed)
             }
         }
         deliver(frames)
@@ -118,7 +112,7 @@ final class LoopRegistry {
 
     private func deliver(_ frames: [LiveFrame]) {
         guard !frames.isEmpty else { return }
-        if held == nil { write(frames) } else { holdBack(frames) }
+        write(hold.isEmpty ? frames : hold.admit(frames))
     }
 
     /// Writes `frames` to their topics' sessions; the caller flushes.
@@ -148,22 +142,14 @@ final class LoopRegistry {
 
     // MARK: Healing a lost live feed (see `FanOut+Healing.swift`)
 
-    private func hold(generation: UInt64) {
-        holdGeneration = generation
-        if held == nil { held = [] }
-        for session in sessions where session.isCatchingUp {
+    /// Holds the live frames of `topics` (nil: of every topic) until a heal releases them. A session still
+    /// catching up on a held topic may have read its history after the feed was lost, so it will reconnect
+    /// when its catch-up ends.
+    private func startHold(generation: UInt64, topics: Set<Topic>?) {
+        hold.hold(generation: generation, topics: topics)
+        for session in sessions where session.isCatchingUp && (topics.map { !$0.isDisjoint(with: session.topics) } ?? true) {
             session.catchUpIsStale = true
         }
-    }
-
-    private func holdBack(_ frames: [LiveFrame]) {
-        guard !heldOverflowed else { return }
-        guard held!.count + frames.count <= Self.heldFrameLimit else {
-            heldOverflowed = true
-            held = []
-            return
-        }
-        held!.append(contentsOf: frames)
     }
 
     /// Where the live sessions of each of `topics` stand (replaying ones: once their replay is written),
@@ -180,20 +166,16 @@ final class LoopRegistry {
         return oldest
     }
 
-    /// Ends the hold of `generation`: writes `backfill`, then the held frames, and delivers live again; the
-    /// caller flushes.
-    /// Sessions on `unhealed` topics (or every session, if the hold overflowed) close within a second.
-    private func releaseHold(generation: UInt64, backfill: [LiveFrame], closingSubscribersOf unhealed: Set<Topic>) {
-        guard generation == holdGeneration else { return }
-        let pending = held ?? []
-        held = nil
-        if heldOverflowed {
-            heldOverflowed = false
+    /// Ends the holds a heal started at `generation` covers (see `LiveHold`): writes the backfill of the
+    /// released topics, then their held frames; the caller flushes. Sessions on `unhealed` topics (or on
+    /// topics whose held frames overflowed) close within a second.
+    private func releaseHold(generation: UInt64, healed: Set<Topic>, everyTopic: Bool, backfill: [LiveFrame], closingSubscribersOf unhealed: Set<Topic>) {
+        let release = hold.release(generation: generation, healed: healed, includingEveryTopic: everyTopic, backfill: backfill, unhealed: unhealed)
+        if release.closesEverySession {
             closeSoon(Array(sessions), within: .seconds(1), reason: .unhealed)
         }
-        closeSessions(subscribedTo: unhealed, spreadOver: .seconds(1), reason: .unhealed)
-        write(backfill)
-        write(pending)
+        closeSessions(subscribedTo: release.closingTopics, spreadOver: .seconds(1), reason: .unhealed)
+        write(release.frames)
     }
 
     /// Lists `session` for the flush at the end of the current pass; outside a pass (a catch-up written, a

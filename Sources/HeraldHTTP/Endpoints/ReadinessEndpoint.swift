@@ -1,8 +1,9 @@
 import HeraldCore
 import NIOCore
 
-/// `GET /readyz`: 200 while the node serves and its backend is ready; 503 while it drains, when the backend
-/// is not serving, or when the check has not finished within `readinessTimeout`.
+/// `GET /readyz`: 200 while the node serves and its backend is ready (`"status":"degraded"` with the parts it
+/// cannot serve, such as a Redis Cluster shard failing over); 503 while it drains, when the backend is not
+/// serving, or when the check has not finished within `readinessTimeout`.
 enum ReadinessEndpoint {
     static func answer(_ request: EndpointRequest) -> EventLoopFuture<EndpointResponse> {
         let app = request.app
@@ -12,7 +13,12 @@ enum ReadinessEndpoint {
                 throw EdgeError(.draining, "this node is shutting down and takes no new clients; its streams move to other nodes")
             }
             try await app.broker.checkReady()
-            return .json("{\"status\":\"ready\",\"backend\":\(JSONText.quoted(app.broker.name))}")
+            let backend = JSONText.quoted(app.broker.name)
+            let degradation = await app.broker.degradation()
+            guard degradation.isEmpty else {
+                return .json("{\"status\":\"degraded\",\"backend\":\(backend),\"degraded\":[\(degradation.map(JSONText.quoted).joined(separator: ","))]}")
+            }
+            return .json("{\"status\":\"ready\",\"backend\":\(backend)}")
         }
         // why: a load balancer's check must always get an answer; a check that has not finished in time
         // means the backend is not serving, whatever it would say later.

@@ -62,6 +62,30 @@ public final class RedisClusterClient: Service, Sendable {
         }
     }
 
+    /// The shards whose slots cannot be served now, one sentence each naming the slots and the master;
+    /// empty when every slot has a master with an open connection.
+    public var unservedShards: [String] {
+        state.withLock { state in
+            guard let topology = state.topology else { return ["the cluster's slot map has not been read yet"] }
+            var problems = topology.uncoveredSlots.map { "slots \($0.lowerBound)-\($0.upperBound): no shard serves them (CLUSTERDOWN)" }
+            for shard in topology.shards {
+                guard let master = shard.master else {
+                    problems.append("slots \(shard.slotList): no master (its replica is being promoted)")
+                    continue
+                }
+                if state.masters[master.address]?.client.isConnected != true {
+                    problems.append("slots \(shard.slotList): master \(master.address) is not reachable")
+                }
+            }
+            return problems
+        }
+    }
+
+    /// `true` when at least one master has an open connection.
+    public var reachesAnyMaster: Bool {
+        state.withLock { state in state.masters.values.contains { $0.client.isConnected } }
+    }
+
     // MARK: Sending
 
     /// Sends `commands` as one pipeline to the master of `slot` and returns their replies in order, each

@@ -5,9 +5,11 @@ extension RedisClusterSubscriber {
 
     /// A shard's connection closed: its channels miss messages until it reconnects (which re-subscribes them
     /// there and reports them restored) or the map moves them elsewhere; the map is read again at once.
+    /// When it was the last open one, the node is cut off from the cluster: `onCutOff`.
     func shardLost(_ node: RedisClusterTopology.Node) {
         let channels = state.withLock { state in state.placement.filter { $0.value == node }.map(\.key) }
         if !channels.isEmpty { onInterrupted(channels.sorted()) }
+        if !reachesAnyMaster { onCutOff() }
         Task { await cluster.refreshTopology() }
     }
 

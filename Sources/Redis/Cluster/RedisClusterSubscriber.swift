@@ -38,6 +38,7 @@ public final class RedisClusterSubscriber: Service, Sendable {
     private let onMessages: @Sendable ([RedisPubSubMessage]) -> Void
     let onInterrupted: @Sendable ([String]) -> Void
     let onRestored: @Sendable ([String]) -> Void
+    let onCutOff: @Sendable () -> Void
     let state = Mutex(State())
     private let newShards: AsyncStream<Shard>
     private let newShardsSink: AsyncStream<Shard>.Continuation
@@ -47,6 +48,8 @@ public final class RedisClusterSubscriber: Service, Sendable {
     ///   - onMessages: every message of one read batch of one shard, in arrival order, on that shard's loop.
     ///   - onInterrupted: channels whose messages may be missed from now on (hold their live delivery).
     ///   - onRestored: channels subscribed again after an interruption (heal them from history).
+    ///   - onCutOff: the last open shard connection was lost: the node reaches no master (until a shard's
+    ///     `onRestored`).
     public init(
         cluster: RedisClusterClient,
         configuration: RedisClusterConfiguration,
@@ -55,6 +58,7 @@ public final class RedisClusterSubscriber: Service, Sendable {
         onMessages: @escaping @Sendable ([RedisPubSubMessage]) -> Void,
         onInterrupted: @escaping @Sendable ([String]) -> Void = { _ in },
         onRestored: @escaping @Sendable ([String]) -> Void = { _ in },
+        onCutOff: @escaping @Sendable () -> Void = {},
         metrics: RedisMetrics = .disabled
     ) {
         self.cluster = cluster
@@ -65,6 +69,7 @@ public final class RedisClusterSubscriber: Service, Sendable {
         self.onMessages = onMessages
         self.onInterrupted = onInterrupted
         self.onRestored = onRestored
+        self.onCutOff = onCutOff
         (newShards, newShardsSink) = AsyncStream.makeStream(of: Shard.self)
         cluster.observeTopology { [weak self] topology in self?.topologyChanged(topology) }
         if let topology = cluster.topology { topologyChanged(topology) }
@@ -74,6 +79,23 @@ public final class RedisClusterSubscriber: Service, Sendable {
     public var isConnected: Bool {
         guard let masters = cluster.topology?.shards.compactMap(\.master?.address) else { return false }
         return state.withLock { state in masters.allSatisfy { state.shards[$0]?.subscriber.isConnected ?? false } }
+    }
+
+    /// The shards whose master has no open subscriber connection, one sentence each naming the slots and
+    /// the master; empty when `isConnected`.
+    public var unsubscribedShards: [String] {
+        guard let shards = cluster.topology?.shards else { return ["the cluster's slot map has not been read yet"] }
+        return state.withLock { state in
+            shards.compactMap { shard in
+                guard let master = shard.master?.address, state.shards[master]?.subscriber.isConnected != true else { return nil }
+                return "slots \(shard.slotList): no subscriber connection to master \(master)"
+            }
+        }
+    }
+
+    /// `true` when at least one master's subscriber connection is open.
+    public var reachesAnyMaster: Bool {
+        state.withLock { state in state.shards.values.contains { $0.subscriber.isConnected } }
     }
 
     /// The subscribers of the shards in use.

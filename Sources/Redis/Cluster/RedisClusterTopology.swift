@@ -29,6 +29,11 @@ public struct RedisClusterTopology: Sendable, Equatable, CustomStringConvertible
         public var replicas: [Node]
         public var slots: [ClosedRange<Int>]
 
+        /// The shard's slot ranges as Redis prints them: `0-5460,10923-16383`.
+        public var slotList: String {
+            slots.map { "\($0.lowerBound)-\($0.upperBound)" }.joined(separator: ",")
+        }
+
         public init(master: Node?, replicas: [Node] = [], slots: [ClosedRange<Int>]) {
             self.master = master
             self.replicas = replicas
@@ -73,8 +78,7 @@ public struct RedisClusterTopology: Sendable, Equatable, CustomStringConvertible
     /// The shards, one line each: `master (replicas) slots`.
     public var description: String {
         shards.map { shard in
-            let slots = shard.slots.map { "\($0.lowerBound)-\($0.upperBound)" }.joined(separator: ",")
-            return "\(shard.master?.description ?? "no master") (\(shard.replicas.map(\.description).joined(separator: " "))) \(slots)"
+            "\(shard.master?.description ?? "no master") (\(shard.replicas.map(\.description).joined(separator: " "))) \(shard.slotList)"
         }.joined(separator: "; ")
     }
 
