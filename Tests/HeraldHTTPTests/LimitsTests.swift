@@ -66,17 +66,24 @@ struct LimitsTests {
 
     @Test("the request timeout restarts after each response: a keep-alive client may send its next request later than the first deadline")
     func timeoutRestartsAfterEachResponse() async throws {
-        try await TestNode.with(.memory, configure: { $0.requestLimits.requestTimeout = .seconds(2) }) { node in
+        let timeout = Duration.seconds(3)
+        try await TestNode.with(.memory, configure: { $0.requestLimits.requestTimeout = .seconds(3) }) { node in
             let connection = try await RawConnection.connect(port: node.port)
             let start = ContinuousClock.now
-            // why: the requests are placed 0.6 s or more away from each deadline (0.3 s was too little on a loaded
-            // 2-core box): the first at 1.2 s (first deadline 2.0 s), the second at 2.6 s, after the first deadline
-            // and before the one restarted by the first response (about 3.2 s).
-            try await Task.sleep(until: start + .milliseconds(1200))
+            // why: the second request goes halfway between the first deadline (start + 3 s) and the one the
+            // first response restarted (its arrival + 3 s), both measured, not assumed: on a loaded 2-core box
+            // a fixed schedule missed the window when the first answer came late. Sending the first at 1.8 s
+            // makes that window 1.8 s long, 0.9 s of margin on each side.
+            try await Task.sleep(until: start + .milliseconds(1800))
             try await connection.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-            try await Task.sleep(until: start + .milliseconds(2600))
+            while !connection.received.contains("HTTP/1.1 200"), connection.isOpen, ContinuousClock.now < start + .seconds(10) {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            let answered = ContinuousClock.now
+            try #require(connection.received.contains("HTTP/1.1 200") && answered < start + timeout, "the first request was answered before the first deadline")
+            try await Task.sleep(until: start + timeout + (answered - start) / 2)
             try await connection.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-            let answer = try await connection.receivedUntilClosed(timeout: .seconds(5))
+            let answer = try await connection.receivedUntilClosed(timeout: .seconds(8))
             #expect(answer.components(separatedBy: "HTTP/1.1 200").count == 3, "\(answer)")
             #expect(answer.contains("HTTP/1.1 408") && answer.contains("\"request_timeout\""))
         }

@@ -32,6 +32,9 @@ package final class RawConnection: Sendable {
         try await channel.writeAndFlush(ByteBuffer(string: text))
     }
 
+    /// Everything the server sent so far.
+    package var received: String { collector.text }
+
     /// True while the server has not closed the connection.
     package var isOpen: Bool { channel.isActive }
 
