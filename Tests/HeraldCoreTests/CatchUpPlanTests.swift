@@ -99,6 +99,17 @@ struct CatchUpPlanTests {
         #expect(plan.baseline == [position(4)])
     }
 
+    @Test("events after the cursor's id that do not go past its ordinal (a failover rewound the history and gave its ordinals again) are a rewound reset, then all replayed")
+    func rewrittenHistory() {
+        // The client saw 1…9 (ms 1001…1009); the new primary had only 1…6 and gave 7…11 to new events, later.
+        let cursor = Cursor(topics: [topic], positions: [position(9)])
+        let newer = (7...11).map { event(topic, $0, ms: 5000 + $0) }
+        let plan = CatchUpPlan.plan(request: StreamRequest(topics: [topic], cursor: cursor), histories: [TopicHistory(epoch: 7, last: newer.last!.position.id, events: newer)])
+        #expect(plan.resets == [.init(topic: topic, reason: .rewound)])
+        #expect(plan.events.map(\.event.position.id.ordinal) == Array(7...11))
+        #expect(plan.baseline == [TopicPosition(epoch: 7, id: StreamID(milliseconds: 5007, ordinal: 6))])
+    }
+
     @Test("a topic created after the reader's snapshot is replayed from its start without reset")
     func topicCreatedLater() {
         let cursor = Cursor(topics: [topic], positions: [.none])

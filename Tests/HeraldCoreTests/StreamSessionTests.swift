@@ -125,6 +125,22 @@ struct StreamSessionTests {
         #expect(try await opened.read { _, output in output.closeReason } == .liveGap)
     }
 
+    @Test("a live event that reuses an ordinal with a later time (a failover rewound the history) closes the session; a plain duplicate does not")
+    func rewrittenOrdinalCloses() async throws {
+        let positions = try await publish(topic, ["1", "2", "3"])
+        let opened = try await open(StreamRequest(topics: [topic], cursor: nil))
+        let third = positions[2]
+        func event(ordinal: UInt64, milliseconds: UInt64) -> StoredEvent {
+            StoredEvent(topic: topic, position: TopicPosition(epoch: third.epoch, id: StreamID(milliseconds: milliseconds, ordinal: ordinal)), type: nil, data: ByteBuffer(string: "x"))
+        }
+        fanOut.dispatch([event(ordinal: 2, milliseconds: positions[1].id.milliseconds), event(ordinal: 3, milliseconds: third.id.milliseconds)])
+        #expect(try await opened.closed == false, "duplicates are dropped")
+        fanOut.dispatch([event(ordinal: 3, milliseconds: third.id.milliseconds + 60_000)])
+        #expect(try await opened.closed)
+        #expect(try await opened.read { _, output in output.closeReason } == .liveGap)
+        #expect(try await opened.dataLines.isEmpty)
+    }
+
     @Test("a closed session is unregistered and receives nothing more")
     func closedSession() async throws {
         let opened = try await open(StreamRequest(topics: [topic], cursor: nil))

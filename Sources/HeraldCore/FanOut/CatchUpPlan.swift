@@ -8,7 +8,8 @@ public enum ResetReason: String, Sendable, Equatable, CaseIterable {
     case recreated = "history_recreated"
     /// The topic has no history any more.
     case deleted = "history_deleted"
-    /// The backend's history ends before the client's position (for example after a failover lost writes).
+    /// The backend's history ends before the client's position, or goes on from an earlier one with other
+    /// events (a failover lost writes, and their ids were given to new events).
     case rewound = "history_rewound"
 }
 
@@ -57,6 +58,12 @@ public struct CatchUpPlan: Sendable, Equatable {
                 plan.resets.append(Reset(topic: topic, reason: .rewound))
                 plan.baseline.append(TopicPosition(epoch: history.epoch, id: history.last))
                 continue
+            } else if sameEpoch, let first = history.events.first, first.position.rewrites(start) {
+                // why: the events read after the cursor's id are newer than it, yet do not go past its ordinal:
+                // the history was rewound and its ordinals given again. They are all new to the client, which
+                // hears of the rewind first.
+                plan.resets.append(Reset(topic: topic, reason: .rewound))
+                plan.baseline.append(TopicPosition(epoch: history.epoch, id: StreamID(milliseconds: first.position.id.milliseconds, ordinal: first.position.id.ordinal - 1)))
             } else {
                 let from = sameEpoch ? start.id : .zero
                 if hasGap(after: from.ordinal, in: history) { plan.resets.append(Reset(topic: topic, reason: .trimmed)) }

@@ -148,7 +148,9 @@ public final class StreamSession {
         let current = positions[topicIndex]
         let next = frame.position
         guard next.isNext(after: current) else {
-            // An event at or before the position is a duplicate; one further ahead means events were missed.
+            // An event at or before the position is a duplicate, unless the history was rewound and its
+            // ordinals given again (the resume then says so); one further ahead means events were missed.
+            if next.rewrites(current) { return closeAfterLiveGap(topicIndex, expected: current, got: next, rewound: true) }
             if next.epoch == current.epoch, next.id.ordinal <= current.id.ordinal { return }
             return closeAfterLiveGap(topicIndex, expected: current, got: next)
         }
@@ -208,9 +210,11 @@ public final class StreamSession {
         output.flush()
     }
 
-    private func closeAfterLiveGap(_ topicIndex: Int, expected: TopicPosition, got: TopicPosition) {
+    private func closeAfterLiveGap(_ topicIndex: Int, expected: TopicPosition, got: TopicPosition, rewound: Bool = false) {
         logger.warning(
-            "live event gap, closing stream so the client resumes from its cursor",
+            rewound
+                ? "live event rewrites the topic's history (a failover lost events), closing stream so the client resumes and is told"
+                : "live event gap, closing stream so the client resumes from its cursor",
             metadata: [
                 LogKeys.topic: "\(topics[topicIndex])",
                 LogKeys.position: "\(expected)",

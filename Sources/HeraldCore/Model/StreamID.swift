@@ -65,4 +65,12 @@ public struct TopicPosition: Hashable, Sendable, CustomStringConvertible {
     func isNext(after previous: TopicPosition) -> Bool {
         epoch == previous.epoch ? id.ordinal == previous.id.ordinal &+ 1 : id.ordinal == 1
     }
+
+    /// True when this position cannot come after `previous` in one history: the same epoch, no newer
+    /// ordinal, but a later publish time. Within a topic both only grow, so this happens only after the
+    /// history was rewound (a Redis failover lost acknowledged events) and their ordinals were given to new
+    /// events. A plain duplicate (the same event again, or an older one) has no later time.
+    func rewrites(_ previous: TopicPosition) -> Bool {
+        epoch == previous.epoch && id.ordinal <= previous.id.ordinal && id.milliseconds > previous.id.milliseconds
+    }
 }
