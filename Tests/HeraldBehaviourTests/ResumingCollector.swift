@@ -30,13 +30,14 @@ final class ResumingCollector: Sendable {
     var data: [String] { received.state.withLock { $0.data } }
     var resets: Int { received.state.withLock { $0.resets } }
 
-    /// Waits until `count` events arrived (or `timeout` passed), then stops and returns what arrived.
-    func collect(count: Int, timeout: Duration) async -> [String] {
+    /// Waits until `count` events arrived (or `timeout` passed), then stops (unless `stopping` is false) and
+    /// returns what arrived.
+    func collect(count: Int, timeout: Duration, stopping: Bool = true) async -> [String] {
         let deadline = ContinuousClock.now + timeout
         while data.count < count, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(50))
         }
-        task.cancel()
+        if stopping { task.cancel() }
         return data
     }
 }
