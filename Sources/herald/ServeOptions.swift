@@ -16,6 +16,9 @@ struct ServeOptions: ParsableArguments {
     @Option(name: .customLong("redis-cluster"), help: "A Redis Cluster to use instead of --redis-url: seed nodes host:port[,host:port…], optionally as redis://[user:password@]host:port,host:port for credentials. [env: HERALD_REDIS_CLUSTER] (default: none)")
     var redisCluster: String?
 
+    @Option(name: .customLong("redis-cluster-subscribe-on"), help: "Where a Redis Cluster shard's channels are subscribed: masters, or replicas (takes the pub/sub fan-out off the masters; a shard without an online replica uses its master). [env: HERALD_REDIS_CLUSTER_SUBSCRIBE_ON] (default: masters)")
+    var redisClusterSubscribeOn: String?
+
     @Option(name: .customLong("redis-sentinel"), help: "Redis Sentinel addresses host:port[,host:port…] to find the primary by --redis-sentinel-master; optionally redis://[user:password@]host:port,… for the primary's credentials. [env: HERALD_REDIS_SENTINEL] (default: none)")
     var redisSentinel: String?
 

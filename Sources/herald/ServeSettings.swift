@@ -97,6 +97,7 @@ struct ServeSettings {
         self.memoryMaxTopics = memoryMaxTopics ?? self.memoryMaxTopics
         let url = reader.value(options.redisURL, "redis-url", "HERALD_REDIS_URL")
         let clusterSeeds = reader.value(options.redisCluster, "redis-cluster", "HERALD_REDIS_CLUSTER")
+        let subscribeOn = reader.value(options.redisClusterSubscribeOn, "redis-cluster-subscribe-on", "HERALD_REDIS_CLUSTER_SUBSCRIBE_ON")
         let sentinels = reader.value(options.redisSentinel, "redis-sentinel", "HERALD_REDIS_SENTINEL")
         let sentinelMaster = reader.value(options.redisSentinelMaster, "redis-sentinel-master", "HERALD_REDIS_SENTINEL_MASTER")
         guard [url, clusterSeeds, sentinels].compactMap({ $0 }).count <= 1 else {
@@ -104,6 +105,9 @@ struct ServeSettings {
         }
         guard (sentinels == nil) == (sentinelMaster == nil) else {
             throw ValidationError("--redis-sentinel / HERALD_REDIS_SENTINEL and --redis-sentinel-master / HERALD_REDIS_SENTINEL_MASTER go together: the sentinels, and the master name they monitor")
+        }
+        guard subscribeOn == nil || clusterSeeds != nil else {
+            throw ValidationError("--redis-cluster-subscribe-on / HERALD_REDIS_CLUSTER_SUBSCRIBE_ON applies to a Redis Cluster (--redis-cluster) only")
         }
         if url != nil || clusterSeeds != nil || sentinels != nil {
             guard memoryMaxTopics == nil else {
@@ -114,6 +118,12 @@ struct ServeSettings {
             var sentinel: RedisSentinelConfiguration?
             if let clusterSeeds {
                 (connection, cluster) = try Self.cluster(clusterSeeds)
+                if let subscribeOn {
+                    guard let nodes = RedisClusterConfiguration.SubscriptionNodes(rawValue: subscribeOn.lowercased()) else {
+                        throw ValidationError("--redis-cluster-subscribe-on / HERALD_REDIS_CLUSTER_SUBSCRIBE_ON: \"\(subscribeOn)\" is not masters or replicas")
+                    }
+                    cluster?.subscribeOn = nodes
+                }
             } else if let sentinels, let sentinelMaster {
                 let (node, addresses) = try Self.addresses(sentinels, name: "--redis-sentinel / HERALD_REDIS_SENTINEL")
                 connection = node

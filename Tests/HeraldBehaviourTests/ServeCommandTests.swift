@@ -60,6 +60,10 @@ struct ServeCommandTests {
     func clusterSettings() async throws {
         let (both, bothOutput) = try run(["serve", "--redis-url", "redis://127.0.0.1:1", "--redis-cluster", "127.0.0.1:2"])
         #expect(both != .exited(0) && bothOutput.contains("more than one of --redis-url / HERALD_REDIS_URL, --redis-cluster / HERALD_REDIS_CLUSTER and --redis-sentinel"), "\(bothOutput)")
+        let (badNodes, badNodesOutput) = try run(["serve", "--redis-cluster", "127.0.0.1:2", "--redis-cluster-subscribe-on", "followers"])
+        #expect(badNodes != .exited(0) && badNodesOutput.contains("--redis-cluster-subscribe-on / HERALD_REDIS_CLUSTER_SUBSCRIBE_ON: \"followers\" is not masters or replicas"), "\(badNodesOutput)")
+        let (noCluster, noClusterOutput) = try run(["serve", "--redis-url", "redis://127.0.0.1:1", "--redis-cluster-subscribe-on", "replicas"])
+        #expect(noCluster != .exited(0) && noClusterOutput.contains("applies to a Redis Cluster (--redis-cluster) only"), "\(noClusterOutput)")
         let (badSeed, badSeedOutput) = try run(["serve", "--redis-cluster", "127.0.0.1:2,:x"])
         #expect(badSeed != .exited(0) && badSeedOutput.contains("--redis-cluster / HERALD_REDIS_CLUSTER: \":x\" is not host:port"), "\(badSeedOutput)")
         let plain = try await RedisServerProcess.start()

@@ -84,13 +84,14 @@ extension RedisClusterClient {
         promise.succeed()
     }
 
-    /// Calls `observer` with every slot map that differs from the one before (not with the current one).
+    /// Calls `observer` with every slot map that differs from the one before (another master for some slot,
+    /// or a replica gone or come: `hasSameShards`), not with the current one.
     public func observeTopology(_ observer: @escaping @Sendable (RedisClusterTopology) -> Void) {
         state.withLock { $0.observers.append(observer) }
     }
 
     /// Uses `topology`: starts connections to new masters, stops those to nodes that are no longer masters,
-    /// and tells the observers when it changed.
+    /// and tells the observers when it changed (logging it when the masters did).
     public func apply(_ topology: RedisClusterTopology) {
         let (stopped, observers): ([NodeEntry], [@Sendable (RedisClusterTopology) -> Void]) = state.withLock { state in
             let previous = state.topology
@@ -98,8 +99,8 @@ extension RedisClusterClient {
             let masters = Set(topology.shards.compactMap(\.master?.address))
             for master in masters { _ = startClientLocked(master, in: &state) }
             let gone = state.masters.keys.filter { !masters.contains($0) }
-            let changed = previous.map { !$0.hasSameOwners(as: topology) } ?? true
-            if changed {
+            let changed = previous.map { !$0.hasSameShards(as: topology) } ?? true
+            if previous.map({ !$0.hasSameOwners(as: topology) }) ?? true {
                 logger.info("redis cluster slot map", metadata: [
                     RedisMetadataKey.server: "\(masters.map(\.description).sorted().joined(separator: ","))",
                 ])

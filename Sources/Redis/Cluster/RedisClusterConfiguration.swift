@@ -16,12 +16,24 @@ public struct RedisClusterConfiguration: Sendable {
     // seconds); asking every half second finds the new master soon after, for the cost of one small command.
     /// How often the slot map is read again while some master is unreachable. Default 500 ms.
     public var degradedRefreshInterval: TimeAmount = .milliseconds(500)
+    /// Where each shard's channels are subscribed (`SSUBSCRIBE`). Default `.masters`.
+    public var subscribeOn: SubscriptionNodes = .masters
     /// Most redirections (MOVED, ASK) one command follows before it fails. Default 5.
     public var maxRedirections = 5
     // why: TRYAGAIN means a multi-key command met a slot half migrated; it clears within milliseconds.
     /// Most retries of a command answered `TRYAGAIN`, and the pause between them. Defaults 10 and 20 ms.
     public var maxTryAgain = 10
     public var tryAgainPause: TimeAmount = .milliseconds(20)
+
+    /// Which node of a shard the sharded pub/sub connection goes to.
+    public enum SubscriptionNodes: String, Sendable, CaseIterable {
+        /// The shard's master, which also runs the publish scripts.
+        case masters
+        /// One of the shard's online replicas (the master while it has none). Redis propagates sharded
+        /// messages to a shard's replicas, so this takes the pub/sub fan-out to the nodes off the master; a
+        /// message then arrives once the replica has it (replication lag, usually well under a millisecond).
+        case replicas
+    }
 
     public init(seeds: [RedisServerAddress], node: RedisConfiguration) {
         self.seeds = seeds

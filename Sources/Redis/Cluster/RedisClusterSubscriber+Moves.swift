@@ -13,17 +13,17 @@ extension RedisClusterSubscriber {
         Task { await cluster.refreshTopology() }
     }
 
-    /// The map changed: every master gets its subscriber connection (so that a first subscribe finds it
-    /// open), channels whose slot now has another master move there, and subscribers of nodes that are no
-    /// longer masters stop.
+    /// The map changed: every shard's subscription node (its master, or a replica) gets its subscriber
+    /// connection (so that a first subscribe finds it open), channels whose slot now has another such node
+    /// move there, and subscribers of nodes no longer used stop.
     func topologyChanged(_ topology: RedisClusterTopology) {
         let (misplaced, stopped): ([String], [Shard]) = state.withLock { state in
-            let masters = Set(topology.shards.compactMap(\.master?.address))
-            for master in masters { _ = shardLocked(master, in: &state) }
+            let nodes = Set(topology.shards.compactMap { $0.subscriptionNode(configuration.subscribeOn) })
+            for node in nodes { _ = shardLocked(node, in: &state) }
             let misplaced = state.placement.filter { channel, node in
-                topology.shard(forSlot: RedisHashSlot.of(channel))?.master?.address != node
+                topology.shard(forSlot: RedisHashSlot.of(channel))?.subscriptionNode(configuration.subscribeOn) != node
             }.map(\.key)
-            let gone = state.shards.keys.filter { !masters.contains($0) }
+            let gone = state.shards.keys.filter { !nodes.contains($0) }
             return (misplaced, gone.compactMap { state.shards.removeValue(forKey: $0) })
         }
         if !misplaced.isEmpty { moved(misplaced.sorted(), .misplaced) }

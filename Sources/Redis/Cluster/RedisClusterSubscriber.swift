@@ -3,8 +3,9 @@ import NIOCore
 import ServiceLifecycle
 import Synchronization
 
-/// Sharded pub/sub on a Redis Cluster: one ``RedisSubscriber`` (one `SSUBSCRIBE` connection) per master, each
-/// channel subscribed on the master of its slot, shared by every local subscriber of the channel.
+/// Sharded pub/sub on a Redis Cluster: one ``RedisSubscriber`` (one `SSUBSCRIBE` connection) per shard, on its
+/// master (or one of its replicas, `RedisClusterConfiguration.subscribeOn`), each channel subscribed on the
+/// shard of its slot, shared by every local subscriber of the channel.
 ///
 /// A channel has to move when its slot does: when Redis drops it (`sunsubscribe` after a slot migration),
 /// when the slot map shows another master for it (failover, resharding), or when its shard's connection is
@@ -31,7 +32,7 @@ public final class RedisClusterSubscriber: Service, Sendable {
     }
 
     let cluster: RedisClusterClient
-    private let configuration: RedisClusterConfiguration
+    let configuration: RedisClusterConfiguration
     private let eventLoopGroup: any EventLoopGroup
     let logger: Logger
     private let metrics: RedisMetrics
@@ -75,25 +76,25 @@ public final class RedisClusterSubscriber: Service, Sendable {
         if let topology = cluster.topology { topologyChanged(topology) }
     }
 
-    /// `true` when every master's subscriber connection is open.
+    /// `true` when every shard's subscriber connection is open.
     public var isConnected: Bool {
-        guard let masters = cluster.topology?.shards.compactMap(\.master?.address) else { return false }
-        return state.withLock { state in masters.allSatisfy { state.shards[$0]?.subscriber.isConnected ?? false } }
+        guard let nodes = cluster.topology?.shards.compactMap({ $0.subscriptionNode(configuration.subscribeOn) }) else { return false }
+        return state.withLock { state in nodes.allSatisfy { state.shards[$0]?.subscriber.isConnected ?? false } }
     }
 
-    /// The shards whose master has no open subscriber connection, one sentence each naming the slots and
-    /// the master; empty when `isConnected`.
+    /// The shards without an open subscriber connection, one sentence each naming the slots and the node;
+    /// empty when `isConnected`.
     public var unsubscribedShards: [String] {
         guard let shards = cluster.topology?.shards else { return ["the cluster's slot map has not been read yet"] }
         return state.withLock { state in
             shards.compactMap { shard in
-                guard let master = shard.master?.address, state.shards[master]?.subscriber.isConnected != true else { return nil }
-                return "slots \(shard.slotList): no subscriber connection to master \(master)"
+                guard let node = shard.subscriptionNode(configuration.subscribeOn), state.shards[node]?.subscriber.isConnected != true else { return nil }
+                return "slots \(shard.slotList): no subscriber connection to \(node == shard.master?.address ? "master" : "replica") \(node)"
             }
         }
     }
 
-    /// `true` when at least one master's subscriber connection is open.
+    /// `true` when at least one shard's subscriber connection is open.
     public var reachesAnyMaster: Bool {
         state.withLock { state in state.shards.values.contains { $0.subscriber.isConnected } }
     }
@@ -146,17 +147,17 @@ public final class RedisClusterSubscriber: Service, Sendable {
         shard?.subscriber.unsubscribe(from: channel)
     }
 
-    /// Subscribes `channel` on the master of its slot and records where.
+    /// Subscribes `channel` on the shard of its slot and records where.
     func place(_ channel: String) async throws {
         let slot = RedisHashSlot.of(channel)
-        guard let master = cluster.topology?.shard(forSlot: slot)?.master?.address else {
+        guard let node = cluster.topology?.shard(forSlot: slot)?.subscriptionNode(configuration.subscribeOn) else {
             throw RedisError(.connectionUnavailable, message: "no Redis Cluster master serves slot \(slot) right now")
         }
-        let shard = state.withLock { state in shardLocked(master, in: &state) }
+        let shard = state.withLock { state in shardLocked(node, in: &state) }
         try await subscribe(channel, on: shard)
         let keep = state.withLock { state in
             guard state.counts[channel] != nil else { return false }
-            state.placement[channel] = master
+            state.placement[channel] = node
             return true
         }
         // why: the last local subscriber left while Redis confirmed; nothing holds the subscription.

@@ -29,6 +29,13 @@ public struct RedisClusterTopology: Sendable, Equatable, CustomStringConvertible
         public var replicas: [Node]
         public var slots: [ClosedRange<Int>]
 
+        /// The node to subscribe the shard's channels on: the master, or with `.replicas` the online replica
+        /// first by address (so that every read of the map picks the same one), the master when none is.
+        public func subscriptionNode(_ nodes: RedisClusterConfiguration.SubscriptionNodes) -> Node? {
+            guard nodes == .replicas, let replica = replicas.min(by: { ($0.host, $0.port) < ($1.host, $1.port) }) else { return master?.address }
+            return replica.address
+        }
+
         /// The shard's slot ranges as Redis prints them: `0-5460,10923-16383`.
         public var slotList: String {
             slots.map { "\($0.lowerBound)-\($0.upperBound)" }.joined(separator: ",")
@@ -80,6 +87,17 @@ public struct RedisClusterTopology: Sendable, Equatable, CustomStringConvertible
         shards.map { shard in
             "\(shard.master?.description ?? "no master") (\(shard.replicas.map(\.description).joined(separator: " "))) \(shard.slotList)"
         }.joined(separator: "; ")
+    }
+
+    /// Whether both maps have the same shards (masters, online replicas and slots, by address), whatever the
+    /// order of the shards and of their replicas.
+    public func hasSameShards(as other: RedisClusterTopology) -> Bool {
+        func lines(_ topology: RedisClusterTopology) -> Set<String> {
+            Set(topology.shards.map { shard in
+                "\(shard.master?.address.description ?? "-") \(shard.replicas.map(\.address.description).sorted()) \(shard.slotList)"
+            })
+        }
+        return lines(self) == lines(other)
     }
 
     /// Whether every slot has the same master (by address) in both maps, whatever the order of their shards.
