@@ -185,16 +185,16 @@ public final class RedisBroker: Broker {
     /// On a Redis Cluster, not ready only while it reaches no master; a shard failing over leaves it ready
     /// (see `degradation()`), so that a load balancer keeps sending it the clients of the other shards' topics.
     public func checkReady() async throws {
-        if let lostFor = outage.outageDuration {
-            let tenths = lostFor.components.seconds * 10 + lostFor.components.attoseconds / 100_000_000_000_000_000
-            throw HeraldError(.backendUnavailable, "this node has been cut off from Redis for \(tenths / 10).\(tenths % 10) s (its subscriber connection was lost); it is reconnecting")
-        }
         if let cluster, let clusterSubscriber {
             guard cluster.reachesAnyMaster, clusterSubscriber.reachesAnyMaster else {
                 let problems = (cluster.unservedShards + clusterSubscriber.unsubscribedShards).joined(separator: "; ")
-                throw HeraldError(.backendUnavailable, "this node reaches no Redis Cluster master: \(problems)")
+                let lasted = outage.outageDuration.map { " for \(Self.tenths($0)) s" } ?? ""
+                throw HeraldError(.backendUnavailable, "this node reaches no Redis Cluster master\(lasted); it is reconnecting: \(problems)")
             }
             return
+        }
+        if let lostFor = outage.outageDuration {
+            throw HeraldError(.backendUnavailable, "this node has been cut off from Redis for \(Self.tenths(lostFor)) s (its subscriber connection was lost); it is reconnecting")
         }
         guard subscriber.isConnected else {
             throw HeraldError(.backendUnavailable, "the Redis subscriber connection is not open yet; it is connecting")
@@ -215,6 +215,12 @@ public final class RedisBroker: Broker {
         let healing = fanOut.heldTopicCount
         if healing > 0 { problems.append("\(healing) topic(s) hold live delivery until their channels are subscribed again and healed") }
         return problems
+    }
+
+    /// `duration` in seconds with one decimal, as readiness messages give it.
+    static func tenths(_ duration: Duration) -> String {
+        let tenths = duration.components.seconds * 10 + duration.components.attoseconds / 100_000_000_000_000_000
+        return "\(tenths / 10).\(tenths % 10)"
     }
 
     /// 16 random hex digits. why: 64 bits make two nodes' ids clash about never, even over many restarts.

@@ -220,6 +220,26 @@ struct ClusterBehaviourTests {
         }
     }
 
+    @Test("a node cut off from every master: /readyz is 503 saying so, and after the outage grace its streams close so that their clients resume on nodes that reach the cluster")
+    func cutOffFromEveryMaster() async throws {
+        try await withClusterNode { cluster, node, _ in
+            let stream = try await node.stream(["cut/off"])
+            _ = try await node.publish("cut/off", "before")
+            #expect(try await stream.nextEvent(timeout: .seconds(5))?.data == "before")
+            cluster.stop()
+            var readiness = (status: 200, body: "")
+            let deadline = ContinuousClock.now + .seconds(20)
+            while readiness.status == 200, ContinuousClock.now < deadline {
+                let response = try await node.get("/readyz")
+                readiness = (response.status, response.bodyText)
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(readiness.status == 503 && readiness.body.contains("reaches no Redis Cluster master"), "\(readiness)")
+            // The outage grace (5 s) and the drain window (3 s) pass; the stream must end, not stay open silent.
+            while try await stream.nextEvent(timeout: .seconds(20)) != nil {}
+        }
+    }
+
     // MARK: Support
 
     private func withClusterNode(_ body: (RedisClusterProcess, TestNode, String) async throws -> Void) async throws {
