@@ -16,6 +16,8 @@ public struct PublishBodyError: Error, Sendable, CustomStringConvertible {
             case conflictingFields = "conflicting_fields"
             case emptyBatch = "empty_batch"
             case batchTooLarge = "batch_too_large"
+            case lineTooLong = "line_too_long"
+            case unterminatedLine = "unterminated_line"
         }
 
         private let base: Base
@@ -39,6 +41,10 @@ public struct PublishBodyError: Error, Sendable, CustomStringConvertible {
         public static let emptyBatch = Code(.emptyBatch)
         /// The batch has more items than the configured maximum.
         public static let batchTooLarge = Code(.batchTooLarge)
+        /// A line of a newline-delimited body is longer than the limit.
+        public static let lineTooLong = Code(.lineTooLong)
+        /// A newline-delimited body ended in the middle of a line (no `\n` after its last bytes).
+        public static let unterminatedLine = Code(.unterminatedLine)
 
         public var description: String { base.rawValue }
     }
