@@ -18,10 +18,13 @@ final class RedisTopicStore: TopicHistoryReading {
     /// The publish script's ARGV 1–4 (max length, max age, meta time-to-live, idempotency window), fixed
     /// by the configuration.
     private let publishLimits: [RedisArgument]
+    /// `.cluster` when commands are routed by slot: then every key of a topic must share its slot.
+    private let keyLayout: RedisBroker.Keys.Layout
 
     init(configuration: RedisBrokerConfiguration, client: any RedisCommandSender) {
         self.configuration = configuration
         self.client = client
+        keyLayout = client.routesBySlot ? .cluster : .single
         let retention = configuration.retention
         let maxAge = Int64(retention.maxAge.map { $0 / .milliseconds(1) } ?? 0)
         let metaTTL = max(maxAge, Int64(configuration.metaTimeToLive / .milliseconds(1)))
@@ -46,7 +49,12 @@ final class RedisTopicStore: TopicHistoryReading {
     /// why: a single server needs no slot, and the hot path skips the CRC.
     func slots(of topics: [Topic]) -> [Int] {
         guard client.routesBySlot else { return Array(repeating: 0, count: topics.count) }
-        return topics.map { slot(ofKey: RedisBroker.Keys(prefix: configuration.keyPrefix, topic: $0).stream) }
+        return topics.map { slot(ofKey: keys(of: $0).stream) }
+    }
+
+    /// The Redis names of `topic`'s stream, meta hash, channel and idempotency keys.
+    func keys(of topic: Topic) -> RedisBroker.Keys {
+        RedisBroker.Keys(prefix: configuration.keyPrefix, topic: topic, layout: keyLayout)
     }
 
     /// The hash slot of `key` when commands are routed by slot, else 0.
@@ -105,7 +113,7 @@ final class RedisTopicStore: TopicHistoryReading {
 
     private func publishCommands(_ events: [NewEvent], runs: [Range<Int>], sha: String) -> [RedisCommand] {
         runs.map { run in
-            let keys = RedisBroker.Keys(prefix: configuration.keyPrefix, topic: events[run.lowerBound].topic)
+            let keys = self.keys(of: events[run.lowerBound].topic)
             var keyArguments: [RedisArgument] = [.string(keys.stream), .string(keys.meta), .string(keys.channel)]
             var keyIndex: [String: Int] = [:]
             var eventArguments: [RedisArgument] = []
@@ -151,7 +159,7 @@ final class RedisTopicStore: TopicHistoryReading {
     }
 
     func history(of topic: Topic, after: StreamID?, limit: Int) async throws -> TopicHistory {
-        let keys = RedisBroker.Keys(prefix: configuration.keyPrefix, topic: topic)
+        let keys = self.keys(of: topic)
         let replies = try await runScript(RedisBroker.Script.read, firstEvents: [0], slots: slots(of: [topic])) { sha in
             [RedisCommand("EVALSHA", [.string(sha), .string("2"), .string(keys.stream), .string(keys.meta), .string(after?.description ?? ""), .string(String(max(limit, 1)))])]
         }

@@ -133,6 +133,9 @@ struct ServeSettings {
                 redis.publishReplicasTimeout = .nanoseconds(timeout.nanoseconds)
             }
             redis.keyPrefix = reader.value(options.keyPrefix, "key-prefix", "HERALD_KEY_PREFIX") ?? redis.keyPrefix
+            if cluster != nil, redis.keyPrefix.contains("{") {
+                throw ValidationError("--key-prefix / HERALD_KEY_PREFIX: \"\(redis.keyPrefix)\" contains {; on a Redis Cluster the prefix must not, or Redis would hash part of the prefix instead of the topic (topics would pile on one shard, or split their keys over slots)")
+            }
             // why: one command connection per event loop lets a publish go to Redis and back without a thread hop.
             redis.connection.commandConnectionCount = max(threads, 2)
             redis.connection.healthCheckInterval = try reader.duration(options.redisHealthInterval, "redis-health-interval", "HERALD_REDIS_HEALTH_INTERVAL", allowZero: false) ?? redis.connection.healthCheckInterval

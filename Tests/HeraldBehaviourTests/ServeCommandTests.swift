@@ -56,12 +56,14 @@ struct ServeCommandTests {
         #expect(badMetricsOutput.contains("--metrics / HERALD_METRICS: \"maybe\" is not a switch; use on or off"))
     }
 
-    @Test("--redis-cluster stops startup naming the setting: with --redis-url, a bad seed, a seed that is not a cluster node, no seed answering")
+    @Test("--redis-cluster stops startup naming the setting: with --redis-url, a bad seed, a key prefix with {, a seed that is not a cluster node, no seed answering")
     func clusterSettings() async throws {
         let (both, bothOutput) = try run(["serve", "--redis-url", "redis://127.0.0.1:1", "--redis-cluster", "127.0.0.1:2"])
         #expect(both != .exited(0) && bothOutput.contains("more than one of --redis-url / HERALD_REDIS_URL, --redis-cluster / HERALD_REDIS_CLUSTER and --redis-sentinel"), "\(bothOutput)")
         let (badSeed, badSeedOutput) = try run(["serve", "--redis-cluster", "127.0.0.1:2,:x"])
         #expect(badSeed != .exited(0) && badSeedOutput.contains("--redis-cluster / HERALD_REDIS_CLUSTER: \":x\" is not host:port"), "\(badSeedOutput)")
+        let (braced, bracedOutput) = try run(["serve", "--redis-cluster", "127.0.0.1:2", "--key-prefix", "app{1}"])
+        #expect(braced != .exited(0) && bracedOutput.contains("--key-prefix / HERALD_KEY_PREFIX: \"app{1}\" contains {"), "\(bracedOutput)")
         let plain = try await RedisServerProcess.start()
         defer { plain.stop() }
         let (notCluster, notClusterOutput) = try run(["serve", "--port", "0", "--redis-cluster", "127.0.0.1:\(plain.port)"])
