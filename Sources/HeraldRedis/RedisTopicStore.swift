@@ -7,7 +7,8 @@ import Synchronization
 /// and reading.
 ///
 /// Scripts run with `EVALSHA`; a script is loaded on first use and again after `NOSCRIPT` (Redis restarted
-/// or flushed its scripts, or, in a cluster, the slot moved to a master that never ran it). Both the broker and
+/// or flushed its scripts, or, in a cluster, the slot moved to a master that never ran it), once on every
+/// master that refused it. Both the broker and
 /// the healing of a lost live feed read through it. On a Redis Cluster every command carries its topic's slot,
 /// and a batch over several shards goes out as one pipeline per master, all at once.
 final class RedisTopicStore: TopicHistoryReading {
@@ -238,7 +239,8 @@ final class RedisTopicStore: TopicHistoryReading {
                     }
                 }
                 var sha = ""
-                for slot in Set(refused.map { slots[$0] }) {
+                // why: per master, not per slot: a batch over many topics of one shard loads the script once.
+                for slot in client.destinationSlots(refused.map { slots[$0] }) {
                     sha = try await scriptHash(source, reload: true, slot: slot)
                 }
                 let commands = make(sha)

@@ -9,20 +9,21 @@ import Testing
 @testable import HeraldRedis
 
 /// The topic store (publish script, history, retained summary) on a real Redis Cluster: a batch over topics on
-/// every shard goes out per master and is answered in the request's order; scripts are loaded per master.
+/// every shard goes out per master and is answered in the request's order; scripts are loaded once per master.
 @Suite(
     "Topic store on a Redis Cluster, live",
     .enabled(if: RedisServerProcess.isAvailable || RedisServerProcess.isRequired),
     .timeLimit(.minutes(2))
 )
 struct ClusterTopicStoreTests {
-    @Test("a batch over topics on every shard is stored per topic in order, answered in the request's order, and read back; a master that lost its scripts gets them again")
+    @Test("a batch over topics on every shard is stored per topic in order, answered in the request's order, and read back; a master that lost its scripts gets them again, once")
     func batchAcrossShards() async throws {
         try await withStore { cluster, client, store in
             let topics = try (0..<12).map { try Topic("store/\($0)") }
             let slots = topics.map { RedisHashSlot.of(store.keys(of: $0).stream) }
             let shards = Set(slots.compactMap { client.topology?.shardIndex(forSlot: $0) })
             #expect(shards.count == 3, "the topics fall on every shard")
+            #expect(Set(slots).count > shards.count, "several slots per shard")
             // Interleaved, so that consecutive runs go to different masters.
             let events = (0..<48).map { NewEvent(topic: topics[$0 % topics.count], type: nil, data: ByteBuffer(string: "e\($0)"), idempotencyKey: nil) }
             let positions = try await store.publish(events)
@@ -35,10 +36,18 @@ struct ClusterTopicStoreTests {
             }
             #expect(try await store.retainedHistory(of: topics[0]).count == 4)
 
-            // A master that restarted without its scripts answers NOSCRIPT; the store loads them there and goes on.
-            for node in cluster.nodes { _ = try await RedisClusterProcess.redisCLI(["-p", "\(node.port)", "SCRIPT", "FLUSH"]) }
+            // A master that restarted without its scripts answers NOSCRIPT; the store loads them there, once per
+            // master (not once per slot), and goes on.
+            for node in cluster.nodes {
+                _ = try await RedisClusterProcess.redisCLI(["-p", "\(node.port)", "SCRIPT", "FLUSH"])
+                _ = try await RedisClusterProcess.redisCLI(["-p", "\(node.port)", "CONFIG", "RESETSTAT"])
+            }
             let again = try await store.publish(topics.map { NewEvent(topic: $0, type: nil, data: ByteBuffer(string: "again"), idempotencyKey: nil) })
             #expect(again.map(\.id.ordinal) == Array(repeating: 5, count: topics.count))
+            for node in cluster.nodes {
+                let stats = try await RedisClusterProcess.redisCLI(["-p", "\(node.port)", "INFO", "commandstats"]).output
+                #expect(stats.contains("cmdstat_script|load:calls=1,"), "node \(node.port): one SCRIPT LOAD\n\(stats)")
+            }
         }
     }
 
