@@ -105,6 +105,14 @@ struct ServeSettings {
         guard (sentinels == nil) == (sentinelMaster == nil) else {
             throw ValidationError("--redis-sentinel / HERALD_REDIS_SENTINEL and --redis-sentinel-master / HERALD_REDIS_SENTINEL_MASTER go together: the sentinels, and the master name they monitor")
         }
+        let sentinelPassword = reader.value(options.redisSentinelPassword, "redis-sentinel-password", "HERALD_REDIS_SENTINEL_PASSWORD")
+        let sentinelUsername = reader.value(options.redisSentinelUsername, "redis-sentinel-username", "HERALD_REDIS_SENTINEL_USERNAME")
+        guard sentinels != nil || (sentinelPassword == nil && sentinelUsername == nil) else {
+            throw ValidationError("--redis-sentinel-password / HERALD_REDIS_SENTINEL_PASSWORD and --redis-sentinel-username / HERALD_REDIS_SENTINEL_USERNAME apply to --redis-sentinel only; the credentials of a Redis or a cluster go in its redis://user:password@ address")
+        }
+        guard sentinelUsername == nil || sentinelPassword != nil else {
+            throw ValidationError("--redis-sentinel-username / HERALD_REDIS_SENTINEL_USERNAME needs --redis-sentinel-password / HERALD_REDIS_SENTINEL_PASSWORD: AUTH takes a user and a password")
+        }
         if url != nil || clusterSeeds != nil || sentinels != nil {
             guard memoryMaxTopics == nil else {
                 throw ValidationError("--memory-max-topics / HERALD_MEMORY_MAX_TOPICS applies to the memory backend only; with Redis, bound Redis memory with --history-length and --history-max-age instead")
@@ -118,6 +126,8 @@ struct ServeSettings {
                 let (node, addresses) = try Self.addresses(sentinels, name: "--redis-sentinel / HERALD_REDIS_SENTINEL")
                 connection = node
                 sentinel = RedisSentinelConfiguration(sentinels: addresses, masterName: sentinelMaster, node: node)
+                sentinel?.sentinelPassword = sentinelPassword
+                sentinel?.sentinelUsername = sentinelUsername
             } else {
                 do {
                     connection = try RedisConfiguration(url: url ?? "")
