@@ -154,7 +154,7 @@ public final class RedisBroker: Broker {
     }
 
     public func subscribe(to topics: [Topic]) async throws -> BrokerSubscription {
-        let channels = topics.map { Keys(prefix: configuration.keyPrefix, topic: $0).channel }
+        let channels = topics.map { store.keys(of: $0).channel }
         var subscribed: [String] = []
         do {
             for channel in channels {

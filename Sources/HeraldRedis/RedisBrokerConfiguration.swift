@@ -12,7 +12,8 @@ public struct RedisBrokerConfiguration: Sendable {
     /// A primary found through Redis Sentinel instead of `connection`'s host and port (whose credentials,
     /// timeouts and pool size are used).
     public var sentinel: RedisSentinelConfiguration?
-    /// Prefix of every key: `<prefix>:{<topic>}:stream`, `…:meta`, `…:live`.
+    /// Prefix of every key: `<prefix>:{<topic>}:stream`, `…:meta`, `…:live` (`RedisBroker.Keys`). On a cluster it
+    /// must not contain `{`, which would change the keys' hash tag.
     public var keyPrefix = "herald"
     public var retention: RetentionPolicy
     /// How long a topic's epoch and ordinal outlive its last event when `retention.maxAge` is set.

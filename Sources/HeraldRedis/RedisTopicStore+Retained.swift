@@ -5,7 +5,7 @@ extension RedisTopicStore {
     /// What Redis retains of `topic`, read atomically by `Script.retained`: epoch, stream length, first and
     /// last id. A topic without a meta hash (never published, or expired) is `.empty`.
     func retainedHistory(of topic: Topic) async throws -> RetainedHistory {
-        let keys = RedisBroker.Keys(prefix: configuration.keyPrefix, topic: topic)
+        let keys = self.keys(of: topic)
         let replies = try await runScript(RedisBroker.Script.retained, firstEvents: [0], slots: [slot(ofKey: keys.stream)]) { sha in
             [RedisCommand("EVALSHA", [.string(sha), .string("2"), .string(keys.stream), .string(keys.meta)])]
         }

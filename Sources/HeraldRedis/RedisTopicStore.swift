@@ -7,7 +7,8 @@ import Synchronization
 /// and reading.
 ///
 /// Scripts run with `EVALSHA`; a script is loaded on first use and again after `NOSCRIPT` (Redis restarted
-/// or flushed its scripts, or, in a cluster, the slot moved to a master that never ran it). Both the broker and
+/// or flushed its scripts, or, in a cluster, the slot moved to a master that never ran it), once on every
+/// master that refused it. Both the broker and
 /// the healing of a lost live feed read through it. On a Redis Cluster every command carries its topic's slot,
 /// and a batch over several shards goes out as one pipeline per master, all at once.
 final class RedisTopicStore: TopicHistoryReading {
@@ -18,10 +19,13 @@ final class RedisTopicStore: TopicHistoryReading {
     /// The publish script's ARGV 1–4 (max length, max age, meta time-to-live, idempotency window), fixed
     /// by the configuration.
     private let publishLimits: [RedisArgument]
+    /// `.cluster` when commands are routed by slot: then every key of a topic must share its slot.
+    private let keyLayout: RedisBroker.Keys.Layout
 
     init(configuration: RedisBrokerConfiguration, client: any RedisCommandSender) {
         self.configuration = configuration
         self.client = client
+        keyLayout = client.routesBySlot ? .cluster : .single
         let retention = configuration.retention
         let maxAge = Int64(retention.maxAge.map { $0 / .milliseconds(1) } ?? 0)
         let metaTTL = max(maxAge, Int64(configuration.metaTimeToLive / .milliseconds(1)))
@@ -46,7 +50,12 @@ final class RedisTopicStore: TopicHistoryReading {
     /// why: a single server needs no slot, and the hot path skips the CRC.
     func slots(of topics: [Topic]) -> [Int] {
         guard client.routesBySlot else { return Array(repeating: 0, count: topics.count) }
-        return topics.map { slot(ofKey: RedisBroker.Keys(prefix: configuration.keyPrefix, topic: $0).stream) }
+        return topics.map { slot(ofKey: keys(of: $0).stream) }
+    }
+
+    /// The Redis names of `topic`'s stream, meta hash, channel and idempotency keys.
+    func keys(of topic: Topic) -> RedisBroker.Keys {
+        RedisBroker.Keys(prefix: configuration.keyPrefix, topic: topic, layout: keyLayout)
     }
 
     /// The hash slot of `key` when commands are routed by slot, else 0.
@@ -105,7 +114,7 @@ final class RedisTopicStore: TopicHistoryReading {
 
     private func publishCommands(_ events: [NewEvent], runs: [Range<Int>], sha: String) -> [RedisCommand] {
         runs.map { run in
-            let keys = RedisBroker.Keys(prefix: configuration.keyPrefix, topic: events[run.lowerBound].topic)
+            let keys = self.keys(of: events[run.lowerBound].topic)
             var keyArguments: [RedisArgument] = [.string(keys.stream), .string(keys.meta), .string(keys.channel)]
             var keyIndex: [String: Int] = [:]
             var eventArguments: [RedisArgument] = []
@@ -151,7 +160,7 @@ final class RedisTopicStore: TopicHistoryReading {
     }
 
     func history(of topic: Topic, after: StreamID?, limit: Int) async throws -> TopicHistory {
-        let keys = RedisBroker.Keys(prefix: configuration.keyPrefix, topic: topic)
+        let keys = self.keys(of: topic)
         let replies = try await runScript(RedisBroker.Script.read, firstEvents: [0], slots: slots(of: [topic])) { sha in
             [RedisCommand("EVALSHA", [.string(sha), .string("2"), .string(keys.stream), .string(keys.meta), .string(after?.description ?? ""), .string(String(max(limit, 1)))])]
         }
@@ -230,7 +239,8 @@ final class RedisTopicStore: TopicHistoryReading {
                     }
                 }
                 var sha = ""
-                for slot in Set(refused.map { slots[$0] }) {
+                // why: per master, not per slot: a batch over many topics of one shard loads the script once.
+                for slot in client.destinationSlots(refused.map { slots[$0] }) {
                     sha = try await scriptHash(source, reload: true, slot: slot)
                 }
                 let commands = make(sha)

@@ -20,6 +20,9 @@ public protocol RedisCommandSender: Service, Sendable {
     /// redirection: for `WAIT`, which confirms the writes of its own connection. Returns the replies and the
     /// trailer's replies.
     func send(_ commands: [RedisCommand], slots: [Int], trailer: RedisCommand) async throws -> (replies: [RESPValue], trailers: [RESPValue])
+    /// One of `slots` for each server they are routed to (by the slot map in use), so that a command sent
+    /// with each reaches every one of those servers once: for work per server, such as loading a script.
+    func destinationSlots(_ slots: [Int]) -> [Int]
 }
 
 extension RedisCommandSender {
@@ -27,6 +30,11 @@ extension RedisCommandSender {
     public func send(_ commands: [RedisCommand], slots: [Int]) async throws -> [RESPValue] {
         precondition(commands.count == slots.count, "one slot per command")
         return try await send(commands, slot: slots.first ?? 0)
+    }
+
+    /// The first slot, for a sender that does not route by slot: it has one server.
+    public func destinationSlots(_ slots: [Int]) -> [Int] {
+        slots.first.map { [$0] } ?? []
     }
 
     /// One pipeline in all, the trailer last, for a sender that does not route by slot.
@@ -72,6 +80,11 @@ extension RedisClusterClient: RedisCommandSender {
     public func send(_ commands: [RedisCommand], slots: [Int]) async throws -> [RESPValue] {
         precondition(commands.count == slots.count, "one slot per command")
         return try await send(commands, groups: pipelines(for: slots))
+    }
+
+    /// One slot per master of `slots`; a slot without a master stands for itself.
+    public func destinationSlots(_ slots: [Int]) -> [Int] {
+        pipelines(for: slots).map(\.slot)
     }
 
     /// The commands' indices grouped by the master of their slot, each group with a slot to route it by.

@@ -34,8 +34,8 @@ public final class RedisConnection: Sendable {
     ///
     /// Throws ``RedisError/Code/invalidConfiguration`` for an invalid configuration,
     /// ``RedisError/Code/connectionUnavailable`` when the TCP connect fails or times out,
-    /// and ``RedisError/Code/server`` when `AUTH` or `SELECT` is refused (the connection
-    /// is then closed).
+    /// ``RedisError/Code/authentication`` when the credentials are refused or missing (`AUTH`, `NOAUTH`), and
+    /// ``RedisError/Code/server`` when `SELECT` is refused (the connection is then closed).
     public static func connect(
         configuration: RedisConfiguration,
         eventLoop: any EventLoop,
@@ -196,7 +196,8 @@ public final class RedisConnection: Sendable {
         let replies = try await self.send(commands)
         for (command, reply) in zip(commands, replies) {
             if case .error(let message) = reply {
-                throw RedisError(.server, message: "redis refused \(command.name): \(message)")
+                let credentials = command.name == "AUTH" || message.hasPrefix("NOAUTH")
+                throw RedisError(credentials ? .authentication : .server, message: "redis refused \(command.name): \(message)")
             }
         }
     }

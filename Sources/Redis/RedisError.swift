@@ -15,6 +15,7 @@ public struct RedisError: Error, CustomStringConvertible {
             case server
             case timeout
             case invalidConfiguration
+            case authentication
         }
 
         fileprivate let base: Base
@@ -35,6 +36,8 @@ public struct RedisError: Error, CustomStringConvertible {
         public static let timeout = Code(.timeout)
         /// The configuration or URL is invalid; ``RedisError/message`` says what to fix.
         public static let invalidConfiguration = Code(.invalidConfiguration)
+        /// The server refused the credentials (`AUTH`), or wants some (`NOAUTH`); the connection was closed.
+        public static let authentication = Code(.authentication)
 
         public var description: String {
             self.base.rawValue

@@ -53,7 +53,9 @@ struct ServeCommand: AsyncParsableCommand {
             do {
                 try await redisBroker.prepare()
             } catch let error as RedisError {
-                let setting = redis.sentinel == nil ? "--redis-cluster / HERALD_REDIS_CLUSTER" : "--redis-sentinel / HERALD_REDIS_SENTINEL"
+                let setting = redis.sentinel == nil ? "--redis-cluster / HERALD_REDIS_CLUSTER"
+                    : error.code == .authentication ? "--redis-sentinel-password / HERALD_REDIS_SENTINEL_PASSWORD"
+                    : "--redis-sentinel / HERALD_REDIS_SENTINEL"
                 throw ValidationError("\(setting): \(error.message)")
             }
             services += redisBroker.services

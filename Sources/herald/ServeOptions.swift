@@ -31,6 +31,12 @@ struct ServeOptions: ParsableArguments {
     @Option(name: .customLong("redis-sentinel-master"), help: "The master name the sentinels monitor. [env: HERALD_REDIS_SENTINEL_MASTER] (default: none)")
     var redisSentinelMaster: String?
 
+    @Option(name: .customLong("redis-sentinel-password"), help: "The sentinels' own password (requirepass in sentinel.conf), sent with AUTH to every sentinel; the primary's credentials go in --redis-sentinel. [env: HERALD_REDIS_SENTINEL_PASSWORD] (default: none)")
+    var redisSentinelPassword: String?
+
+    @Option(name: .customLong("redis-sentinel-username"), help: "The sentinels' ACL user, with --redis-sentinel-password. [env: HERALD_REDIS_SENTINEL_USERNAME] (default: none)")
+    var redisSentinelUsername: String?
+
     @Option(help: "Prefix of every Redis key Herald writes. [env: HERALD_KEY_PREFIX] (default: herald)")
     var keyPrefix: String?
 

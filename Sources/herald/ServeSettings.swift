@@ -109,6 +109,14 @@ struct ServeSettings {
         guard subscribeOn == nil || clusterSeeds != nil else {
             throw ValidationError("--redis-cluster-subscribe-on / HERALD_REDIS_CLUSTER_SUBSCRIBE_ON applies to a Redis Cluster (--redis-cluster) only")
         }
+        let sentinelPassword = reader.value(options.redisSentinelPassword, "redis-sentinel-password", "HERALD_REDIS_SENTINEL_PASSWORD")
+        let sentinelUsername = reader.value(options.redisSentinelUsername, "redis-sentinel-username", "HERALD_REDIS_SENTINEL_USERNAME")
+        guard sentinels != nil || (sentinelPassword == nil && sentinelUsername == nil) else {
+            throw ValidationError("--redis-sentinel-password / HERALD_REDIS_SENTINEL_PASSWORD and --redis-sentinel-username / HERALD_REDIS_SENTINEL_USERNAME apply to --redis-sentinel only; the credentials of a Redis or a cluster go in its redis://user:password@ address")
+        }
+        guard sentinelUsername == nil || sentinelPassword != nil else {
+            throw ValidationError("--redis-sentinel-username / HERALD_REDIS_SENTINEL_USERNAME needs --redis-sentinel-password / HERALD_REDIS_SENTINEL_PASSWORD: AUTH takes a user and a password")
+        }
         if url != nil || clusterSeeds != nil || sentinels != nil {
             guard memoryMaxTopics == nil else {
                 throw ValidationError("--memory-max-topics / HERALD_MEMORY_MAX_TOPICS applies to the memory backend only; with Redis, bound Redis memory with --history-length and --history-max-age instead")
@@ -128,6 +136,8 @@ struct ServeSettings {
                 let (node, addresses) = try Self.addresses(sentinels, name: "--redis-sentinel / HERALD_REDIS_SENTINEL")
                 connection = node
                 sentinel = RedisSentinelConfiguration(sentinels: addresses, masterName: sentinelMaster, node: node)
+                sentinel?.sentinelPassword = sentinelPassword
+                sentinel?.sentinelUsername = sentinelUsername
             } else {
                 do {
                     connection = try RedisConfiguration(url: url ?? "")
@@ -143,6 +153,9 @@ struct ServeSettings {
                 redis.publishReplicasTimeout = .nanoseconds(timeout.nanoseconds)
             }
             redis.keyPrefix = reader.value(options.keyPrefix, "key-prefix", "HERALD_KEY_PREFIX") ?? redis.keyPrefix
+            if cluster != nil, redis.keyPrefix.contains("{") {
+                throw ValidationError("--key-prefix / HERALD_KEY_PREFIX: \"\(redis.keyPrefix)\" contains {; on a Redis Cluster the prefix must not, or Redis would hash part of the prefix instead of the topic (topics would pile on one shard, or split their keys over slots)")
+            }
             // why: one command connection per event loop lets a publish go to Redis and back without a thread hop.
             redis.connection.commandConnectionCount = max(threads, 2)
             redis.connection.healthCheckInterval = try reader.duration(options.redisHealthInterval, "redis-health-interval", "HERALD_REDIS_HEALTH_INTERVAL", allowZero: false) ?? redis.connection.healthCheckInterval

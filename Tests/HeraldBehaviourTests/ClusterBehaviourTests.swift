@@ -39,6 +39,26 @@ struct ClusterBehaviourTests {
         }
     }
 
+    @Test("topics that start with } are streamed live and resumed exactly from their last id")
+    func closingBraceFirst() async throws {
+        try await withClusterNode { _, node, _ in
+            let topics = ["}", "}x", "}x}y", "~}x"]
+            let stream = try await node.stream(topics)
+            for topic in topics { _ = try await node.publish(topic, "\(topic)#live") }
+            var seen: [String] = []
+            while seen.count < topics.count, let event = try await stream.nextEvent(timeout: .seconds(5)) { seen.append(event.data) }
+            #expect(Set(seen) == Set(topics.map { "\($0)#live" }) && seen.count == topics.count, "\(seen)")
+            let lastID = try #require(stream.lastEventID)
+            await stream.close()
+            for topic in topics { _ = try await node.publish(topic, "\(topic)#late") }
+            let resumed = try await node.stream(topics, lastEventID: lastID)
+            var late: [String] = []
+            while late.count < topics.count, let event = try await resumed.nextEvent(timeout: .seconds(5)) { late.append(event.data) }
+            #expect(Set(late) == Set(topics.map { "\($0)#late" }) && late.count == topics.count, "\(late)")
+            await resumed.close()
+        }
+    }
+
     @Test("a slot migrated while its topic is published to: the stream gets every acknowledged event once, in order")
     func slotMigration() async throws {
         try await withClusterNode { cluster, node, prefix in

@@ -96,6 +96,27 @@ struct SentinelBehaviourTests {
         try await node.stop()
     }
 
+    @Test("sentinels with a password of their own: with it the node finds the primary and serves; without it, or with a wrong one, startup stops with an authentication error")
+    func sentinelPassword() async throws {
+        let sentinel = try await RedisSentinelProcess.start(password: "sentinel-secret")
+        defer { sentinel.stop() }
+        let prefix = "sentinel\(UInt32.random(in: 0...UInt32.max))"
+        try await TestNode.with(.redisSentinel(sentinels: sentinel.sentinels, master: RedisSentinelProcess.masterName, prefix: prefix, sentinelPassword: "sentinel-secret")) { node in
+            let stream = try await node.stream(["guarded"])
+            try await node.publish("guarded", "in")
+            #expect(try await stream.nextEvent(timeout: .seconds(5))?.data == "in")
+            await stream.close()
+        }
+        for password in [nil, "wrong"] as [String?] {
+            await #expect {
+                try await TestNode.start(.redisSentinel(sentinels: sentinel.sentinels, master: RedisSentinelProcess.masterName, prefix: prefix, sentinelPassword: password))
+            } throws: { error in
+                guard let error = error as? RedisError else { return false }
+                return error.code == .authentication && error.message.contains("requirepass") && !error.message.contains("wrong")
+            }
+        }
+    }
+
     @Test("a master name the sentinels do not monitor stops startup with a message naming it")
     func unknownMaster() async throws {
         let sentinel = try await RedisSentinelProcess.start()

@@ -56,7 +56,7 @@ struct ServeCommandTests {
         #expect(badMetricsOutput.contains("--metrics / HERALD_METRICS: \"maybe\" is not a switch; use on or off"))
     }
 
-    @Test("--redis-cluster stops startup naming the setting: with --redis-url, a bad seed, a seed that is not a cluster node, no seed answering")
+    @Test("--redis-cluster stops startup naming the setting: with --redis-url, a bad seed, a key prefix with {, a seed that is not a cluster node, no seed answering")
     func clusterSettings() async throws {
         let (both, bothOutput) = try run(["serve", "--redis-url", "redis://127.0.0.1:1", "--redis-cluster", "127.0.0.1:2"])
         #expect(both != .exited(0) && bothOutput.contains("more than one of --redis-url / HERALD_REDIS_URL, --redis-cluster / HERALD_REDIS_CLUSTER and --redis-sentinel"), "\(bothOutput)")
@@ -66,12 +66,42 @@ struct ServeCommandTests {
         #expect(noCluster != .exited(0) && noClusterOutput.contains("applies to a Redis Cluster (--redis-cluster) only"), "\(noClusterOutput)")
         let (badSeed, badSeedOutput) = try run(["serve", "--redis-cluster", "127.0.0.1:2,:x"])
         #expect(badSeed != .exited(0) && badSeedOutput.contains("--redis-cluster / HERALD_REDIS_CLUSTER: \":x\" is not host:port"), "\(badSeedOutput)")
+        let (braced, bracedOutput) = try run(["serve", "--redis-cluster", "127.0.0.1:2", "--key-prefix", "app{1}"])
+        #expect(braced != .exited(0) && bracedOutput.contains("--key-prefix / HERALD_KEY_PREFIX: \"app{1}\" contains {"), "\(bracedOutput)")
         let plain = try await RedisServerProcess.start()
         defer { plain.stop() }
         let (notCluster, notClusterOutput) = try run(["serve", "--port", "0", "--redis-cluster", "127.0.0.1:\(plain.port)"])
         #expect(notCluster != .exited(0) && notClusterOutput.contains("--redis-cluster / HERALD_REDIS_CLUSTER: 127.0.0.1:\(plain.port) is not a Redis Cluster node"), "\(notClusterOutput)")
         let (silent, silentOutput) = try run(["serve", "--port", "0"], environment: ["HERALD_REDIS_CLUSTER": "127.0.0.1:1"])
         #expect(silent != .exited(0) && silentOutput.contains("--redis-cluster / HERALD_REDIS_CLUSTER: no Redis Cluster node answered"), "\(silentOutput)")
+    }
+
+    @Test("--redis-sentinel-password: the sentinels' own password; refused or missing, startup stops naming the setting; with the right one the node starts")
+    func sentinelPassword() async throws {
+        let (alone, aloneOutput) = try run(["serve", "--redis-url", "redis://127.0.0.1:1", "--redis-sentinel-password", "x"])
+        #expect(alone != .exited(0) && aloneOutput.contains("apply to --redis-sentinel only"), "\(aloneOutput)")
+        let sentinel = try await RedisSentinelProcess.start(replicaCount: 0, password: "sentinel-secret")
+        defer { sentinel.stop() }
+        let base = ["serve", "--port", "0", "--redis-sentinel", sentinel.sentinels, "--redis-sentinel-master", RedisSentinelProcess.masterName]
+        for extra in [["--redis-sentinel-password", "not-it"], []] {
+            let (refused, output) = try run(base + extra)
+            #expect(refused != .exited(0) && output.contains("--redis-sentinel-password / HERALD_REDIS_SENTINEL_PASSWORD: check the sentinels' own password"), "\(output)")
+            #expect(!output.contains("not-it"), "the password is not echoed")
+        }
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("herald-\(UUID().uuidString).log").path
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        let pid = try ChildProcess.spawn(Self.binary, ["herald"] + base, logPath: log, environment: ["HERALD_REDIS_SENTINEL_PASSWORD": "sentinel-secret"])
+        defer { if ChildProcess.state(pid) == .running { ChildProcess.terminate(pid) } }
+        let deadline = ContinuousClock.now + .seconds(10)
+        var text = ""
+        // why "listening": SIGTERM is handled once the service group runs, which it does by then.
+        while !text.contains("listening"), ChildProcess.state(pid) == .running, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+            text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        }
+        #expect(text.contains("using the redis backend") && text.contains("listening") && !text.contains("sentinel-secret"), "\(text)")
+        kill(pid, SIGTERM)
+        #expect(ChildProcess.waitForExit(pid, timeout: 10) == .exited(0))
     }
 
     @Test("a key file that is not a usable PEM public key, or a short HMAC secret, stops startup naming flag and variable")

@@ -21,16 +21,27 @@ struct RedisBrokerLayoutTests {
 
     @Test("keys put the topic in a hash tag, so stream, meta and channel share a slot")
     func keyNames() throws {
-        let keys = RedisBroker.Keys(prefix: "herald", topic: try Topic("orders/42"))
+        let keys = RedisBroker.Keys(prefix: "herald", topic: try Topic("orders/42"), layout: .single)
         #expect(keys.stream == "herald:{orders/42}:stream")
         #expect(keys.meta == "herald:{orders/42}:meta")
         #expect(keys.channel == "herald:{orders/42}:live")
         #expect(RedisBroker.Keys.topic(ofChannel: keys.channel, prefix: "herald")?.name == "orders/42")
         #expect(RedisBroker.Keys.topic(ofChannel: "other:{x}:live", prefix: "herald") == nil)
-        let unicode = RedisBroker.Keys(prefix: "herald", topic: try Topic("zürich/€/{1}"))
+        let unicode = RedisBroker.Keys(prefix: "herald", topic: try Topic("zürich/€/{1}"), layout: .single)
         #expect(RedisBroker.Keys.topic(ofChannel: unicode.channel, prefix: "herald")?.name == "zürich/€/{1}")
         for foreign in ["herald:{}:live", "herald:{x}:stream", "herald{x}:live", "heral:{x}:live", "herald:{x}:liv", "herald:{", ""] {
             #expect(RedisBroker.Keys.topic(ofChannel: foreign, prefix: "herald") == nil, "\(foreign)")
+        }
+    }
+
+    @Test("on a single Redis a topic that starts with } keeps the keys it always had; an idempotency key's } are written as spaces")
+    func closingBraceFirstUnchanged() async throws {
+        try await withBroker { broker, redis, prefix in
+            var keyed = try event("}x", "one")
+            keyed.idempotencyKey = "a}b"
+            let position = try await broker.publish([keyed])[0]
+            #expect(try await redis.send(RedisCommand("XLEN", "\(prefix):{}x}:stream")).int == 1)
+            #expect(try await redis.send(RedisCommand("GET", "\(prefix):{}x}:idem:a b")).string == "\(position.epoch) \(position.id)")
         }
     }
 

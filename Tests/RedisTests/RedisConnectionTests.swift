@@ -168,7 +168,7 @@ struct RedisConnectionTests {
         }
     }
 
-    @Test("A wrong password is refused at connect with a server error")
+    @Test("A wrong password is refused at connect with an authentication error")
     func wrongPasswordIsRefused() async throws {
         try await RedisTestEnvironment.withServer { server in
             var configuration = try RedisTestEnvironment.configuration(for: server)
@@ -180,7 +180,7 @@ struct RedisConnectionTests {
                     logger: RedisTestEnvironment.logger("auth")
                 )
             }
-            #expect(error?.code == .server)
+            #expect(error?.code == .authentication)
             #expect(error?.message.contains("not-the-password") == false)
         }
     }

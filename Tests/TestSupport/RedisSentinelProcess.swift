@@ -3,6 +3,7 @@ import Foundation
 /// A Redis Sentinel setup on loopback for integration tests: a primary, its replicas, and three sentinels
 /// (`redis-server <file> --sentinel`) that monitor it as `masterName` with a quorum of two and fail over after
 /// one second of silence. ``start()`` returns once every sentinel names the primary and the replica is in sync.
+/// With a `password`, the sentinels require it (`requirepass`, which they also use with each other).
 /// Whoever starts one stops it (``stop()``).
 package final class RedisSentinelProcess: Sendable {
     package struct StartError: Error, CustomStringConvertible {
@@ -16,6 +17,8 @@ package final class RedisSentinelProcess: Sendable {
     package var replica: RedisServerProcess { replicas[0] }
     /// The sentinels' ports.
     package let sentinelPorts: [Int]
+    /// The sentinels' own password (`requirepass`), if any.
+    package let password: String?
     private let sentinelPIDs: [pid_t]
     private let directory: String
 
@@ -24,16 +27,17 @@ package final class RedisSentinelProcess: Sendable {
         sentinelPorts.map { "127.0.0.1:\($0)" }.joined(separator: ",")
     }
 
-    private init(primary: RedisServerProcess, replicas: [RedisServerProcess], sentinelPorts: [Int], sentinelPIDs: [pid_t], directory: String) {
+    private init(primary: RedisServerProcess, replicas: [RedisServerProcess], sentinelPorts: [Int], password: String?, sentinelPIDs: [pid_t], directory: String) {
         self.primary = primary
         self.replicas = replicas
         self.sentinelPorts = sentinelPorts
+        self.password = password
         self.sentinelPIDs = sentinelPIDs
         self.directory = directory
     }
 
-    /// Starts the primary, `replicaCount` replicas and the sentinels.
-    package static func start(replicaCount: Int = 1) async throws -> RedisSentinelProcess {
+    /// Starts the primary, `replicaCount` replicas and the sentinels (requiring `password` when given).
+    package static func start(replicaCount: Int = 1, password: String? = nil) async throws -> RedisSentinelProcess {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("redis-sentinel-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let primary = try await RedisServerProcess.start()
@@ -69,12 +73,13 @@ package final class RedisSentinelProcess: Sendable {
                 sentinel down-after-milliseconds \(masterName) 1000
                 sentinel failover-timeout \(masterName) 3000
                 sentinel parallel-syncs \(masterName) 1
+                \(password.map { "requirepass \($0)" } ?? "")
                 """.write(toFile: file, atomically: true, encoding: .utf8)
                 let pid = try ChildProcess.spawn("/usr/bin/redis-server", ["redis-server", file, "--sentinel"], logPath: "\(directory)/sentinel-\(index).log")
                 ports.append(port)
                 pids.append(pid)
             }
-            let setup = RedisSentinelProcess(primary: primary, replicas: replicas, sentinelPorts: ports, sentinelPIDs: pids, directory: directory)
+            let setup = RedisSentinelProcess(primary: primary, replicas: replicas, sentinelPorts: ports, password: password, sentinelPIDs: pids, directory: directory)
             try await setup.waitUntilMonitoring()
             return setup
         } catch {
@@ -93,8 +98,13 @@ package final class RedisSentinelProcess: Sendable {
 
     /// The primary as the first sentinel names it now (`host:port`).
     package func currentPrimary() async throws -> String {
-        let reply = try await RedisClusterProcess.redisCLI(["-p", "\(sentinelPorts[0])", "SENTINEL", "GET-MASTER-ADDR-BY-NAME", Self.masterName])
+        let reply = try await RedisClusterProcess.redisCLI(["-p", "\(sentinelPorts[0])"] + authArguments + ["SENTINEL", "GET-MASTER-ADDR-BY-NAME", Self.masterName])
         return reply.output.split(separator: "\n").joined(separator: ":")
+    }
+
+    /// `redis-cli` arguments that authenticate to the sentinels.
+    private var authArguments: [String] {
+        password.map { ["-a", $0, "--no-auth-warning"] } ?? []
     }
 
     private func waitUntilMonitoring(timeout: Duration = .seconds(30)) async throws {
@@ -103,7 +113,7 @@ package final class RedisSentinelProcess: Sendable {
         while ContinuousClock.now < deadline {
             var ready = true
             for port in sentinelPorts {
-                let master = try await RedisClusterProcess.redisCLI(["-p", "\(port)", "SENTINEL", "MASTER", Self.masterName])
+                let master = try await RedisClusterProcess.redisCLI(["-p", "\(port)"] + authArguments + ["SENTINEL", "MASTER", Self.masterName])
                 last = master.output
                 // why: a sentinel that has not seen the replica and the other sentinels yet cannot fail over.
                 let lines = master.output.split(separator: "\n").map(String.init)

@@ -16,8 +16,9 @@ package enum TestBackend: Sendable, CustomStringConvertible {
     case redis(url: String, prefix: String)
     /// A Redis Cluster reached through `seeds` (`host:port,…`), with keys under `prefix`.
     case redisCluster(seeds: String, prefix: String)
-    /// A primary found through Redis Sentinel at `sentinels` (`host:port,…`) as `master`, with keys under `prefix`.
-    case redisSentinel(sentinels: String, master: String, prefix: String, publishReplicas: Int = 0)
+    /// A primary found through Redis Sentinel at `sentinels` (`host:port,…`) as `master`, with keys under `prefix`;
+    /// `sentinelPassword` is the sentinels' own.
+    case redisSentinel(sentinels: String, master: String, prefix: String, publishReplicas: Int = 0, sentinelPassword: String? = nil)
 
     package var description: String {
         switch self {
@@ -83,7 +84,7 @@ package final class TestNode: Sendable {
             try await redis.prepare()
             services += redis.services
             broker = redis
-        case .redisSentinel(let sentinels, let master, let prefix, let publishReplicas):
+        case .redisSentinel(let sentinels, let master, let prefix, let publishReplicas, let sentinelPassword):
             var node = RedisConfiguration(host: "127.0.0.1")
             node.reconnectBackoffMaximum = .milliseconds(200)
             var configuration = RedisBrokerConfiguration(connection: node, retention: retention)
@@ -92,6 +93,7 @@ package final class TestNode: Sendable {
                 masterName: master, node: node
             )
             configuration.sentinel?.checkInterval = .milliseconds(250)
+            configuration.sentinel?.sentinelPassword = sentinelPassword
             configuration.publishReplicas = publishReplicas
             configuration.keyPrefix = prefix
             let redis = try RedisBroker(configuration: configuration, fanOut: fanOut, eventLoopGroup: eventLoopGroup, logger: logger)

@@ -26,11 +26,13 @@ public final class RedisSentinelResolver: RedisAddressSource, Service {
     }
 
     /// The primary the sentinels name now. Throws ``RedisError/Code/invalidConfiguration`` when a sentinel
-    /// answers that it does not monitor the master name, ``RedisError/Code/connectionUnavailable`` when no
-    /// sentinel answers.
+    /// answers that it does not monitor the master name, ``RedisError/Code/authentication`` when no sentinel
+    /// answers and one refused the sentinel credentials (or wants some), ``RedisError/Code/connectionUnavailable``
+    /// when no sentinel answers.
     public func currentAddress() async throws -> RedisServerAddress {
         try configuration.validate()
         var failures: [String] = []
+        var refused = false
         for sentinel in configuration.sentinels {
             do {
                 let address = try await ask(sentinel)
@@ -39,8 +41,14 @@ public final class RedisSentinelResolver: RedisAddressSource, Service {
             } catch let error as RedisError where error.code == .invalidConfiguration {
                 throw error
             } catch {
+                refused = refused || (error as? RedisError)?.code == .authentication
                 failures.append("\(sentinel): \((error as? RedisError)?.message ?? "\(error)")")
             }
+        }
+        // why: credentials are what the operator must fix; a sentinel that is merely down says less.
+        if refused {
+            let given = configuration.sentinelPassword == nil ? "none was given" : "a sentinel refused the one given"
+            throw RedisError(.authentication, message: "check the sentinels' own password (requirepass in sentinel.conf, not the primary's); \(given): \(failures.joined(separator: "; "))")
         }
         throw RedisError(.connectionUnavailable, message: "no Redis Sentinel answered: \(failures.joined(separator: "; "))")
     }
