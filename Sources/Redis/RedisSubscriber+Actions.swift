@@ -38,13 +38,14 @@ extension RedisSubscriber {
     }
 
     private func perform(_ effects: Effects) {
+        let kind = self.kind
         var commands: [RedisCommand] = []
         for action in effects.actions {
             switch action {
             case .sendSubscribe(let channel):
-                commands.append(RedisCommand("SSUBSCRIBE", channel))
+                commands.append(RedisCommand(kind.subscribeCommand, channel))
             case .sendUnsubscribe(let channel):
-                commands.append(RedisCommand("SUNSUBSCRIBE", channel))
+                commands.append(RedisCommand(kind.unsubscribeCommand, channel))
             case .succeedWaiters(let ids):
                 for id in ids {
                     effects.waiters[id]?.timeout?.cancel()
@@ -75,7 +76,7 @@ extension RedisSubscriber {
             guard case .string(let channel) = command.arguments[0] else {
                 continue
             }
-            let isSubscribe = command.name == "SSUBSCRIBE"
+            let isSubscribe = command.name == kind.subscribeCommand
             future.whenComplete { [weak self] result in
                 self?.drive { state in
                     // why: a transport failure means the connection is gone; the reconnect
@@ -86,26 +87,26 @@ extension RedisSubscriber {
                     guard isSubscribe else {
                         return state.machine.unsubscribeConfirmed(channel)
                     }
-                    return Self.isSubscribeConfirmation(reply, channel: channel)
+                    return Self.isSubscribeConfirmation(reply, channel: channel, kind: kind)
                         ? state.machine.subscribeConfirmed(channel)
-                        : state.machine.subscribeRefused(channel, message: Self.refusal(reply))
+                        : state.machine.subscribeRefused(channel, message: Self.refusal(reply, kind: kind))
                 }
             }
         }
     }
 
-    private static func isSubscribeConfirmation(_ reply: RESPValue, channel: String) -> Bool {
+    private static func isSubscribeConfirmation(_ reply: RESPValue, channel: String, kind: ChannelKind) -> Bool {
         guard let items = reply.array, items.count == 3 else {
             return false
         }
-        return items[0].string == "ssubscribe" && items[1].string == channel
+        return items[0].string == kind.subscribeCommand.lowercased() && items[1].string == channel
     }
 
-    private static func refusal(_ reply: RESPValue) -> String {
+    private static func refusal(_ reply: RESPValue, kind: ChannelKind) -> String {
         if case .error(let message) = reply {
             return message
         }
-        return "unexpected reply to SSUBSCRIBE: \(reply)"
+        return "unexpected reply to \(kind.subscribeCommand): \(reply)"
     }
 
     private func error(for failure: ChannelStateMachine.Failure) -> RedisError {
@@ -114,7 +115,7 @@ extension RedisSubscriber {
             return RedisError(.connectionUnavailable, message: "redis subscriber is not connected")
         case .timeout:
             let milliseconds = self.configuration.commandTimeout.nanoseconds / 1_000_000
-            return RedisError(.timeout, message: "redis did not confirm SSUBSCRIBE within \(milliseconds) ms")
+            return RedisError(.timeout, message: "redis did not confirm \(kind.subscribeCommand) within \(milliseconds) ms")
         case .refused(let message):
             return RedisError(.server, message: message)
         case .shutdown:

@@ -36,6 +36,19 @@ public final class RedisSubscriber: Service, Sendable {
     let onResubscribed: @Sendable ([String]) -> Void
     let onConnectionLost: @Sendable () -> Void
     let onServerUnsubscribed: (@Sendable (String) -> Void)?
+    /// Sharded channels (`SSUBSCRIBE`) or plain ones (`SUBSCRIBE`).
+    let kind: ChannelKind
+
+    /// Which pub/sub the subscriber speaks.
+    public enum ChannelKind: Sendable {
+        /// Sharded pub/sub, Redis 7: `SSUBSCRIBE`, `SUNSUBSCRIBE`. What Herald's topics use.
+        case sharded
+        /// Plain pub/sub: `SUBSCRIBE`, `UNSUBSCRIBE`. For Redis Sentinel's event channels (`+switch-master`).
+        case plain
+
+        var subscribeCommand: String { self == .sharded ? "SSUBSCRIBE" : "SUBSCRIBE" }
+        var unsubscribeCommand: String { self == .sharded ? "SUNSUBSCRIBE" : "UNSUBSCRIBE" }
+    }
     let addressSource: (any RedisAddressSource)?
     let state = Mutex(State())
     let metrics: RedisMetrics
@@ -63,8 +76,10 @@ public final class RedisSubscriber: Service, Sendable {
         onConnectionLost: @escaping @Sendable () -> Void = {},
         onServerUnsubscribed: (@Sendable (String) -> Void)? = nil,
         addressSource: (any RedisAddressSource)? = nil,
-        metrics: RedisMetrics = .disabled
+        metrics: RedisMetrics = .disabled,
+        kind: ChannelKind = .sharded
     ) {
+        self.kind = kind
         self.addressSource = addressSource
         self.configuration = configuration
         self.metrics = metrics

@@ -4,14 +4,18 @@ import ServiceLifecycle
 import Synchronization
 
 /// Finds the primary of a Redis Sentinel setup (`SENTINEL GET-MASTER-ADDR-BY-NAME`) for ``RedisClient`` and
-/// ``RedisSubscriber`` (an address source, asked before every connect), and, as a `Service`, asks the sentinels
-/// every `checkInterval` whether the primary moved (`+switch-master`): when it did, `onSwitch` is called so
-/// that the owner closes its connections, which then reconnect to the new primary.
+/// ``RedisSubscriber`` (an address source, asked before every connect), and, as a `Service`, follows a switch
+/// of primary: it subscribes to every sentinel's `+switch-master` channel, and asks the sentinels again at
+/// once when one announces a switch of its master name, and every `checkInterval` in case an announcement was
+/// missed (a sentinel connection down at the time). When the primary moved, `onSwitch` is called so that the
+/// owner closes its connections, which then reconnect to the new primary.
 public final class RedisSentinelResolver: RedisAddressSource, Service {
     private let configuration: RedisSentinelConfiguration
     private let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
     private let known = Mutex<RedisServerAddress?>(nil)
+    /// The primary last reported to `onSwitch` (or found at startup).
+    private let reported = Mutex<RedisServerAddress?>(nil)
     private let onSwitch = Mutex<[@Sendable (RedisServerAddress) -> Void]>([])
 
     public init(configuration: RedisSentinelConfiguration, eventLoopGroup: any EventLoopGroup, logger: Logger) {
@@ -78,22 +82,74 @@ public final class RedisSentinelResolver: RedisAddressSource, Service {
         }
     }
 
-    /// Asks the sentinels every `checkInterval` until graceful shutdown, and reports a switch of primary.
+    /// Follows the primary until graceful shutdown: subscribed to `+switch-master` on every sentinel, and
+    /// asking every `checkInterval`; reports each switch once.
     public func run() async throws {
+        reported.withLock { $0 = known.withLock { $0 } }
+        let announcements = configuration.sentinels.map { sentinel in
+            RedisSubscriber(
+                configuration: configuration.sentinelConfiguration(sentinel), eventLoopGroup: eventLoopGroup, logger: logger,
+                onMessages: { [weak self] messages in self?.announced(messages) },
+                kind: .plain
+            )
+        }
         await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    try await Task.sleep(for: .nanoseconds(self.configuration.checkInterval.nanoseconds))
-                } catch {
-                    return
+            await withDiscardingTaskGroup { group in
+                for subscriber in announcements {
+                    group.addTask { try? await subscriber.run() }
+                    group.addTask { await Self.subscribeToSwitches(subscriber) }
                 }
-                let previous = self.known.withLock { $0 }
-                guard let current = try? await self.currentAddress(), let previous, current != previous else { continue }
-                self.logger.warning("redis sentinel switched the primary", metadata: [
-                    RedisMetadataKey.server: "\(current)", RedisMetadataKey.reason: "was \(previous)",
-                ])
-                for handler in self.onSwitch.withLock({ $0 }) { handler(current) }
+                group.addTask {
+                    while !Task.isCancelled {
+                        do {
+                            try await Task.sleep(for: .nanoseconds(self.configuration.checkInterval.nanoseconds))
+                        } catch {
+                            return
+                        }
+                        await self.checkForSwitch()
+                    }
+                }
             }
         }
+    }
+
+    /// Subscribes `subscriber` to `+switch-master`, retrying (backing off to once a second) until it is, as a
+    /// sentinel may not answer yet; once subscribed, the subscriber keeps it across reconnects. Until then the
+    /// periodic check covers that sentinel.
+    private static func subscribeToSwitches(_ subscriber: RedisSubscriber) async {
+        var delay = Duration.milliseconds(50)
+        while !Task.isCancelled {
+            do {
+                return try await subscriber.subscribe(to: switchChannel)
+            } catch {
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(1))
+            }
+        }
+    }
+
+    /// Sentinel's channel announcing a new primary: `<master name> <old ip> <old port> <new ip> <new port>`.
+    static let switchChannel = "+switch-master"
+
+    private func announced(_ messages: [RedisPubSubMessage]) {
+        let prefix = configuration.masterName + " "
+        guard messages.contains(where: { $0.channel == Self.switchChannel && String(buffer: $0.payload).hasPrefix(prefix) }) else { return }
+        // why: the announcement names the new primary, but asking the sentinels is the one source of truth,
+        // shared with the periodic check; it costs one round trip.
+        Task { await checkForSwitch() }
+    }
+
+    /// Asks the sentinels for the primary and calls the `onSwitch` handlers if it is not the one last reported.
+    private func checkForSwitch() async {
+        guard let current = try? await currentAddress() else { return }
+        let previous: RedisServerAddress? = reported.withLock { reported in
+            defer { reported = current }
+            return reported
+        }
+        guard let previous, current != previous else { return }
+        logger.warning("redis sentinel switched the primary", metadata: [
+            RedisMetadataKey.server: "\(current)", RedisMetadataKey.reason: "was \(previous)",
+        ])
+        for handler in onSwitch.withLock({ $0 }) { handler(current) }
     }
 }
