@@ -1,5 +1,4 @@
 import HeraldClient
-import NIOPosix
 import Redis
 import TestSupport
 import Testing
@@ -49,22 +48,11 @@ struct ClusterBehaviourTests {
 
             let keys = ["\(prefix):{\(topic)}:stream", "\(prefix):{\(topic)}:meta"]
             let slot = RedisHashSlot.of(keys[0])
-            let shards = try await Self.shards(cluster)
-            let source = try #require(shards.shard(forSlot: slot)?.master)
-            let target = try #require(shards.shards.compactMap(\.master).first { $0 != source })
-            try await cli(target, "CLUSTER", "SETSLOT", "\(slot)", "IMPORTING", try #require(source.id))
-            try await cli(source, "CLUSTER", "SETSLOT", "\(slot)", "MIGRATING", try #require(target.id))
-            try await cli(source, ["MIGRATE", "127.0.0.1", "\(target.port)", "", "0", "5000", "KEYS"] + keys)
-            // The slot also holds the idempotency keys; move whatever is left, as redis-cli --cluster reshard does.
-            while true {
-                let left = try await RedisClusterProcess.redisCLI(["-p", "\(source.port)", "CLUSTER", "GETKEYSINSLOT", "\(slot)", "100"])
-                let names = left.output.split(separator: "\n").map(String.init).filter { !$0.isEmpty }
-                guard !names.isEmpty else { break }
-                try await cli(source, ["MIGRATE", "127.0.0.1", "\(target.port)", "", "0", "5000", "KEYS"] + names)
-            }
-            for master in shards.shards.compactMap(\.master) {
-                try await cli(master, "CLUSTER", "SETSLOT", "\(slot)", "NODE", try #require(target.id))
-            }
+            let source = try await cluster.master(ofSlot: slot)
+            let masters = try await cluster.topology().shards.compactMap(\.master)
+            let target = try #require(masters.first { $0.port != source.port })
+            // The slot also holds the idempotency keys; migrate moves whatever is left, as redis-cli --cluster reshard does.
+            try await cluster.migrate(slot: slot, to: target, firstKeys: keys)
             let before = publisher.acknowledged.count
             try await publisher.waitFor(count: before + 20)
             publisher.stop()
@@ -85,10 +73,8 @@ struct ClusterBehaviourTests {
             let publishing = Task { await publisher.run() }
             try await publisher.waitFor(count: 20)
 
-            let key = "\(prefix):{\(topic)}:stream"
-            let shards = try await Self.shards(cluster)
-            let master = try #require(shards.shard(forSlot: RedisHashSlot.of(key))?.master)
-            try #require(cluster.nodes.first { $0.port == master.port }).crash()
+            let master = try await cluster.master(ofSlot: RedisHashSlot.of("\(prefix):{\(topic)}:stream"))
+            try cluster.process(of: master).crash()
             let before = publisher.acknowledged.count
             try await publisher.waitFor(count: before + 20, timeout: .seconds(60))
             publisher.stop()
@@ -120,25 +106,5 @@ struct ClusterBehaviourTests {
             throw error
         }
         try await node.stop()
-    }
-
-    /// The slot map as a master of the cluster sees it now.
-    private static func shards(_ cluster: RedisClusterProcess) async throws -> RedisClusterTopology {
-        let connection = try await RedisConnection.connect(
-            configuration: RedisConfiguration(host: "127.0.0.1", port: cluster.nodes[0].port),
-            eventLoop: MultiThreadedEventLoopGroup.singleton.next(), logger: .init(label: "cluster-test")
-        )
-        let reply = try await connection.send(RedisCommand("CLUSTER", "SHARDS"))
-        await connection.close()
-        return try RedisClusterTopology.fromClusterShards(reply)
-    }
-
-    private func cli(_ node: RedisClusterTopology.Node, _ arguments: String...) async throws {
-        try await cli(node, arguments)
-    }
-
-    private func cli(_ node: RedisClusterTopology.Node, _ arguments: [String]) async throws {
-        let outcome = try await RedisClusterProcess.redisCLI(["-p", "\(node.port)"] + arguments)
-        #expect(outcome.state == .exited(0) && !outcome.output.hasPrefix("ERR"), "redis-cli \(arguments): \(outcome.output)")
     }
 }
