@@ -252,6 +252,7 @@ let package = Package(
             dependencies: [
                 "HeraldClient",
                 "HeraldHTTP",
+                "Redis",
                 "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -45,7 +45,8 @@ final class ClientFleet: Sendable {
         }) != nil
     }
 
-    /// Every problem found: per client and topic, the sequence received must be exactly 1...N in order;
+    /// Every problem found: per client and topic, the sequence received must be exactly 1...N in order (after
+    /// `history_rewound` resets, applied as an application would: see `EventSourceClient.Record.rewinds`);
     /// no client may have given up or seen an unexpected event.
     func audit(published: [String: Int]) -> [String] {
         var problems: [String] = []

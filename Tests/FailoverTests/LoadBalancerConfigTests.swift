@@ -27,6 +27,17 @@ struct LoadBalancerConfigTests {
         for port in [20_081, 20_082, 20_083] { #expect(config.text.contains("127.0.0.1:\(port)")) }
     }
 
+    @Test("templated for two nodes, the configuration names those two and passes the balancer's check", arguments: LoadBalancerConfig.Kind.allCases)
+    func twoNodes(kind: LoadBalancerConfig.Kind) throws {
+        let directory = try LoadBalancerProcess.makeDirectory(kind)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let config = try LoadBalancerConfig(kind, listenPort: 20_080, upstreamPorts: [20_081, 20_082], directory: directory)
+        let (passed, output) = try LoadBalancerProcess.check(kind, configPath: try config.write(to: directory), directory: directory)
+        #expect(passed, "\(kind) rejects the config for two nodes:\n\(output)")
+        let servers = config.text.split(separator: "\n").filter { $0.trimmingCharacters(in: .whitespaces).hasPrefix("server ") && $0.contains("127.0.0.1:") }
+        #expect(servers.count == 2 && !config.text.contains("herald-3"), "\(servers)")
+    }
+
     @Test("nginx streams unbuffered over HTTP/1.1 keep-alive, waits longer than two heartbeats and retries only what is safe")
     func nginxSettings() throws {
         let lines = try Self.directives(.nginx)

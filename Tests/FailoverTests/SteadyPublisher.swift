@@ -29,14 +29,17 @@ final class SteadyPublisher: Sendable {
     private let port: Int
     private let interval: Duration
     private let giveUpAfter: Duration
+    private let requestTimeout: Duration
     private let counts = Mutex(Counts())
     private let stopping = Atomic(false)
 
-    init(port: Int, topics: [String], eventsPerSecond: Int, giveUpAfter: Duration = .seconds(20)) {
+    /// A publish that has no answer within `requestTimeout` counts as failed and is retried.
+    init(port: Int, topics: [String], eventsPerSecond: Int, giveUpAfter: Duration = .seconds(20), requestTimeout: Duration = .seconds(3)) {
         self.port = port
         self.topics = topics
         self.interval = .seconds(1) / eventsPerSecond
         self.giveUpAfter = giveUpAfter
+        self.requestTimeout = requestTimeout
     }
 
     var snapshot: Counts { counts.withLock { $0 } }
@@ -70,9 +73,9 @@ final class SteadyPublisher: Sendable {
         while true {
             let failure: String
             do {
-                // why: a publish answers in milliseconds; 3 s means the node is gone or stuck, so retry.
+                // why: a publish answers in milliseconds; 3 s (the default) means the node is gone or stuck, so retry.
                 let response = try await HeraldHTTPClient.request(
-                    port: port, method: .POST, path: "/publish", headers: headers, body: body, timeout: .seconds(3)
+                    port: port, method: .POST, path: "/publish", headers: headers, body: body, timeout: requestTimeout
                 )
                 if response.status == 200, response.bodyText.contains("\"id\"") { return }
                 guard response.status >= 500 else {

@@ -1,6 +1,5 @@
 import HeraldClient
 import HeraldCore
-import NIOPosix
 import Redis
 import TestSupport
 import Testing
@@ -70,22 +69,11 @@ struct ClusterBehaviourTests {
 
             let keys = ["\(prefix):{\(topic)}:stream", "\(prefix):{\(topic)}:meta"]
             let slot = RedisHashSlot.of(keys[0])
-            let shards = try await Self.shards(cluster)
-            let source = try #require(shards.shard(forSlot: slot)?.master)
-            let target = try #require(shards.shards.compactMap(\.master).first { $0 != source })
-            try await cli(target, "CLUSTER", "SETSLOT", "\(slot)", "IMPORTING", try #require(source.id))
-            try await cli(source, "CLUSTER", "SETSLOT", "\(slot)", "MIGRATING", try #require(target.id))
-            try await cli(source, ["MIGRATE", "127.0.0.1", "\(target.port)", "", "0", "5000", "KEYS"] + keys)
-            // The slot also holds the idempotency keys; move whatever is left, as redis-cli --cluster reshard does.
-            while true {
-                let left = try await RedisClusterProcess.redisCLI(["-p", "\(source.port)", "CLUSTER", "GETKEYSINSLOT", "\(slot)", "100"])
-                let names = left.output.split(separator: "\n").map(String.init).filter { !$0.isEmpty }
-                guard !names.isEmpty else { break }
-                try await cli(source, ["MIGRATE", "127.0.0.1", "\(target.port)", "", "0", "5000", "KEYS"] + names)
-            }
-            for master in shards.shards.compactMap(\.master) {
-                try await cli(master, "CLUSTER", "SETSLOT", "\(slot)", "NODE", try #require(target.id))
-            }
+            let source = try await cluster.master(ofSlot: slot)
+            let masters = try await cluster.topology().shards.compactMap(\.master)
+            let target = try #require(masters.first { $0.port != source.port })
+            // The slot also holds the idempotency keys; migrate moves whatever is left, as redis-cli --cluster reshard does.
+            try await cluster.migrate(slot: slot, to: target, firstKeys: keys)
             let before = publisher.acknowledged.count
             try await publisher.waitFor(count: before + 20)
             publisher.stop()
@@ -106,10 +94,8 @@ struct ClusterBehaviourTests {
             let publishing = Task { await publisher.run() }
             try await publisher.waitFor(count: 20)
 
-            let key = "\(prefix):{\(topic)}:stream"
-            let shards = try await Self.shards(cluster)
-            let master = try #require(shards.shard(forSlot: RedisHashSlot.of(key))?.master)
-            try #require(cluster.nodes.first { $0.port == master.port }).crash()
+            let master = try await cluster.master(ofSlot: RedisHashSlot.of("\(prefix):{\(topic)}:stream"))
+            try cluster.process(of: master).crash()
             let before = publisher.acknowledged.count
             try await publisher.waitFor(count: before + 20, timeout: .seconds(60))
             publisher.stop()
@@ -135,7 +121,7 @@ struct ClusterBehaviourTests {
     func lossyFailover() async throws {
         try await withClusterNode { cluster, node, prefix in
             let topic = "lossy/topic"
-            let shards = try await Self.shards(cluster)
+            let shards = try await cluster.topology()
             let shard = try #require(shards.shard(forSlot: RedisHashSlot.of("\(prefix):{\(topic)}:stream")))
             let master = try #require(cluster.nodes.first { $0.port == shard.master?.port })
             let collector = ResumingCollector(port: node.port, topic: topic, after: try await node.publish(topic, "start"))
@@ -157,9 +143,9 @@ struct ClusterBehaviourTests {
             let ids = try await RedisClusterProcess.redisCLI(["-p", "\(promoted.port)", "XRANGE", streamKey, "-", "+"]).output
                 .split(separator: "\n").map(String.init).filter { $0.range(of: #"^\d+-\d+$"#, options: .regularExpression) != nil }
             try #require(ids.count == 11, "start, five kept, five to lose: \(ids)")
-            try await cli(promoted, ["XDEL", streamKey] + ids.suffix(5))
+            _ = try await cluster.command(promoted, ["XDEL", streamKey] + ids.suffix(5))
             let keptLast = try #require(StreamID(ids[5]))
-            try await cli(promoted, "HSET", "\(prefix):{\(topic)}:meta", "n", "\(keptLast.ordinal)", "ms", "\(keptLast.milliseconds)")
+            _ = try await cluster.command(promoted, ["HSET", "\(prefix):{\(topic)}:meta", "n", "\(keptLast.ordinal)", "ms", "\(keptLast.milliseconds)"])
             let publisher = RetryingPublisher(node: node, topic: topic)
             let publishing = Task { await publisher.run() }
             try await publisher.waitFor(count: 10, timeout: .seconds(60))
@@ -176,7 +162,7 @@ struct ClusterBehaviourTests {
     @Test("a shard without a master: the other shards' topics flow live meanwhile, /readyz names its slots, and its topic heals once the replica takes over")
     func shardDownLeavesOtherShardsLive() async throws {
         try await withClusterNode { cluster, node, prefix in
-            let shards = try await Self.shards(cluster)
+            let shards = try await cluster.topology()
             let down = "down/topic"
             let downShard = try #require(shards.shard(forSlot: RedisHashSlot.of("\(prefix):{\(down)}:stream")))
             let master = try #require(downShard.master)
@@ -187,10 +173,10 @@ struct ClusterBehaviourTests {
             // why: with full coverage required a shard without a master stops every shard (CLUSTERDOWN); and the
             // replica waits for the test's word, so that the shard stays down for as long as the checks take.
             for other in shards.shards.compactMap(\.master) where other != master {
-                try await cli(other, "CONFIG", "SET", "cluster-require-full-coverage", "no")
+                _ = try await cluster.command(other, ["CONFIG", "SET", "cluster-require-full-coverage", "no"])
             }
-            try await cli(replica, "CONFIG", "SET", "cluster-require-full-coverage", "no")
-            try await cli(replica, "CONFIG", "SET", "cluster-replica-no-failover", "yes")
+            _ = try await cluster.command(replica, ["CONFIG", "SET", "cluster-require-full-coverage", "no"])
+            _ = try await cluster.command(replica, ["CONFIG", "SET", "cluster-replica-no-failover", "yes"])
             let downStream = try await node.stream([down])
             let upStream = try await node.stream([up])
             let bothStream = try await node.stream([down, up])
@@ -220,7 +206,7 @@ struct ClusterBehaviourTests {
             #expect(refused.status == 503, "a publish to the shard without a master: \(refused.status) \(refused.bodyText)")
             #expect(try await node.get("/readyz").bodyText.contains("\"degraded\""), "the shard was still down while the other topic flowed")
 
-            try await cli(replica, "CONFIG", "SET", "cluster-replica-no-failover", "no")
+            _ = try await cluster.command(replica, ["CONFIG", "SET", "cluster-replica-no-failover", "no"])
             let publisher = RetryingPublisher(node: node, topic: down)
             let publishing = Task { await publisher.run() }
             try await publisher.waitFor(count: 3, timeout: .seconds(30))
@@ -274,25 +260,5 @@ struct ClusterBehaviourTests {
             throw error
         }
         try await node.stop()
-    }
-
-    /// The slot map as a master of the cluster sees it now.
-    private static func shards(_ cluster: RedisClusterProcess) async throws -> RedisClusterTopology {
-        let connection = try await RedisConnection.connect(
-            configuration: RedisConfiguration(host: "127.0.0.1", port: cluster.nodes[0].port),
-            eventLoop: MultiThreadedEventLoopGroup.singleton.next(), logger: .init(label: "cluster-test")
-        )
-        let reply = try await connection.send(RedisCommand("CLUSTER", "SHARDS"))
-        await connection.close()
-        return try RedisClusterTopology.fromClusterShards(reply)
-    }
-
-    private func cli(_ node: RedisClusterTopology.Node, _ arguments: String...) async throws {
-        try await cli(node, arguments)
-    }
-
-    private func cli(_ node: RedisClusterTopology.Node, _ arguments: [String]) async throws {
-        let outcome = try await RedisClusterProcess.redisCLI(["-p", "\(node.port)"] + arguments)
-        #expect(outcome.state == .exited(0) && !outcome.output.hasPrefix("ERR"), "redis-cli \(arguments): \(outcome.output)")
     }
 }

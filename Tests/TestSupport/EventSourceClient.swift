@@ -40,6 +40,14 @@ package final class EventSourceClient: Sendable {
         /// The longest time between two consecutive `<topic>#<n>` events (any topics): how long the client
         /// waited for an event at worst while events were being published.
         package var longestWait: Duration = .zero
+        /// `herald.reset` notices with `history_rewound` (a failover lost events a stream had, and their
+        /// numbers were given again), per topic. The client does what an application should: the next event
+        /// of the topic replaces what it had from that event's number on.
+        package var rewinds = 0
+        /// Events dropped from `received` because a rewind replaced them.
+        package var rewoundEvents = 0
+        /// Topics told `history_rewound` whose next event has not come yet.
+        package var rewinding: Set<String> = []
     }
 
     package let index: Int
@@ -122,7 +130,13 @@ package final class EventSourceClient: Sendable {
                 record.withLock { record in
                     let parts = event.data.split(separator: "#")
                     if event.type == "message", parts.count == 2, let number = Int(parts[1]) {
-                        record.received[String(parts[0]), default: []].append(number)
+                        let topic = String(parts[0])
+                        if record.rewinding.remove(topic) != nil {
+                            let kept = record.received[topic, default: []].prefix { $0 < number }
+                            record.rewoundEvents += (record.received[topic]?.count ?? 0) - kept.count
+                            record.received[topic] = Array(kept)
+                        }
+                        record.received[topic, default: []].append(number)
                         let now = ContinuousClock.now
                         if let last = record.lastEventAt { record.longestWait = max(record.longestWait, now - last) }
                         record.lastEventAt = now
@@ -130,6 +144,9 @@ package final class EventSourceClient: Sendable {
                         record.heraldErrors += 1
                     } else if event.type == "herald.unavailable" {
                         record.unavailable += 1
+                    } else if event.type == "herald.reset", let rewound = Self.rewoundTopics(event.data) {
+                        record.rewinds += rewound.count
+                        record.rewinding.formUnion(rewound)
                     } else {
                         record.anomalies.append("\(event.type) \(event.data.prefix(200))")
                     }
@@ -137,5 +154,18 @@ package final class EventSourceClient: Sendable {
                 }
             }
         }
+    }
+
+    /// The topics of a `herald.reset` whose every entry has reason `history_rewound`; nil for any other reset
+    /// (those stay anomalies).
+    private static func rewoundTopics(_ data: String) -> [String]? {
+        struct Reset: Decodable {
+            struct Entry: Decodable { var topic: String; var reason: String }
+            var topics: [Entry]
+        }
+        guard let reset = try? JSONDecoder().decode(Reset.self, from: Data(data.utf8)), !reset.topics.isEmpty,
+            reset.topics.allSatisfy({ $0.reason == "history_rewound" })
+        else { return nil }
+        return reset.topics.map(\.topic)
     }
 }

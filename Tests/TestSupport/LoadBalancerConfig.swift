@@ -1,11 +1,13 @@
 import Foundation
 
 /// The shipped load balancer configurations (deploy/haproxy.cfg, deploy/nginx.conf), templated for a test on
-/// loopback, so that the tests exercise the very files users deploy.
+/// loopback, so that the tests exercise the very files users deploy. They name three nodes; a test may run
+/// fewer.
 ///
 /// Substitutions, each of which must find its target (a config changed so that one no longer applies fails
 /// the test instead of silently testing something else):
-/// - `herald-N:8080` becomes `127.0.0.1:<upstreamPorts[N-1]>`, for N = 1, 2, 3;
+/// - `herald-N:8080` becomes `127.0.0.1:<upstreamPorts[N-1]>`, for N = 1, 2, 3; with fewer ports, the server
+///   lines of the nodes left over are removed;
 /// - the listen line (`bind :80`, `listen 80;`) becomes `127.0.0.1:<listenPort>`;
 /// - HAProxy, with `fastHealthChecks`: `inter 2s` becomes `inter 100ms` and `rise 2` becomes `rise 1`, so
 ///   that a node leaves and rejoins rotation within a few hundred milliseconds; `maxconn 50000` becomes
@@ -42,12 +44,15 @@ package struct LoadBalancerConfig: Sendable {
         _ kind: Kind, listenPort: Int, upstreamPorts: [Int], directory: String, fastHealthChecks: Bool = true,
         extraLocations: String = ""
     ) throws {
-        precondition(upstreamPorts.count == 3, "the shipped configurations name three nodes")
+        precondition((1...3).contains(upstreamPorts.count), "the shipped configurations name three nodes")
         self.kind = kind
         original = try String(contentsOf: Self.repository.appendingPathComponent(kind.file), encoding: .utf8)
         var text = original
         for (index, port) in upstreamPorts.enumerated() {
             try Self.replace("herald-\(index + 1):8080", with: "127.0.0.1:\(port)", in: &text)
+        }
+        for node in (upstreamPorts.count + 1)..<4 {
+            try Self.removeLine(containing: "herald-\(node):8080", in: &text)
         }
         switch kind {
         case .haproxy:
@@ -82,5 +87,14 @@ package struct LoadBalancerConfig: Sendable {
             throw TemplateError(description: "the load balancer config no longer contains \"\(target)\"; update LoadBalancerConfig")
         }
         text = text.replacingOccurrences(of: target, with: replacement)
+    }
+
+    private static func removeLine(containing target: String, in text: inout String) throws {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let kept = lines.filter { !$0.contains(target) }
+        guard kept.count < lines.count else {
+            throw TemplateError(description: "the load balancer config no longer contains \"\(target)\"; update LoadBalancerConfig")
+        }
+        text = kept.joined(separator: "\n")
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 
 /// A real HAProxy or nginx on a free loopback port, running the shipped configuration templated by
-/// ``LoadBalancerConfig`` in front of three nodes on loopback.
+/// ``LoadBalancerConfig`` in front of up to three nodes on loopback.
 ///
 /// Everything it writes (config, pid file, logs, temp files) lives in its own temporary directory.
 /// ``start(_:upstreamPorts:extraLocations:)`` returns once the port accepts TCP connections; ``stop()`` ends

@@ -108,6 +108,17 @@ package final class RedisServerProcess: Sendable {
         _ = ChildProcess.waitForExit(pid, timeout: 5)
     }
 
+    /// Freezes the server (SIGSTOP) until ``resume()``: it keeps its connections but reads, answers and
+    /// replicates nothing, as a stalled machine would.
+    package func suspend() {
+        if let pid = self.process.withLock({ $0 }) { Foundation.kill(pid, SIGSTOP) }
+    }
+
+    /// Lets a suspended server run on (SIGCONT).
+    package func resume() {
+        if let pid = self.process.withLock({ $0 }) { Foundation.kill(pid, SIGCONT) }
+    }
+
     /// Stops the server (if it runs) and starts it again on the same port; its data is lost unless it was
     /// started with an `appendOnlyDirectory`.
     package func restart() async throws {
