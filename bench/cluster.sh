@@ -18,7 +18,7 @@
 # ceiling (one topic's publish script driven by redis-benchmark: the shard's per-topic ceiling), memory (a
 # topic's keys with 0–10,000 events, a sharded channel subscribed by 1 and 2 connections), fanout (Redis CPU
 # per SPUBLISH with 0–16 subscribed connections).
-# Environment: SHARDS ("1 3"), ROUNDS (1), DURATION (8 s of publishing), OUT, SERVER_BIN (the herald that
+# Environment: SHARDS ("1 3"), ROUNDS (1), DURATION (8 s of publishing), TOPICS_RATE (5000, of topics10k), OUT, SERVER_BIN (the herald that
 # serves and loads; default .build/release/herald, nothing is built), REDIS_MEASURES ("ceiling memory fanout").
 # Everything listens on 127.0.0.1; every process is started here and stopped by its PID on exit.
 set -euo pipefail
@@ -30,6 +30,7 @@ SHARDS=${SHARDS:-"1 3"}
 ROUNDS=${ROUNDS:-1}
 DURATION=${DURATION:-8}
 POINTS=${POINTS:-"single batch100 hot hotbatch fan1k topics10k"}
+TOPICS_RATE=${TOPICS_RATE:-5000}
 REDIS_MEASURES=${REDIS_MEASURES-"ceiling memory fanout"}
 OUT=${OUT:-$ROOT/bench-results/cluster-$(date -u +%Y%m%dT%H%M%SZ)}
 BIN=${SERVER_BIN:-$ROOT/.build/release/herald}
@@ -165,7 +166,7 @@ run_points() {
             hot) point "$tag.hot" publish --subscribers 0 --topics 1 --publishers 1 --closed-loop --duration "$DURATION" --settle 0 ;;
             hotbatch) point "$tag.hotbatch" publish --subscribers 0 --topics 1 --publishers 1 --closed-loop --batch 100 --duration "$DURATION" --settle 0 ;;
             fan1k) point "$tag.fan1k" fanout --subscribers 1000 --topics 1 --rate 200 --publishers 1 --duration "$DURATION" --settle 2 ;;
-            topics10k) point "$tag.topics10k" fanout --subscribers 10000 --topics 10000 --rate 5000 --publishers 32 --duration "$DURATION" --settle 2 ;;
+            topics10k) point "$tag.topics10k" fanout --subscribers 10000 --topics 10000 --rate "$TOPICS_RATE" --publishers 32 --duration "$DURATION" --settle 2 ;;
             *) die "unknown point $p (known: single batch100 hot hotbatch fan1k topics10k)" ;;
         esac
     done
@@ -179,7 +180,7 @@ mkdir -p "$OUT"
     echo "load before: $(cat /proc/loadavg)"
     echo "redis: $(redis-server --version)"
     echo "herald: $BIN"
-    echo "settings: SHARDS=\"$SHARDS\" ROUNDS=$ROUNDS DURATION=$DURATION POINTS=\"$POINTS\" REDIS_MEASURES=\"$REDIS_MEASURES\""
+    echo "settings: SHARDS=\"$SHARDS\" ROUNDS=$ROUNDS DURATION=$DURATION POINTS=\"$POINTS\" TOPICS_RATE=$TOPICS_RATE REDIS_MEASURES=\"$REDIS_MEASURES\""
 } >"$OUT/machine.txt"
 log "results in $OUT"
 
