@@ -13,6 +13,9 @@ import NIOPosix
 /// storm. Progress goes to `log`, figures into the returned ``BenchReport``.
 package struct BenchRunner: Sendable {
     package var target: BenchTarget
+    /// Where the publishers connect, when not `target`: another node on the same Redis, so that `target`
+    /// only delivers (what an edge node does when publishers reach other nodes).
+    package var publishTarget: BenchTarget?
     package var server: BenchServer = .herald
     package var subscribers: Int
     package var topics: Int
@@ -120,7 +123,7 @@ package struct BenchRunner: Sendable {
 
     private func measurePublishing(into report: inout BenchReport, fleet: SubscriberFleet, group: MultiThreadedEventLoopGroup) async throws {
         let pool = PublisherPool(
-            target: target, server: server, connections: publishers, topics: topics, rate: closedLoop ? nil : rate,
+            target: publishTarget ?? target, server: server, connections: publishers, topics: topics, rate: closedLoop ? nil : rate,
             batch: batch, payloadSize: payloadSize, topicPrefix: topicPrefix
         )
         log("publishing \(closedLoop ? "closed loop" : "\(rate) events/s") for \(duration) s on \(min(publishers, topics)) connection(s), \(batch) event(s) per request")

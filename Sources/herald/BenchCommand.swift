@@ -24,6 +24,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "The node to load: http://127.0.0.1:PORT (loopback only).")
     var url: String
 
+    @Option(name: .customLong("publish-url"), help: "Publish to this node instead of --url (another node on the same Redis, loopback only), so that the --url node only delivers.")
+    var publishURL: String?
+
     @Option(help: "What the node is: herald (GET /events?topic=T, POST /publish JSON) or nchan (GET /sub?topic=T, POST /pub?topic=T with the data as body).")
     var server: BenchServer = .herald
 
@@ -80,6 +83,7 @@ struct BenchCommand: AsyncParsableCommand {
 
     func validate() throws {
         _ = try target()
+        _ = try publishTarget()
         guard subscribers >= 0 else { throw ValidationError("--subscribers must be 0 or more") }
         guard topics >= 1 else { throw ValidationError("--topics must be at least 1") }
         guard !topicPrefix.isEmpty, topicPrefix.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else {
@@ -128,8 +132,17 @@ struct BenchCommand: AsyncParsableCommand {
         runner.serverPID = serverPID
         runner.redisPID = redisPID
         runner.topicPrefix = topicPrefix
+        runner.publishTarget = try publishTarget()
         let report = try await runner.run(settings: settings)
         print(json ? try report.json() : report.text())
+    }
+
+    private func publishTarget() throws -> BenchTarget? {
+        do {
+            return try publishURL.map { try BenchTarget(url: $0) }
+        } catch {
+            throw ValidationError("--publish-url: \(error)")
+        }
     }
 
     private func target() throws -> BenchTarget {
