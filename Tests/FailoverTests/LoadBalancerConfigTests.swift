@@ -93,20 +93,22 @@ struct LoadBalancerConfigTests {
         }
         var response: HTTPClientResponse?
         var lastError: (any Error)?
-        // why: HAProxy first has to see its checks fail (2 x 100 ms in the test template); 10 s is ample. An
-        // attempt is bounded by 2 s and retried: under a full parallel suite one attempt once hung past 5 s
-        // (a fresh CI run, nginx), which a browser would also simply retry.
-        let deadline = ContinuousClock.now + .seconds(10)
+        // why: HAProxy first has to see its checks fail (2 x 100 ms in the test template). A request that comes
+        // before that is tried on the nodes, refused, and retried with HAProxy's one-second turn-around, so it
+        // takes about 2 s: an attempt is bounded by 5 s, and retried (under a full parallel suite one attempt
+        // once hung past 5 s, nginx, which a browser would also simply retry). 30 s for all: with the whole
+        // suite running on two cores, this test once took 36 s of wall time for 10 s of its own.
+        let deadline = ContinuousClock.now + .seconds(30)
         repeat {
             do {
-                response = try await HeraldHTTPClient.request(port: balancer.port, path: "/events?topic=t", timeout: .seconds(2))
+                response = try await HeraldHTTPClient.request(port: balancer.port, path: "/events?topic=t", timeout: .seconds(5))
                 if response?.status == 200 { break }
             } catch {
                 lastError = error
             }
             try await Task.sleep(for: .milliseconds(50))
         } while ContinuousClock.now < deadline
-        let stream = try #require(response, "\(kind): no response within 10 s (last error: \(String(describing: lastError)))\n\(balancer.logTail())")
+        let stream = try #require(response, "\(kind): no response within 30 s (last error: \(String(describing: lastError)))\n\(balancer.logTail())")
         #expect(stream.status == 200, "\(kind): \(stream.status) \(stream.bodyText)\n\(balancer.logTail())")
         #expect(stream.headers.contains { $0.name.lowercased() == "content-type" && $0.value.hasPrefix("text/event-stream") })
         #expect(stream.bodyText.hasPrefix("retry: "))
