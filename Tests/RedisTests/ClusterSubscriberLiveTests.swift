@@ -68,6 +68,27 @@ struct ClusterSubscriberLiveTests {
         }
     }
 
+    @Test("a channel left by its last local subscriber while interrupted (its master dead, its replica held back) is reported restored at once, so that what waits on it ends")
+    func abandonedWhileInterrupted() async throws {
+        try await withSubscriber { cluster, client, subscriber, record in
+            let channels = (0..<6).map { "herald:{abandoned-\($0)}:live" }
+            for channel in channels { try await subscriber.subscribe(to: channel) }
+            try await publishAndExpect(channels, "before", client: client, record: record)
+            let topology = try #require(client.topology)
+            let shard = try #require(topology.shard(forSlot: RedisHashSlot.of(channels[0])))
+            let victim = try #require(shard.master)
+            // why: the replica waits for the test's word, so that the channel stays interrupted while the test looks.
+            try await cli(try #require(shard.replicas.first), "CONFIG", "SET", "cluster-replica-no-failover", "yes")
+            try #require(cluster.nodes.first { $0.port == victim.port }).crash()
+            try await eventually("the dead shard's channel is interrupted", timeout: .seconds(10)) {
+                record.interrupted.withLock { $0.contains(channels[0]) }
+            }
+            #expect(!record.restored.withLock { $0.contains(channels[0]) }, "not restored yet: its shard has no master")
+            subscriber.unsubscribe(from: channels[0])
+            #expect(record.restored.withLock { $0.contains(channels[0]) }, "left while interrupted: reported restored")
+        }
+    }
+
     @Test("subscribing on replicas: each channel is subscribed on its shard's replica, not its master, gets what the master publishes, and moves to the master when the replica dies")
     func subscribedOnReplicas() async throws {
         try await withSubscriber(on: .replicas) { cluster, client, subscriber, record in

@@ -7,8 +7,13 @@ extension RedisClusterSubscriber {
     /// there and reports them restored) or the map moves them elsewhere; the map is read again at once.
     /// When it was the last open one, the node is cut off from the cluster: `onCutOff`.
     func shardLost(_ node: RedisClusterTopology.Node) {
-        let channels = state.withLock { state in state.placement.filter { $0.value == node }.map(\.key) }
-        if !channels.isEmpty { onInterrupted(channels.sorted()) }
+        // why: reported under the lock, so that a last unsubscribe (which reports the channel restored once it
+        // sees it interrupted) can never report it before this interruption is.
+        state.withLock { state in
+            let channels = state.placement.filter { $0.value == node }.map(\.key)
+            state.interrupted.formUnion(channels)
+            if !channels.isEmpty { onInterrupted(channels.sorted()) }
+        }
         if !reachesAnyMaster { onCutOff() }
         Task { await cluster.refreshTopology() }
     }
@@ -41,16 +46,20 @@ extension RedisClusterSubscriber {
 
     /// Moves `channels`: each leaves the shard it was on and is subscribed on its slot's master, `onInterrupted`
     /// now, `onRestored` for each once it is subscribed again.
-    func moved(_ channels: [String], _ move: Move = .droppedByRedis) {
-        let previous: [(String, Shard)] = state.withLock { state in
-            channels.compactMap { channel in
+    func moved(_ movedChannels: [String], _ move: Move = .droppedByRedis) {
+        let (channels, previous): ([String], [(String, Shard)]) = state.withLock { state in
+            let previous = movedChannels.compactMap { channel in
                 state.placement.removeValue(forKey: channel).flatMap { node in state.shards[node].map { (channel, $0) } }
             }
+            // why: only channels still wanted are held and placed again; reported under the lock (see `shardLost`).
+            let wanted = movedChannels.filter { state.counts[$0] != nil }
+            state.interrupted.formUnion(wanted)
+            if !wanted.isEmpty { onInterrupted(wanted) }
+            return (wanted, previous)
         }
         if move == .misplaced {
             for (channel, shard) in previous { shard.subscriber.unsubscribe(from: channel) }
         }
-        onInterrupted(channels)
         // why: the move belongs to the subscriber's lifetime, not a request; it ends once every channel is placed,
         // has no local subscriber left, or the subscriber stops.
         Task {
@@ -62,7 +71,7 @@ extension RedisClusterSubscriber {
                 // why: each channel is reported as soon as it is placed, so that one shard still failing over does
                 // not keep the others' topics held.
                 for await placed in group {
-                    if let placed { onRestored([placed]) }
+                    if let placed { restored([placed]) }
                 }
             }
         }

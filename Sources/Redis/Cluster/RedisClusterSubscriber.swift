@@ -12,7 +12,9 @@ import Synchronization
 /// lost. Each time, `onInterrupted` names the channels whose messages may be missed from then on, the
 /// channels are subscribed on their slot's master as the map has it now (the map is read again first), and
 /// `onRestored` names them once they are subscribed again: the events published between the two are to be
-/// read from history (healing). Other shards' channels are not affected.
+/// read from history (healing). A channel interrupted and then left by its last local subscriber before it
+/// was subscribed again is reported restored too, so that whatever its interruption started ends. Other
+/// shards' channels are not affected.
 public final class RedisClusterSubscriber: Service, Sendable {
     struct Shard: Sendable {
         let subscriber: RedisSubscriber
@@ -27,6 +29,8 @@ public final class RedisClusterSubscriber: Service, Sendable {
         /// Where each channel with subscribers is subscribed (by node address).
         var placement: [String: RedisClusterTopology.Node] = [:]
         var shards: [RedisClusterTopology.Node: Shard] = [:]
+        /// Channels reported interrupted and not yet restored.
+        var interrupted: Set<String> = []
         /// Set when `run()` ends: channels are no longer placed.
         var isStopped = false
     }
@@ -48,7 +52,8 @@ public final class RedisClusterSubscriber: Service, Sendable {
     /// - Parameters:
     ///   - onMessages: every message of one read batch of one shard, in arrival order, on that shard's loop.
     ///   - onInterrupted: channels whose messages may be missed from now on (hold their live delivery).
-    ///   - onRestored: channels subscribed again after an interruption (heal them from history).
+    ///   - onRestored: channels subscribed again after an interruption (heal them from history), or left by
+    ///     their last local subscriber while interrupted.
     ///   - onCutOff: the last open shard connection was lost: the node reaches no master (until a shard's
     ///     `onRestored`).
     public init(
@@ -106,7 +111,7 @@ public final class RedisClusterSubscriber: Service, Sendable {
 
     /// Entries of the per-channel dictionaries (local subscriber counts, placements).
     var ownEntries: Int {
-        state.withLock { $0.counts.count + $0.placement.count }
+        state.withLock { $0.counts.count + $0.placement.count + $0.interrupted.count }
     }
 
     /// Channels with local subscribers.
@@ -133,18 +138,29 @@ public final class RedisClusterSubscriber: Service, Sendable {
         }
     }
 
-    /// Removes one local subscriber of `channel`; the last one unsubscribes it in Redis.
+    /// Removes one local subscriber of `channel`; the last one unsubscribes it in Redis (and, if the channel
+    /// was interrupted, reports it restored: nothing waits for it any more).
     public func unsubscribe(from channel: String) {
-        let shard: Shard? = state.withLock { state in
-            guard let count = state.counts[channel] else { return nil }
+        let (shard, wasInterrupted): (Shard?, Bool) = state.withLock { state in
+            guard let count = state.counts[channel] else { return (nil, false) }
             guard count == 1 else {
                 state.counts[channel] = count - 1
-                return nil
+                return (nil, false)
             }
             state.counts[channel] = nil
-            return state.placement.removeValue(forKey: channel).flatMap { state.shards[$0] }
+            let wasInterrupted = state.interrupted.remove(channel) != nil
+            return (state.placement.removeValue(forKey: channel).flatMap { state.shards[$0] }, wasInterrupted)
         }
         shard?.subscriber.unsubscribe(from: channel)
+        if wasInterrupted { onRestored([channel]) }
+    }
+
+    /// Reports `channels` restored (subscribed again after an interruption).
+    func restored(_ channels: [String]) {
+        state.withLock { state in
+            for channel in channels { state.interrupted.remove(channel) }
+        }
+        onRestored(channels)
     }
 
     /// Subscribes `channel` on the shard of its slot and records where.
@@ -184,7 +200,7 @@ public final class RedisClusterSubscriber: Service, Sendable {
                 eventLoopGroup: eventLoopGroup,
                 logger: logger,
                 onMessages: onMessages,
-                onResubscribed: { [weak self] channels in self?.onRestored(channels) },
+                onResubscribed: { [weak self] channels in self?.restored(channels) },
                 onConnectionLost: { [weak self] in self?.shardLost(node) },
                 onServerUnsubscribed: { [weak self] channel in self?.moved([channel]) },
                 metrics: metrics
