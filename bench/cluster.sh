@@ -36,8 +36,8 @@ OUT=${OUT:-$ROOT/bench-results/cluster-$(date -u +%Y%m%dT%H%M%SZ)}
 BIN=${SERVER_BIN:-$ROOT/.build/release/herald}
 case ${1:-} in -h | --help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 
-log() { printf '[%(%T)T] %s\n' -1 "$*" >&2; }
-die() { log "$*"; exit 1; }
+# shellcheck source=bench/lib.sh
+. bench/lib.sh  # the working directory is the repository root (above)
 
 [ -x "$BIN" ] || die "no herald at $BIN: swift build -c release --product herald (or SERVER_BIN=...)"
 # why: 10,000 subscribers need as many fds in the load generator and in the server.
@@ -46,18 +46,6 @@ ulimit -n 20000 || die "cannot raise the open-file limit to 20000 (hard limit: $
 WORK=$(mktemp -d /tmp/herald-cluster.XXXXXX)
 REDIS_PIDS=() REDIS_PORTS=() REDIS_BUS_PORTS=() HERALD_PIDS=()
 
-stop_pid() {
-    local pid=$1 _
-    [ -n "$pid" ] || return 0
-    kill -TERM "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-    for _ in $(seq 150); do
-        kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-        sleep 0.1
-    done
-    log "pid $pid did not stop within 15 s of SIGTERM; sending SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
 
 stop_all() {
     local pid
@@ -71,9 +59,6 @@ cleanup() { stop_all; rm -rf "$WORK"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
 
 cli() { redis-cli -h 127.0.0.1 -p "$@"; }
 

@@ -45,8 +45,8 @@ else
     DURATION=${DURATION:-8}; SETTLE=2; COMMON=(); PAUSE=1
 fi
 
-log() { printf '[%(%T)T] %s\n' -1 "$*" >&2; }
-die() { log "$*"; exit 1; }
+# shellcheck source=bench/lib.sh
+. bench/lib.sh  # the working directory is the repository root (above)
 
 # why: 18,000 idle streams need as many fds in the load generator and in the server; 20000 is the hard limit here.
 ulimit -n 20000 || die "cannot raise the open-file limit to 20000 (hard limit: $(ulimit -Hn))"
@@ -54,19 +54,6 @@ ulimit -n 20000 || die "cannot raise the open-file limit to 20000 (hard limit: $
 WORK=$(mktemp -d /tmp/herald-bench.XXXXXX)
 REDIS_PID="" SERVER_KIND="" SERVER_PID="" NCHAN_PREFIX="" SAMPLER_PID="" BENCH_PID="" FAULT_PID=""
 
-stop_pid() {
-    local pid=$1 _
-    [ -n "$pid" ] || return 0
-    kill -TERM "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-    # why: herald drains its streams within --drain-window (1s here); 15 s is far past that.
-    for _ in $(seq 150); do
-        kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-        sleep 0.1
-    done
-    log "pid $pid did not stop within 15 s of SIGTERM; sending SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
 
 stop_run() {
     stop_pid "$BENCH_PID"; BENCH_PID=""
@@ -87,9 +74,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
 
 start_redis() {
     local port _; port=$(free_port)

@@ -29,6 +29,8 @@ public final class RedisClusterClient: Service, Sendable {
         /// The slot map read in progress, which later callers wait for instead of reading it again.
         var refresh: EventLoopFuture<Void>?
         var observers: [@Sendable (RedisClusterTopology) -> Void] = []
+        /// Set when `run()` ends: no node's connections start any more.
+        var isStopped = false
     }
 
     let configuration: RedisClusterConfiguration
@@ -211,6 +213,12 @@ public final class RedisClusterClient: Service, Sendable {
             started: .now(),
             stop: eventLoopGroup.any().makePromise(of: Void.self)
         )
+        // why: a map read after `run()` ended (a refresh a subscriber started) must not start connections that
+        // nothing runs or stops; the client it returns is never connected, so sends fail at once.
+        guard !state.isStopped else {
+            entry.stop.succeed()
+            return entry.client
+        }
         state.masters[key] = entry
         newNodesSink.yield(entry)
         return entry.client
@@ -231,6 +239,7 @@ public final class RedisClusterClient: Service, Sendable {
             }
         }
         let entries = state.withLock { state in
+            state.isStopped = true
             defer { state.masters = [:] }
             return Array(state.masters.values)
         }

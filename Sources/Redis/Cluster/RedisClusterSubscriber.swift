@@ -208,6 +208,11 @@ public final class RedisClusterSubscriber: Service, Sendable {
             started: .now(),
             stop: eventLoopGroup.any().makePromise(of: Void.self)
         )
+        // why: after `run()` ended nothing runs or stops a new shard's connection (see `RedisClusterClient`).
+        guard !state.isStopped else {
+            shard.stop.succeed()
+            return shard
+        }
         state.shards[node] = shard
         newShardsSink.yield(shard)
         return shard
