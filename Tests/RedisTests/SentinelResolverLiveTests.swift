@@ -31,16 +31,18 @@ struct SentinelResolverLiveTests {
         let group = ServiceGroup(configuration: .init(services: [.init(service: resolver)], logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            let subscribed = try await RedisTestEnvironment.eventually(within: .seconds(10)) {
+            // why: `sub=1` (one channel subscribed), not the last command, which the subscriber's health-check
+            // PING replaces on a slow run.
+            let subscribed = try await RedisTestEnvironment.eventually(within: .seconds(30)) {
                 var clients: [String] = []
                 for port in setup.sentinelPorts {
                     clients.append(try await RedisClusterProcess.redisCLI(["-p", "\(port)", "CLIENT", "LIST"]).output)
                 }
-                return clients.allSatisfy { $0.contains("cmd=subscribe") }
+                return clients.allSatisfy { $0.contains(" sub=1 ") }
             }
             #expect(subscribed, "every sentinel has the resolver's subscription")
             setup.primary.crash()
-            let reported = try await RedisTestEnvironment.eventually(within: .seconds(40)) { !switches.withLock { $0 }.isEmpty }
+            let reported = await RedisTestEnvironment.eventually(within: .seconds(40)) { !switches.withLock { $0 }.isEmpty }
             #expect(reported, "the switch was reported")
             #expect(switches.withLock { $0 } == [RedisServerAddress(host: "127.0.0.1", port: setup.replica.port)], "once, naming the promoted replica")
             await group.triggerGracefulShutdown()
