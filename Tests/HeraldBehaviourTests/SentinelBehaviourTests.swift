@@ -102,10 +102,6 @@ struct SentinelBehaviourTests {
         defer { sentinel.stop() }
         let prefix = "sentinel\(UInt32.random(in: 0...UInt32.max))"
         try await TestNode.with(.redisSentinel(sentinels: sentinel.sentinels, master: RedisSentinelProcess.masterName, prefix: prefix, sentinelPassword: "sentinel-secret")) { node in
-            // why: a stream opened while the node still connects (asking a sentinel first) waits for the connect,
-            // the subscription and the history read; with the whole suite on two cores that once passed the
-            // client's 10 s for a response head. Readiness is what this test needs, not startup speed.
-            try await node.waitUntilReady(timeout: .seconds(30))
             let stream = try await node.stream(["guarded"])
             try await node.publish("guarded", "in")
             #expect(try await stream.nextEvent(timeout: .seconds(5))?.data == "in")

@@ -95,8 +95,11 @@ struct ClusterTopicStoreTests {
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             defer { Task { await group.triggerGracefulShutdown() } }
-            let deadline = ContinuousClock.now + .seconds(10)
+            // why: a send never waits for a connection (it fails at once, as a publisher's 503 would); on a loaded
+            // 2-core box a master's connections once took longer than 10 s to open.
+            let deadline = ContinuousClock.now + .seconds(30)
             while !client.isConnected, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            try #require(client.isConnected, "every master's connections open within 30 s")
             try await body(cluster, client, store)
         }
     }
