@@ -67,6 +67,18 @@ struct LiveHoldTests {
         #expect(hold.isEmpty)
     }
 
+    @Test("the per-topic tables give their storage back once a hold of many topics ended (a shard of 5,000 channels healed)")
+    func storageGivenBack() {
+        var hold = LiveHold()
+        let topics = Set((0..<5_000).map { try! Topic("t\($0)") })
+        hold.hold(generation: 1, topics: topics)
+        _ = hold.admit(topics.prefix(2_000).map { frame($0, 1) })
+        let grown = hold.topicTableCapacity
+        _ = hold.release(generation: 1, healed: topics, includingEveryTopic: false, backfill: [], unhealed: [])
+        #expect(hold.isEmpty)
+        #expect(hold.topicTableCapacity < grown / 10, "\(hold.topicTableCapacity) slots kept of \(grown)")
+    }
+
     @Test("unhealed topics close only when their hold ends; an overflow closes the overflowed holds' streams")
     func unhealedAndOverflow() {
         var hold = LiveHold(frameLimit: 10)

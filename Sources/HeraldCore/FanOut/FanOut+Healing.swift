@@ -106,6 +106,7 @@ extension FanOut {
         }
         heldTopics.withLock { held in
             for topic in topics where (held[topic] ?? .max) <= generation { held[topic] = nil }
+            held.shrinkIfMostlyEmpty()
         }
         if scope == .everyTopic { _ = healedGeneration.max(generation, ordering: .relaxed) }
     }

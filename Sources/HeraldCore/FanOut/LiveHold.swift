@@ -102,8 +102,17 @@ struct LiveHold {
             heldFrameCount -= frames.count
             release.frames += admit(frames)
         }
+        // why: after a shard with many channels healed, its tables would otherwise keep their size for good.
+        if topicGenerations.isEmpty, topicGenerations.capacity > 1024 {
+            topicGenerations = [:]
+            topicFrames = [:]
+            overflowedTopics = []
+        }
         return release
     }
+
+    /// Slots reserved by the per-topic tables (for tests: they shrink once the holds are released).
+    var topicTableCapacity: Int { topicGenerations.capacity + topicFrames.capacity + overflowedTopics.capacity }
 
     private mutating func keep(_ frames: [LiveFrame], inEveryTopicHold: Bool) {
         guard !frames.isEmpty else { return }

@@ -33,6 +33,15 @@ public final class RedisClusterSubscriber: Service, Sendable {
         var interrupted: Set<String> = []
         /// Set when `run()` ends: channels are no longer placed.
         var isStopped = false
+
+        /// Gives back the storage of the per-channel tables once mostly empty. why: a table keeps its
+        /// capacity when entries go, so a node would keep tables sized for its busiest moment (a reconnect
+        /// storm, a flood of one-off topics, a shard failing over under many channels) for good.
+        mutating func releaseSpareCapacity() {
+            counts.shrinkIfMostlyEmpty()
+            placement.shrinkIfMostlyEmpty()
+            if interrupted.isEmpty, interrupted.capacity > 1024 { interrupted = [] }
+        }
     }
 
     let cluster: RedisClusterClient
@@ -149,7 +158,9 @@ public final class RedisClusterSubscriber: Service, Sendable {
             }
             state.counts[channel] = nil
             let wasInterrupted = state.interrupted.remove(channel) != nil
-            return (state.placement.removeValue(forKey: channel).flatMap { state.shards[$0] }, wasInterrupted)
+            let shard = state.placement.removeValue(forKey: channel).flatMap { state.shards[$0] }
+            state.releaseSpareCapacity()
+            return (shard, wasInterrupted)
         }
         shard?.subscriber.unsubscribe(from: channel)
         if wasInterrupted { onRestored([channel]) }
@@ -159,6 +170,7 @@ public final class RedisClusterSubscriber: Service, Sendable {
     func restored(_ channels: [String]) {
         state.withLock { state in
             for channel in channels { state.interrupted.remove(channel) }
+            state.releaseSpareCapacity()
         }
         onRestored(channels)
     }
