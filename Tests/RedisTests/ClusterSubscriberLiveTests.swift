@@ -37,11 +37,7 @@ struct ClusterSubscriberLiveTests {
             let topology = try #require(client.topology)
             let source = try #require(topology.shard(forSlot: slot)?.master)
             let target = try #require(topology.shards.compactMap(\.master).first { $0 != source })
-            try await cli(target, "CLUSTER", "SETSLOT", "\(slot)", "IMPORTING", try #require(source.id))
-            try await cli(source, "CLUSTER", "SETSLOT", "\(slot)", "MIGRATING", try #require(target.id))
-            for node in topology.shards.compactMap(\.master) {
-                try await cli(node, "CLUSTER", "SETSLOT", "\(slot)", "NODE", try #require(target.id))
-            }
+            try await cluster.migrate(slot: slot, to: target)
             try await eventually("the moved channel is restored") { record.restored.withLock { $0.contains(moving) } }
             #expect(record.interrupted.withLock { $0 } == [moving], "only the moved channel was interrupted")
             try await publishAndExpect(channels, "after", client: client, record: record)
@@ -78,7 +74,7 @@ struct ClusterSubscriberLiveTests {
             let shard = try #require(topology.shard(forSlot: RedisHashSlot.of(channels[0])))
             let victim = try #require(shard.master)
             // why: the replica waits for the test's word, so that the channel stays interrupted while the test looks.
-            try await cli(try #require(shard.replicas.first), "CONFIG", "SET", "cluster-replica-no-failover", "yes")
+            try await cluster.command(try #require(shard.replicas.first), ["CONFIG", "SET", "cluster-replica-no-failover", "yes"])
             try #require(cluster.nodes.first { $0.port == victim.port }).crash()
             try await eventually("the dead shard's channel is interrupted", timeout: .seconds(10)) {
                 record.interrupted.withLock { $0.contains(channels[0]) }
@@ -208,10 +204,5 @@ struct ClusterSubscriberLiveTests {
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
-    }
-
-    private func cli(_ node: RedisClusterTopology.Node, _ arguments: String...) async throws {
-        let outcome = try await RedisClusterProcess.redisCLI(["-p", "\(node.port)"] + arguments)
-        #expect(outcome.state == .exited(0) && !outcome.output.hasPrefix("ERR"), "redis-cli \(arguments): \(outcome.output)")
     }
 }
