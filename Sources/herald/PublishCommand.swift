@@ -13,6 +13,9 @@ struct PublishCommand: AsyncParsableCommand {
             herald publish --topic logs/ci --data @build.log
             cat events.ndjson | herald publish -      (one JSON object a line: topic, data, event, idempotencyKey;
                                                        --topic sets the topic of lines without one)
+            model | herald publish --stream --topic answers/7 -
+                                                      (one streaming request: each line is stored and delivered
+                                                       as soon as it is read; prints the last id at the end)
             --data is sent as JSON when it is JSON (an object, an array, a number…), else as text.
             """
     )
@@ -31,6 +34,9 @@ struct PublishCommand: AsyncParsableCommand {
     @Option(help: "Makes a retry store the event(s) once; for NDJSON, line i is keyed <key>:<i>.")
     var idempotencyKey: String?
 
+    @Flag(help: "With -: send standard input as one streaming request (application/x-ndjson), each line as soon as it is read.")
+    var stream = false
+
     @Argument(help: ArgumentHelp("- reads NDJSON events from standard input.", valueName: "-"))
     var input: String?
 
@@ -41,12 +47,15 @@ struct PublishCommand: AsyncParsableCommand {
         } else if data != nil {
             throw ValidationError("--data and - (stdin) exclude each other")
         }
+        if stream, input == nil { throw ValidationError("--stream reads standard input: give - as well") }
     }
 
     func run() async throws {
         let herald = try client.client()
         do {
-            if input == "-" {
+            if input == "-", stream {
+                try await streamLines(with: herald)
+            } else if input == "-" {
                 try await publishLines(with: herald)
             } else {
                 let publication = Publication(topic: topic!, payload: try payload(of: data!), type: event, idempotencyKey: idempotencyKey)
@@ -80,7 +89,24 @@ struct PublishCommand: AsyncParsableCommand {
         Console.endProgress()
     }
 
-    private func publication(line: String, number: Int) throws -> Publication {
+    /// Sends stdin as one streaming request, each line as soon as it is read; prints the ids (the last one
+    /// only for a long stream) once the server stored every line.
+    private func streamLines(with herald: Herald) async throws {
+        let result = try await herald.withPublishStream(topic: topic, idempotencyKey: idempotencyKey) { stream in
+            var lineNumber = 0
+            while let line = readLine() {
+                guard !line.allSatisfy(\.isWhitespace) else { continue }
+                lineNumber += 1
+                // why: the server keys line N `<key>:N` itself from the Idempotency-Key header.
+                try stream.send(try publication(line: line, number: lineNumber, keyedByNumber: false))
+            }
+        }
+        for id in result.ids ?? result.lastID.map({ [$0] }) ?? [] { print(id) }
+        Console.progress("published \(result.count) events")
+        Console.endProgress()
+    }
+
+    private func publication(line: String, number: Int, keyedByNumber: Bool = true) throws -> Publication {
         let value: JSONValue
         do {
             value = try JSONParser.parse(Array(line.utf8))
@@ -93,7 +119,7 @@ struct PublishCommand: AsyncParsableCommand {
         guard let data = value["data"] else { throw CommandFailure("line \(number) has no \"data\"") }
         var type: String?
         if case .string(let name)? = value["event"] { type = name }
-        var key = idempotencyKey.map { "\($0):\(number)" }
+        var key = keyedByNumber ? idempotencyKey.map { "\($0):\(number)" } : nil
         if case .string(let own)? = value["idempotencyKey"] { key = own }
         let payload: Publication.Payload = if case .string(let text) = data { .text(text) } else { .json(data.compactText) }
         return Publication(topic: topic, payload: payload, type: type ?? event, idempotencyKey: key)

@@ -35,13 +35,22 @@ public struct Publication: Sendable, Equatable {
 
     /// The event as a JSON object of the publish API, with `key` as its idempotency key unless it has its own.
     func jsonObject(idempotencyKey key: String) -> String {
-        var object = "{\"topic\":\(JSONString.quoted(topic)),\"data\":"
+        jsonObject(includingTopic: true, idempotencyKey: idempotencyKey ?? key)
+    }
+
+    /// The event as a JSON object: without `topic` unless `includingTopic` (a stream's lines may leave it to
+    /// the request's `?topic=`), and with `idempotencyKey` when there is one.
+    func jsonObject(includingTopic: Bool, idempotencyKey key: String?) -> String {
+        var object = "{"
+        if includingTopic { object += "\"topic\":\(JSONString.quoted(topic))," }
+        object += "\"data\":"
         switch payload {
         case .text(let text): object += JSONString.quoted(text)
         case .json(let json): object += json
         }
         if let type { object += ",\"event\":\(JSONString.quoted(type))" }
-        object += ",\"idempotencyKey\":\(JSONString.quoted(idempotencyKey ?? key))}"
+        if let key { object += ",\"idempotencyKey\":\(JSONString.quoted(key))" }
+        object += "}"
         return object
     }
 }

@@ -40,7 +40,7 @@ enum PublishEndpoint {
             batch = try PublishBodyParser.parseForm(body)
         case let other:
             let given = other.map { "Content-Type \($0) is not supported" } ?? "Content-Type is missing"
-            throw EdgeError(.unsupportedMediaType, "\(given); send application/json or application/x-www-form-urlencoded")
+            throw EdgeError(.unsupportedMediaType, "\(given); send application/json, application/x-ndjson (a stream of events, one a line) or application/x-www-form-urlencoded")
         }
         // why: a header names the whole request; a batch's items need distinct keys, so item i gets `<key>:<i>`.
         let headerKey = head.headers.first(name: "idempotency-key")
@@ -56,13 +56,12 @@ enum PublishEndpoint {
                 }
                 message.idempotencyKey = batch.isBatch ? "\(headerKey):\(index)" : headerKey
             }
-            guard message.data.utf8.count <= configuration.maxEventSize else {
-                let item = batch.isBatch ? "item \(index): " : ""
-                throw EdgeError(.eventTooLarge, "\(item)data is \(message.data.utf8.count) bytes, more than the limit of \(configuration.maxEventSize); send large payloads by reference (a URL) instead\(batch.isBatch ? "; nothing in the batch was stored" : "")")
-            }
             do {
-                events.append(try validate(message))
-            } catch {
+                events.append(try event(from: message, maxEventSize: configuration.maxEventSize))
+            } catch let error as EdgeError {
+                guard batch.isBatch else { throw error }
+                throw EdgeError(error.code, "item \(index): \(error.message); nothing in the batch was stored")
+            } catch let error as HeraldError {
                 guard batch.isBatch else { throw error }
                 throw HeraldError(error.code, "item \(index): \(error.message); nothing in the batch was stored")
             }
@@ -70,7 +69,12 @@ enum PublishEndpoint {
         return PublishRequest(events: events, isBatch: batch.isBatch)
     }
 
-    private static func validate(_ message: PublishMessage) throws(HeraldError) -> NewEvent {
+    /// The event `message` asks for, once its topic, event type, data and key are valid and its data within
+    /// `maxEventSize` bytes; throws `HeraldError` or `EdgeError` (`event_too_large`) otherwise.
+    static func event(from message: PublishMessage, maxEventSize: Int) throws -> NewEvent {
+        guard message.data.utf8.count <= maxEventSize else {
+            throw EdgeError(.eventTooLarge, "data is \(message.data.utf8.count) bytes, more than the limit of \(maxEventSize); send large payloads by reference (a URL) instead")
+        }
         let topic = try Topic(message.topic)
         if let type = message.event { try EventType.validate(type) }
         guard !message.data.isEmpty else {

@@ -21,6 +21,8 @@ public struct EdgeError: Error, CustomStringConvertible, Sendable {
         public static let rateLimited = Code("rate_limited")
         public static let eventTooLarge = Code("event_too_large")
         public static let originNotAllowed = Code("origin_not_allowed")
+        /// A streaming publish sent more lines than `--max-stream-lines`.
+        public static let streamTooLong = Code("stream_too_long")
 
         public var description: String { name }
     }

@@ -10,6 +10,8 @@ struct HTTPErrorResponse: Error {
     var code: String
     var message: String
     var headers: [(String, String)] = []
+    /// More members of the `error` object, as JSON text after a comma (`"line":3,"stored":2`); empty for most errors.
+    var extraMembers = ""
 
     /// Whether retrying later can succeed: `503` (node full, shutting down, backend unavailable) and `429`
     /// (per-address and rate limits). A refused `GET /events` is then answered with a retry stream
@@ -44,6 +46,13 @@ struct HTTPErrorResponse: Error {
             if error.code == .unauthorized { headers.append(("www-authenticate", "Bearer realm=\"herald\"")) }
         case let error as PublishBodyError:
             self.init(status: .badRequest, code: error.code.description, message: error.message)
+        case let failure as StreamingPublishFailure:
+            self.init(failure.cause)
+            if let line = failure.line, !message.hasPrefix("line ") { message = "line \(line): \(message)" }
+            message += "; \(failure.storedSentence)"
+            if let line = failure.line { extraMembers += ",\"line\":\(line)" }
+            extraMembers += ",\"stored\":\(failure.summary.count)"
+            extraMembers += ",\"lastId\":\(failure.summary.last.map { "\"\($0.id)\"" } ?? "null")"
         default:
             self.init(status: .internalServerError, code: "internal_error", message: "the server failed to handle the request; it was logged")
         }
@@ -76,7 +85,7 @@ struct HTTPErrorResponse: Error {
         case .uriTooLong: .uriTooLong
         case .requestTimeout: .requestTimeout
         case .tooManyConnectionsFromAddress, .rateLimited: .tooManyRequests
-        case .eventTooLarge: .payloadTooLarge
+        case .eventTooLarge, .streamTooLong: .payloadTooLarge
         case .originNotAllowed: .forbidden
         default: .badRequest
         }
@@ -84,7 +93,7 @@ struct HTTPErrorResponse: Error {
 
     /// The JSON body.
     var body: String {
-        "{\"error\":{\"code\":\(JSONText.quoted(code)),\"message\":\(JSONText.quoted(message))}}"
+        "{\"error\":{\"code\":\(JSONText.quoted(code)),\"message\":\(JSONText.quoted(message))\(extraMembers)}}"
     }
 
     /// The complete response, with `extraHeaders` added after this error's own.

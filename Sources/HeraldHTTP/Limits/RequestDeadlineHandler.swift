@@ -7,8 +7,13 @@ import NIOHTTP1
 ///
 /// The clock runs from the moment the connection opens, and again from the end of each response; it stops
 /// when a request is complete, so slow backends never count against the client. Event streams remove this
-/// handler: their requests are complete before the stream starts.
+/// handler: their requests are complete before the stream starts. A request whose body is read as it arrives
+/// (a streaming publish) stops the clock at its head by sending `BodyStreamed`, and keeps a clock of its own.
 final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    /// Sent (outbound) by the handler answering a request whose body it reads as it comes: the clock stops
+    /// now, as if the request were complete, and starts again after its response.
+    struct BodyStreamed {}
+
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
@@ -22,6 +27,8 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var timer: Scheduled<Void>?
     /// Requests received completely and not yet answered.
     private var unanswered = 0
+    /// Whether the request being received was counted already (`BodyStreamed`), so its end is not.
+    private var streamedRequestCounted = false
 
     init(timeout: TimeAmount) {
         self.timeout = timeout
@@ -52,7 +59,11 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
         case .body:
             break
         case .end:
-            unanswered += 1
+            if streamedRequestCounted {
+                streamedRequestCounted = false
+            } else {
+                unanswered += 1
+            }
             expiry = nil
         }
         context.fireChannelRead(data)
@@ -64,6 +75,14 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
             if unanswered == 0 { arm(context) }
         }
         context.write(data, promise: promise)
+    }
+
+    func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        guard event is BodyStreamed else { return context.triggerUserOutboundEvent(event, promise: promise) }
+        unanswered += 1
+        streamedRequestCounted = true
+        expiry = nil
+        promise?.succeed()
     }
 
     /// Starts the clock: the next request must be complete within `timeout` from now.

@@ -11,6 +11,9 @@ public struct EdgeConfiguration: Sendable {
     public var maxBodySize: Int = 1 << 20
     /// Most events in one batch publish.
     public var maxBatchSize: Int = 1000
+    /// Most lines (events) in one streaming publish (an NDJSON body). why: a request that never ends must
+    /// still be bounded; a long answer of a language model is a few thousand tokens.
+    public var maxStreamLines: Int = 100_000
     /// Most topics one SSE connection may subscribe to.
     public var maxTopicsPerConnection: Int = 32
     /// The `retry:` a stream starts with: how long a browser waits before reconnecting.
@@ -54,6 +57,10 @@ public struct EdgeConfiguration: Sendable {
     public var publishRatePerAddress = 0
     /// Largest `data` of one event, in bytes. why: one event is written to every subscriber of its topic.
     public var maxEventSize = 64 << 10
+
+    /// Longest line of a streaming publish: twice `maxEventSize` plus 1 KiB, room for the JSON escapes of
+    /// the largest data and the other fields. A longer line is refused as soon as that many bytes arrived.
+    public var maxStreamLineSize: Int { 2 * maxEventSize + 1024 }
     /// Whether each finished request and closed stream gets an access log line at info (`AccessLog`).
     public var accessLog = true
     /// Cross-origin access for browsers; nil sends no CORS headers (same-origin pages only).

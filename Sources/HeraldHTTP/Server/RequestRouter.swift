@@ -6,11 +6,13 @@ import NIOHTTP1
 /// Reads one HTTP request at a time (bounded body), finds its route in `RouteTable`, and writes the response.
 ///
 /// `POST /publish` and `GET /events` (which hands the connection to `SSEConnectionHandler`) are handled
-/// here; every other route answers through its endpoint type. Every error is a JSON body from
+/// here; an NDJSON `POST /publish` is read line by line as it arrives by a `StreamingPublish`, which holds
+/// reading back while it has a batch waiting; every other route answers through its endpoint type. Every error is a JSON body from
 /// `HTTPErrorResponse`, except a temporary refusal of `GET /events`, which is a retry stream (`RetryRefusal`).
 /// With auth configured, publishes and private streams are checked (`EdgeConfiguration.auth`) before they run.
-final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
+final class RequestRouter: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
     /// Which listener the connection came in on.
@@ -32,6 +34,8 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
         case discarding
         case responding
         case streaming
+        /// An NDJSON publish whose lines are stored as they arrive.
+        case publishingStream(StreamingPublish)
     }
 
     private let app: EdgeApplication
@@ -43,6 +47,8 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
     private var current: AccessLog.Request?
     /// The `endpoint` label of the request being answered, for `herald_requests_total`.
     private var endpoint = "other"
+    /// A read the streaming publish held back, to pass on once it wants input again.
+    private var readHeldBack = false
 
     init(app: EdgeApplication, listener: Listener, httpHandlers: [any RemovableChannelHandler]) {
         self.app = app
@@ -58,6 +64,9 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
             do {
                 let (route, parameter) = try RouteTable.match(head, listener: listener)
                 endpoint = route.metricsLabel
+                if case .publish = route.handler, StreamingPublish.isStreaming(head) {
+                    return startStreamingPublish(head: head, context: context)
+                }
                 if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > app.configuration.maxBodySize {
                     respondAndClose(context: context, error: tooLarge())
                     return
@@ -75,6 +84,11 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
             current?.bytesIn += part.readableBytes
             body.writeBuffer(&part)
             state = .receiving(head, route, parameter: parameter, body)
+        case (.body(let part), .publishingStream(let publish)):
+            current?.bytesIn += part.readableBytes
+            publish.receive(part)
+        case (.end, .publishingStream(let publish)):
+            publish.bodyEnded()
         case (.end, .receiving(let head, let route, let parameter, let body)):
             state = .responding
             handle(route, head: head, parameter: parameter, body: body, context: context)
@@ -84,6 +98,22 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
         default:
             break
         }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if case .publishingStream(let publish) = state, !publish.wantsInput {
+            readHeldBack = true
+            return
+        }
+        context.read()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if case .publishingStream(let publish) = state {
+            publish.connectionClosed()
+            state = .discarding
+        }
+        context.fireChannelInactive()
     }
 
     private func handle(_ route: Route, head: HTTPRequestHead, parameter: String?, body: ByteBuffer, context: ChannelHandlerContext) {
@@ -136,6 +166,33 @@ final class RequestRouter: ChannelInboundHandler, RemovableChannelHandler {
             app.metrics?.published(events: request.events.count, nanoseconds: (NIODeadline.now() - started).nanoseconds)
             return .json(request.reply(positions))
         }, head: head, context: context)
+    }
+
+    /// Starts reading an NDJSON publish line by line; the request's clock (`RequestDeadlineHandler`) stops,
+    /// and the streaming publish keeps its own between lines.
+    private func startStreamingPublish(head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let parameters: StreamingPublish.Parameters
+        do {
+            parameters = try StreamingPublish.parameters(of: head)
+        } catch {
+            return respondAndClose(context: context, error: error)
+        }
+        let publish = StreamingPublish(
+            parameters: parameters, app: app, context: context,
+            finish: { [unowned self] response in
+                let keepAlive = head.isKeepAlive && response.status == .ok
+                self.respond(context: context, response, keepAlive: keepAlive)
+                if !keepAlive { self.state = .discarding }
+            },
+            wantsInputAgain: { [unowned self] in
+                guard self.readHeldBack else { return }
+                self.readHeldBack = false
+                context.read()
+            }
+        )
+        state = .publishingStream(publish)
+        context.triggerUserOutboundEvent(RequestDeadlineHandler.BodyStreamed(), promise: nil)
+        publish.start(head: head)
     }
 
     /// Opens an event stream once the request is valid and, with subscriber auth, authorized.

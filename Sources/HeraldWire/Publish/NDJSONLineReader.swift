@@ -23,8 +23,15 @@ public struct NDJSONLineReader: Sendable {
 
     /// Takes the next bytes of the body and returns the lines they complete, in order.
     public mutating func read(_ bytes: ByteBuffer) throws(PublishBodyError) -> [ByteBuffer] {
-        var bytes = bytes
         var lines: [ByteBuffer] = []
+        try read(bytes, into: &lines)
+        return lines
+    }
+
+    /// Takes the next bytes of the body and appends the lines they complete to `lines`, in order. When a
+    /// line is too long, the lines before it are already in `lines` as it throws.
+    public mutating func read(_ bytes: ByteBuffer, into lines: inout [ByteBuffer]) throws(PublishBodyError) {
+        var bytes = bytes
         while let newline = bytes.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) {
             let length = newline - bytes.readerIndex
             var line = bytes.readSlice(length: length)!
@@ -42,26 +49,29 @@ public struct NDJSONLineReader: Sendable {
         }
         try checkLength(pending.readableBytes + bytes.readableBytes, beyond: 1)
         if bytes.readableBytes > 0 { pending.writeBuffer(&bytes) }
-        return lines
     }
 
     /// Call when the body ended; throws when it stopped in the middle of a line.
     public func finish() throws(PublishBodyError) {
         let rest = pending.readableBytesView
         guard rest.isEmpty || rest == [UInt8(ascii: "\r")] else {
-            throw PublishBodyError(
+            var error = PublishBodyError(
                 .unterminatedLine,
                 "line \(lineCount + 1): the body ended after \(rest.count) bytes of it without a newline; end every line with \\n (nothing of that line was stored)"
             )
+            error.line = lineCount + 1
+            throw error
         }
     }
 
     /// Throws when a line of `length` bytes is too long; `beyond` allows for a `\r` still to be dropped.
     private func checkLength(_ length: Int, beyond allowance: Int = 0) throws(PublishBodyError) {
         guard length > maxLineBytes + allowance else { return }
-        throw PublishBodyError(
+        var error = PublishBodyError(
             .lineTooLong,
             "line \(lineCount + 1) is longer than the limit of \(maxLineBytes) bytes; send large payloads by reference (a URL) instead"
         )
+        error.line = lineCount + 1
+        throw error
     }
 }

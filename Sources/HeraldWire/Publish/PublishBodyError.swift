@@ -2,7 +2,8 @@
 ///
 /// `code` is stable (the HTTP layer puts it in the JSON error body); `message` is safe to show to the
 /// publisher and says how to fix the body; `itemIndex` is the zero-based index of the failing batch item
-/// (`nil` for a single object, a form, or a problem with the body as a whole); `field` names the offending
+/// (`nil` for a single object, a form, or a problem with the body as a whole), `line` the one-based number of
+/// the failing line of a newline-delimited body; `field` names the offending
 /// field when there is one; `underlying` keeps the ``JSONParseError`` or ``FormDecodeError`` for logs.
 public struct PublishBodyError: Error, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
@@ -53,6 +54,8 @@ public struct PublishBodyError: Error, Sendable, CustomStringConvertible {
     public var message: String
     /// Zero-based index of the failing item in a batch; `nil` when the body was not an array.
     public var itemIndex: Int?
+    /// One-based number of the failing line of a newline-delimited body; `nil` for other bodies.
+    public var line: Int?
     /// The field at fault, e.g. `"topic"` or the unknown key `"topci"`.
     public var field: String?
     public var underlying: (any Error)?

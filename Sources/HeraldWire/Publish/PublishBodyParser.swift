@@ -60,7 +60,7 @@ public enum PublishBodyParser {
         }
     }
 
-    private static func message(from members: [JSONValue.Member], itemIndex: Int?) throws(PublishBodyError) -> PublishMessage {
+    static func message(from members: [JSONValue.Member], itemIndex: Int?, defaultTopic: String? = nil) throws(PublishBodyError) -> PublishMessage {
         var topic: String?
         var data: String?
         var event: String?
@@ -97,7 +97,7 @@ public enum PublishBodyParser {
                 }
             }
         }
-        guard let topic else { throw missingField(.topic, itemIndex: itemIndex, hint: "\"topic\": \"orders/42\"") }
+        guard let topic = topic ?? defaultTopic else { throw missingField(.topic, itemIndex: itemIndex, hint: "\"topic\": \"orders/42\"") }
         guard let data else { throw missingField(.data, itemIndex: itemIndex, hint: "\"data\": <any JSON value>") }
         return PublishMessage(topic: topic, event: event, data: data, idempotencyKey: idempotencyKey)
     }
