@@ -79,6 +79,9 @@ struct ServeOptions: ParsableArguments {
     @Option(help: "Most events in one batch publish. [env: HERALD_MAX_BATCH] (default: 1000)")
     var maxBatch: Int?
 
+    @Option(help: "Most lines (events) in one streaming publish (application/x-ndjson). [env: HERALD_MAX_STREAM_LINES] (default: 100000)")
+    var maxStreamLines: Int?
+
     @Option(help: "On shutdown, /readyz answers 503 while the node keeps serving this long, so load balancers take it out. [env: HERALD_DRAIN_GRACE] (default: 5s)")
     var drainGrace: String?
 

@@ -38,6 +38,7 @@ struct ServeSettings {
         edge.port = try reader.int(options.port, "port", "HERALD_PORT", range: 0...65535) ?? edge.port
         edge.maxTopicsPerConnection = try reader.int(options.maxTopics, "max-topics", "HERALD_MAX_TOPICS", range: 1...1024) ?? edge.maxTopicsPerConnection
         edge.maxBatchSize = try reader.int(options.maxBatch, "max-batch", "HERALD_MAX_BATCH", range: 1...100_000) ?? edge.maxBatchSize
+        edge.maxStreamLines = try reader.int(options.maxStreamLines, "max-stream-lines", "HERALD_MAX_STREAM_LINES", range: 1...100_000_000) ?? edge.maxStreamLines
         edge.maxBodySize = try reader.size(options.maxBodySize, "max-body-size", "HERALD_MAX_BODY_SIZE") ?? edge.maxBodySize
         edge.slowClientBufferLimit = try reader.size(options.slowClientBuffer, "slow-client-buffer", "HERALD_SLOW_CLIENT_BUFFER") ?? edge.slowClientBufferLimit
         edge.retryInterval = try reader.duration(options.retry, "retry", "HERALD_RETRY") ?? edge.retryInterval

@@ -37,6 +37,30 @@ struct CommandLineTests {
         }
     }
 
+    @Test("herald publish --stream - sends stdin as one streaming request, each line delivered while the pipe is open")
+    func publishStream() async throws {
+        try await withNode { node in
+            let stream = try await HeraldHTTPClient.openEventStream(port: node.port, path: "/events?topic=cli/answer")
+            // why: the pipe stays open after the first token until the subscriber saw it, proving lines go out as read.
+            let seen = FileManager.default.temporaryDirectory.appendingPathComponent("herald-cli-stream-\(UUID().uuidString)").path
+            let command = """
+                { echo '{"data":"first"}'; while [ ! -e \(seen) ]; do sleep 0.05; done; echo '{"data":"done","event":"end"}'; } \
+                | \(HeraldNodeProcess.binary) publish --stream --topic cli/answer -
+                """
+            async let run = ChildProcess.run("/bin/sh", ["sh", "-c", command], environment: ["HERALD_URL": node.url])
+            let first = try #require(try await stream.events(1).first)
+            #expect(first.data == "first")
+            FileManager.default.createFile(atPath: seen, contents: nil)
+            let last = try #require(try await stream.events(1).first)
+            #expect(last.data == "done" && last.type == "end")
+            let result = try await run
+            #expect(result.state == .exited(0), "\(result.output)")
+            #expect(result.output.split(separator: "\n").map(String.init) == [first.id, last.id].compactMap { $0 })
+            try? FileManager.default.removeItem(atPath: seen)
+            await stream.close()
+        }
+    }
+
     @Test("herald publish exits 1 with the server's message when the event is refused, and names a bad NDJSON line")
     func publishRefused() async throws {
         try await withNode { node in

@@ -76,4 +76,32 @@ struct PublishAuthTests {
             expectError(refused, status: 403, code: "forbidden_topic", hint: "news")
         }
     }
+
+    @Test("a streaming publish: no credential gets 401 and stores nothing; a token's claim is checked for every line's topic")
+    func streaming() async throws {
+        try await withNode { node in
+            let anonymous = try await StreamingPublishRequest.open(port: node.port, topic: "orders/1")
+            try await anonymous.line(#"{"data":"x"}"#)
+            let unauthorized = try await anonymous.response()
+            #expect(unauthorized.status == 401)
+            #expect(TestNode.number("stored", in: unauthorized.body) == 0)
+
+            let token = try await TestTokens.hs256(publish: ["orders/*"])
+            let request = try await StreamingPublishRequest.open(port: node.port, topic: "orders/1", headers: [("Authorization", "Bearer \(token)")])
+            try await request.chunk(#"{"data":"a"}"# + "\n" + #"{"topic":"orders/2","data":"b"}"# + "\n")
+            try await request.line(#"{"topic":"news","data":"c"}"#)
+            let forbidden = try await request.response()
+            #expect(forbidden.status == 403)
+            #expect(TestNode.field("code", in: forbidden.body) == "forbidden_topic")
+            #expect(TestNode.number("line", in: forbidden.body) == 3)
+            #expect(TestNode.number("stored", in: forbidden.body) == 2)
+            #expect(try await node.broker.history(of: try Topic("orders/1"), after: .zero, limit: 10).events.count == 1)
+            #expect(try await node.broker.history(of: try Topic("news"), after: .zero, limit: 10) == .empty)
+
+            let keyed = try await StreamingPublishRequest.open(port: node.port, topic: "anything", headers: [("Authorization", "Bearer \(Self.apiKey)")])
+            try await keyed.line(#"{"data":"x"}"#)
+            try await keyed.end()
+            #expect(try await keyed.response().status == 200)
+        }
+    }
 }
