@@ -245,7 +245,7 @@ let package = Package(
         // examples/ (curl, Python, Node) run against a live `herald serve`.
         .testTarget(name: "ExamplesTests", dependencies: ["HeraldClient", "TestSupport"]),
         // schemathesis (PyPI, installed by scripts/install-deps.sh) against a live `herald serve` with docs/openapi.yaml.
-        .testTarget(name: "APIConformanceTests", dependencies: ["TestSupport"], exclude: ["schemathesis.toml"]),
+        .testTarget(name: "APIConformanceTests", dependencies: ["TestSupport"], exclude: ["schemathesis.toml", "schemathesis_hooks.py"]),
         // Real processes on loopback: redis-server, `herald serve` (the built executable), HAProxy, nginx, Chromium.
         .testTarget(
             name: "FailoverTests",

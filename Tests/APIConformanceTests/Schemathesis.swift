@@ -43,6 +43,8 @@ struct Schemathesis {
         var environment = ProcessInfo.processInfo.environment
         // why: a terminal width keeps schemathesis from wrapping its report at 80 columns in a captured log.
         environment["COLUMNS"] = "160"
+        // why: a serializer for application/x-ndjson (streaming publish bodies), which schemathesis lacks.
+        environment["SCHEMATHESIS_HOOKS"] = repository.appendingPathComponent("Tests/APIConformanceTests/schemathesis_hooks.py").path
         let logPath = directory + "/schemathesis.log"
         // why: schemathesis keeps a crash cache in `.schemathesis/` of its working directory; `env -C` runs it in
         // the test's scratch directory, not in the repository.

@@ -33,4 +33,20 @@ struct StreamingPublishBehaviourTests {
             #expect(try await resumed.events(1).map(\.data) == ["next"], "no copy of the retried stream came in between")
         }
     }
+
+    @Test("after a streaming publish, its connection serves the next request (no read is lost while the body was held)", arguments: BackendKind.available)
+    func keepAliveAfterStream(kind: BackendKind) async throws {
+        try await withNodes(kind) { _, nodes in
+            for round in 0..<3 {
+                let request = try await StreamingPublishRequest.open(port: nodes[0].port, topic: "keep/\(round)")
+                try await request.line(#"{"data":"x"}"#)
+                try await request.chunk(#"{"data":"y"}"# + "\n" + #"{"data":"z"}"# + "\n")
+                try await request.end()
+                #expect(try await request.response().status == 200)
+                try await request.connection.send("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                let all = try await request.connection.receivedUntilClosed(timeout: .seconds(5))
+                #expect(all.components(separatedBy: "HTTP/1.1 200").count == 3, "\(all)")
+            }
+        }
+    }
 }

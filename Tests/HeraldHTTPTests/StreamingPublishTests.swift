@@ -215,4 +215,17 @@ struct StreamingPublishTests {
             #expect(try await node.get("/healthz").status == 200)
         }
     }
+
+    @Test("?topic= is the topic of events without one in JSON and form bodies too; anything else in the query is refused")
+    func queryTopic() async throws {
+        try await TestNode.with(.memory) { node in
+            #expect(try await node.post("/publish?topic=q", contentType: "application/json", body: #"{"data":"json"}"#).status == 200)
+            #expect(try await node.post("/publish?topic=q", contentType: "application/json", body: #"[{"data":"a"},{"topic":"other","data":"b"}]"#).status == 200)
+            #expect(try await node.post("/publish?topic=q", contentType: "application/x-www-form-urlencoded", body: "data=form").status == 200)
+            #expect(try await Self.stored(node, "q") == ["json", "a", "form"])
+            #expect(try await Self.stored(node, "other") == ["b"])
+            expectError(try await node.post("/publish?lastEventId=1", contentType: "application/json", body: #"{"topic":"t","data":"x"}"#), status: 400, code: "invalid_query", hint: "lastEventId")
+            expectError(try await node.post("/publish?topic=", contentType: "application/json", body: #"{"data":"x"}"#), status: 400, code: "invalid_topic", hint: "empty")
+        }
+    }
 }

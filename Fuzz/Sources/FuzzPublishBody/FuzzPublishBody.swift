@@ -10,7 +10,10 @@ import NIOCore
 ///   `maxItems` fails exactly with `batch_too_large` when the batch exceeds it; failure is a
 ///   `PublishBodyError` (typed throws) with a message, and an item index inside the batch;
 /// - form: decoded fields re-encoded with percent-encoding decode to the same fields, and `parseForm`
-///   succeeds exactly when those fields name one topic and one data, returning their values.
+///   succeeds exactly when those fields name one topic and one data, returning their values;
+/// - NDJSON (a streaming publish): `NDJSONLineReader` gives the same lines and the same error whether the
+///   body comes at once or in small reads; no line is longer than the limit; each line either parses (its
+///   topic is its own or the default) or fails with `line N: …` and that line's number.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzPublishBody(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
@@ -18,6 +21,7 @@ public func fuzzPublishBody(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     body.writeBytes(bytes)
     checkJSON(bytes, body)
     checkForm(bytes, body)
+    checkNDJSON(bytes, body)
     return 0
 }
 
@@ -146,6 +150,56 @@ private func checkForm(_ bytes: [UInt8], _ body: ByteBuffer) {
         }
         if error.code == .missingField, topics.count == 1, data.count == 1 {
             fatalError("form with one topic and one data rejected as missing a field")
+        }
+    }
+}
+
+private func checkNDJSON(_ bytes: [UInt8], _ body: ByteBuffer) {
+    let limit = 48
+    /// The lines of `body` read in pieces of `piece` bytes, and the error that ended the reading, if one did.
+    func lines(piece: Int) -> ([[UInt8]], PublishBodyError?) {
+        var reader = NDJSONLineReader(maxLineBytes: limit)
+        var lines: [ByteBuffer] = []
+        var rest = body
+        do {
+            while rest.readableBytes > 0 {
+                let chunk = rest.readSlice(length: min(piece, rest.readableBytes))!
+                try reader.read(chunk, into: &lines)
+            }
+            try reader.finish()
+            return (lines.map { Array($0.readableBytesView) }, nil)
+        } catch {
+            return (lines.map { Array($0.readableBytesView) }, error)
+        }
+    }
+    let (whole, wholeError) = lines(piece: max(bytes.count, 1))
+    let (pieces, piecesError) = lines(piece: 1 + bytes.count % 7)
+    guard whole == pieces, wholeError?.code == piecesError?.code, wholeError?.line == piecesError?.line else {
+        fatalError("NDJSON read at once gives \(whole.count) lines and \(String(describing: wholeError)), in pieces \(pieces.count) and \(String(describing: piecesError))")
+    }
+    if let wholeError {
+        guard let line = wholeError.line, line == whole.count + 1, wholeError.message.hasPrefix("line \(line)") else {
+            fatalError("NDJSON error \(wholeError) does not name the line after the \(whole.count) read")
+        }
+    }
+    for (index, line) in whole.enumerated() {
+        guard !line.isEmpty, line.count <= limit, !line.contains(UInt8(ascii: "\n")), line.last != UInt8(ascii: "\r") else {
+            fatalError("NDJSON line \(index + 1) is empty, too long or keeps its line end")
+        }
+        var buffer = ByteBufferAllocator().buffer(capacity: line.count)
+        buffer.writeBytes(line)
+        do {
+            let message = try PublishBodyParser.parseLine(buffer, lineNumber: index + 1, defaultTopic: "default")
+            guard case .object = try? JSONParser.parse(line) else { fatalError("line \(index + 1) accepted but is not a JSON object") }
+            if case .string(let topic)? = (try? JSONParser.parse(line))?["topic"] {
+                guard message.topic == topic else { fatalError("a line's own topic was replaced") }
+            } else {
+                guard message.topic == "default" else { fatalError("a line without a topic did not get the default") }
+            }
+        } catch {
+            guard error.line == index + 1, error.message.hasPrefix("line \(index + 1): ") else {
+                fatalError("line \(index + 1) refused without its number: \(error)")
+            }
         }
     }
 }

@@ -32,12 +32,13 @@ enum PublishEndpoint {
         let mediaType = head.headers.first(name: "content-type")?
             .split(separator: ";", maxSplits: 1).first?
             .trimmingSpaces.lowercased()
+        let defaultTopic = try queryTopic(of: head)
         let batch: PublishBatch
         switch mediaType {
         case "application/json":
-            batch = try PublishBodyParser.parseJSON(body, maxItems: configuration.maxBatchSize)
+            batch = try PublishBodyParser.parseJSON(body, maxItems: configuration.maxBatchSize, defaultTopic: defaultTopic)
         case "application/x-www-form-urlencoded":
-            batch = try PublishBodyParser.parseForm(body)
+            batch = try PublishBodyParser.parseForm(body, defaultTopic: defaultTopic)
         case let other:
             let given = other.map { "Content-Type \($0) is not supported" } ?? "Content-Type is missing"
             throw EdgeError(.unsupportedMediaType, "\(given); send application/json, application/x-ndjson (a stream of events, one a line) or application/x-www-form-urlencoded")
@@ -67,6 +68,26 @@ enum PublishEndpoint {
             }
         }
         return PublishRequest(events: events, isBatch: batch.isBatch)
+    }
+
+    /// The topic named by `?topic=`, for the events of the body that name none; nil without a query. Anything
+    /// else in the query is refused (`400 invalid_query`), as is an invalid topic.
+    static func queryTopic(of head: HTTPRequestHead) throws -> String? {
+        guard let query = head.uri.split(separator: "?", maxSplits: 1).dropFirst().first else { return nil }
+        let fields: [FormDecoder.Field]
+        do {
+            fields = try FormDecoder.decodeQuery(query)
+        } catch {
+            throw EdgeError(.invalidQuery, "the query string is not valid: \(error)")
+        }
+        var topic: String?
+        for field in fields {
+            guard field.name == "topic", topic == nil else {
+                throw EdgeError(.invalidQuery, "the query of a publish may name one topic (?topic=chat/42) and nothing else; found \(field.name)")
+            }
+            topic = try Topic(field.value).name
+        }
+        return topic
     }
 
     /// The event `message` asks for, once its topic, event type, data and key are valid and its data within

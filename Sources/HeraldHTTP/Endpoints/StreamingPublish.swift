@@ -37,20 +37,7 @@ final class StreamingPublish {
 
     /// Reads `?topic=` and `Idempotency-Key`, refusing anything else in the query.
     static func parameters(of head: HTTPRequestHead) throws -> Parameters {
-        let query = head.uri.split(separator: "?", maxSplits: 1).dropFirst().first ?? ""
-        let fields: [FormDecoder.Field]
-        do {
-            fields = try FormDecoder.decodeQuery(query)
-        } catch {
-            throw EdgeError(.invalidQuery, "the query string is not valid: \(error)")
-        }
-        var parameters = Parameters()
-        for field in fields {
-            guard field.name == "topic", parameters.defaultTopic == nil else {
-                throw EdgeError(.invalidQuery, "the query may name one topic (?topic=chat/42) and nothing else; found \(field.name)")
-            }
-            parameters.defaultTopic = try Topic(field.value).name
-        }
+        var parameters = Parameters(defaultTopic: try PublishEndpoint.queryTopic(of: head))
         parameters.idempotencyKey = head.headers.first(name: "idempotency-key")
         if let key = parameters.idempotencyKey { try IdempotencyKey.validate(key) }
         return parameters
@@ -102,6 +89,10 @@ final class StreamingPublish {
         if case .checking = access { return false }
         return machine.wantsInput
     }
+
+    /// Whether reading must wait: the body is still being taken, but not now (a batch waits, or the
+    /// credential is being checked). After the body ended, reading is not this request's business.
+    var holdsReadingBack: Bool { machine.acceptsLines && !wantsInput }
 
     /// Checks the credential of `head` and starts the clock for the first line.
     func start(head: HTTPRequestHead) {

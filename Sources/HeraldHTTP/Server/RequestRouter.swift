@@ -101,7 +101,7 @@ final class RequestRouter: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        if case .publishingStream(let publish) = state, !publish.wantsInput {
+        if case .publishingStream(let publish) = state, publish.holdsReadingBack {
             readHeldBack = true
             return
         }
@@ -183,6 +183,11 @@ final class RequestRouter: ChannelDuplexHandler, RemovableChannelHandler {
                 let keepAlive = head.isKeepAlive && response.status == .ok
                 self.respond(context: context, response, keepAlive: keepAlive)
                 if !keepAlive { self.state = .discarding }
+                // why: a read held back while the body was taken must not be lost, or the connection stalls.
+                if self.readHeldBack {
+                    self.readHeldBack = false
+                    context.read()
+                }
             },
             wantsInputAgain: { [unowned self] in
                 guard self.readHeldBack else { return }

@@ -9,7 +9,8 @@ extension PublishBodyParser {
     ///   an HTML form submits its blank inputs as empty fields.
     /// - `idempotencyKey`: optional, at most once.
     /// - any other field is an error naming it, with a "did you mean" hint for near misses.
-    public static func parseForm(_ body: ByteBuffer) throws(PublishBodyError) -> PublishBatch {
+    /// - `defaultTopic`: the topic when the form has no `topic` field (the request's `?topic=`).
+    public static func parseForm(_ body: ByteBuffer, defaultTopic: String? = nil) throws(PublishBodyError) -> PublishBatch {
         let fields: [FormDecoder.Field]
         do {
             fields = try FormDecoder.decode(body)
@@ -48,7 +49,7 @@ extension PublishBodyParser {
                 event = value.isEmpty ? nil : value
             }
         }
-        guard let topic else { throw missingField(.topic, itemIndex: nil, hint: "topic=orders%2F42") }
+        guard let topic = topic ?? defaultTopic else { throw missingField(.topic, itemIndex: nil, hint: "topic=orders%2F42") }
         guard let data else { throw missingField(.data, itemIndex: nil, hint: "data=… (data= for an empty message)") }
         return .single(PublishMessage(topic: topic, event: event, data: data, idempotencyKey: idempotencyKey))
     }

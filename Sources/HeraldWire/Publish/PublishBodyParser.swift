@@ -20,7 +20,8 @@ public enum PublishBodyParser {
     /// - `event`, or its alias `type`: optional, a string or `null`; giving both is an error.
     /// - `idempotencyKey`: optional, a string.
     /// - any other key is an error naming the key, with a "did you mean" hint for near misses.
-    public static func parseJSON(_ body: ByteBuffer, maxItems: Int = defaultMaxItems) throws(PublishBodyError) -> PublishBatch {
+    /// - `defaultTopic`: the topic of objects without one (the request's `?topic=`); an object's own wins.
+    public static func parseJSON(_ body: ByteBuffer, maxItems: Int = defaultMaxItems, defaultTopic: String? = nil) throws(PublishBodyError) -> PublishBatch {
         let document: JSONValue
         do {
             document = try JSONParser.parse(body)
@@ -29,7 +30,7 @@ public enum PublishBodyParser {
         }
         switch document {
         case .object(let members):
-            return .single(try message(from: members, itemIndex: nil))
+            return .single(try message(from: members, itemIndex: nil, defaultTopic: defaultTopic))
         case .array(let items):
             guard !items.isEmpty else {
                 throw PublishBodyError(.emptyBatch, "body is an empty array; send at least one {\"topic\":…,\"data\":…} object")
@@ -49,7 +50,7 @@ public enum PublishBodyParser {
                         itemIndex: index
                     )
                 }
-                messages.append(try message(from: members, itemIndex: index))
+                messages.append(try message(from: members, itemIndex: index, defaultTopic: defaultTopic))
             }
             return .batch(messages)
         default:
