@@ -82,6 +82,25 @@ struct ExamplesTests {
         }
     }
 
+    @Test("the Python and Node token streamers send an answer word by word in one request, ending with a done event", arguments: ["python", "node"])
+    func tokenStreamers(language: String) async throws {
+        try await withNode { node in
+            let topic = "examples/answer-\(language)"
+            let stream = try await HeraldHTTPClient.openEventStream(port: node.port, path: "/events?topic=" + TestNode.percentEncode(topic))
+            let (executable, arguments) = language == "python"
+                ? ("/usr/bin/python3", ["python3", "\(Self.examples)/python/stream_tokens.py"])
+                : (Self.nodeExecutable, ["node", "\(Self.examples)/node/stream-tokens.mjs"])
+            let run = try await ChildProcess.run(executable, arguments + [topic, "The answer is forty-two."], environment: ["HERALD_URL": node.url])
+            #expect(run.state == .exited(0), "\(run.output)")
+            let events = try await stream.events(5)
+            #expect(events.map(\.data) == ["The", " answer", " is", " forty-two.", "[DONE]"])
+            #expect(events[4].type == "done")
+            #expect(run.output.contains("\"count\""), "\(run.output)")
+            #expect(run.output.contains(try #require(events[4].id)), "the summary's last id is the done event's")
+            await stream.close()
+        }
+    }
+
     static let nodeExecutable = ["/usr/bin/node", "/usr/local/bin/node", "/usr/bin/nodejs"].first {
         FileManager.default.isExecutableFile(atPath: $0)
     } ?? "/usr/bin/node"
