@@ -195,9 +195,11 @@ struct StreamingPublishFailure: Error {
             sentence += count == 0 ? ", except that " : " and "
             sentence += "\(Self.lines(count + 1, count + unsureLines)) may have been (the backend failed while storing them)"
         }
-        if count > 0 || unsureLines > 0 {
-            sentence += ", nothing after; resend from line \(count + 1)"
-            sentence += unsureLines > 0 ? " with the same Idempotency-Key so that each line is stored once" : ""
+        if unsureLines > 0 {
+            sentence += ", nothing after; send the whole stream again with the same Idempotency-Key so that each line is stored once"
+        } else if count > 0 {
+            // why: line numbers start at 1 in every request, so a resumed stream must not reuse the key of this one.
+            sentence += ", nothing after; send the rest from line \(count + 1) (with another Idempotency-Key), or the whole stream again with the same one"
         }
         return sentence
     }
