@@ -51,6 +51,25 @@ struct GracefulShutdownTests {
         try await stopping.value
     }
 
+    @Test("a streaming publish open when the node stops listening is answered 503 saying what was stored")
+    func streamingPublishAtShutdown() async throws {
+        let node = try await TestNode.start(.memory, configure: { edge in
+            edge.drainGrace = .zero
+            edge.drainWindow = .milliseconds(200)
+        })
+        let reader = try await node.stream(["answer"])
+        let request = try await StreamingPublishRequest.open(port: node.port, topic: "answer")
+        try await request.line(#"{"data":"first"}"#)
+        try await request.line(#"{"data":"second"}"#)
+        #expect(try await reader.events(2).map(\.data) == ["first", "second"])
+        let stopping = Task { try await node.stop() }
+        let response = try await request.response()
+        #expect(response.status == 503)
+        #expect(TestNode.field("code", in: response.body) == "shutting_down")
+        #expect(TestNode.number("stored", in: response.body) == 2)
+        try await stopping.value
+    }
+
     private func ended(_ stream: SSEStream) async throws -> Bool {
         while true {
             do {

@@ -97,6 +97,10 @@ final class StreamingPublish {
     /// Checks the credential of `head` and starts the clock for the first line.
     func start(head: HTTPRequestHead) {
         scheduleTimer()
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        app.streamingPublishStarted(ObjectIdentifier(self)) {
+            bound.eventLoop.execute { bound.value.shutDown() }
+        }
         guard let publisher = app.configuration.auth.publisher else { return }
         let bearer = BearerCredentials.authorizationHeader(head.headers)
         if let grant = publisher.apiKeyGrant(bearer: bearer) {
@@ -172,8 +176,12 @@ final class StreamingPublish {
     /// The connection closed: nothing more is stored or answered.
     func connectionClosed() {
         machine.closed()
-        timer?.cancel()
-        timer = nil
+        end()
+    }
+
+    /// The node stops listening: no more lines are taken; those taken are stored, then `503 shutting_down`.
+    private func shutDown() {
+        perform(machine.refused(EdgeError(.shuttingDown, "this node is shutting down; send the rest of the stream to another node"), line: nil))
     }
 
     /// The event of line `number`, checked; throws what is wrong with it.
@@ -239,6 +247,7 @@ final class StreamingPublish {
     private func end() {
         timer?.cancel()
         timer = nil
+        app.streamingPublishEnded(ObjectIdentifier(self))
     }
 
     /// Fires at `expiry`: refuses the stream when no line came in time while the node was reading.

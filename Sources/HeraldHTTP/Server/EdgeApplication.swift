@@ -37,6 +37,8 @@ final class EdgeApplication: Sendable {
     private let phase = Atomic<Phase>(.serving)
     private let openConnections = Mutex<[ObjectIdentifier: any Channel]>([:])
     private let publishes = Mutex(InFlight())
+    /// How to end each open streaming publish when the node stops listening.
+    private let streamingPublishes = Mutex<[ObjectIdentifier: @Sendable () -> Void]>([:])
 
     private struct InFlight {
         var count = 0
@@ -98,6 +100,22 @@ final class EdgeApplication: Sendable {
             }
             if idle { continuation.resume() }
         }
+    }
+
+    /// Tracks an open streaming publish: `end` is called (from any thread) when the node stops listening.
+    func streamingPublishStarted(_ id: ObjectIdentifier, end: @escaping @Sendable () -> Void) {
+        streamingPublishes.withLock { $0[id] = end }
+    }
+
+    func streamingPublishEnded(_ id: ObjectIdentifier) {
+        _ = streamingPublishes.withLock { $0.removeValue(forKey: id) }
+    }
+
+    /// Ends every open streaming publish: each stores what it took and answers `503 shutting_down`, saying
+    /// what was stored, so its producer goes on with another node instead of losing its connection unanswered.
+    func endStreamingPublishes() {
+        let ends = streamingPublishes.withLock { Array($0.values) }
+        for end in ends { end() }
     }
 
     /// Counts `channel` against the connection limits and tracks it until it closes (so that shutdown can

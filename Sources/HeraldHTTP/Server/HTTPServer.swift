@@ -82,6 +82,7 @@ public final class HTTPServer: Service, Sendable {
         app.logger.info("shutting down: closing streams", metadata: [LogKeys.drainWindow: "\(app.configuration.drainWindow)"])
         try? await channel.close()
         try? await publishChannel?.close()
+        app.endStreamingPublishes()
         await app.fanOut.closeAll(spreadOver: app.configuration.drainWindow)
         await app.publishesFinished()
         await app.closeAllConnections()
