@@ -14,13 +14,15 @@ extension RedisBroker {
         /// Reply: `{epoch, id, epoch, id, …}`, one pair per event in order.
         ///
         /// Ids are `<ms>-<ordinal>`: ms from the publishing node's clock, never going back within the topic;
-        /// ordinal = last + 1. A missing meta hash starts a new epoch (a number from the clock, never 0) and a
-        /// fresh stream. With a max age, old entries are trimmed and idle keys expire (the meta hash later).
+        /// ordinal = last + 1. A missing meta hash starts a new epoch (a fresh random-ish 32-bit number from
+        /// Redis' microseconds, never 0) and a fresh stream. With a max age, old entries are trimmed and idle
+        /// keys expire (the meta hash later).
         ///
-        /// Cost: a single event is four commands (HMGET, XADD, SPUBLISH, HSET). why: every `redis.call` costs
-        /// about 1 µs of Lua on top of its command, and turning a Lua number into text (`string.format`,
-        /// `..` on a number) about as much, so the time comes in ARGV rather than from `TIME` (ms and meta
-        /// stay text), the ordinal is formatted once, and the meta hash gets only the fields that changed.
+        /// Cost: a single event on a known topic is four commands (HMGET, XADD, SPUBLISH, HSET). why: every
+        /// `redis.call` costs about 1 µs of Lua on top of its command, and turning a Lua number into text
+        /// (`string.format`, `..` on a number) about as much, so the time comes in ARGV rather than from
+        /// `TIME` (which only a new epoch calls), ms stays text, the ordinal is formatted once, and the meta
+        /// hash gets only the fields that changed.
         static let publish = """
         local reply = {}
         local epoch, ordinal, count, now, last
@@ -40,7 +42,8 @@ extension RedisBroker {
               last = meta[3]
               if not epoch then
                 redis.call('DEL', KEYS[1])
-                epoch = string.format('%d', tonumber(now) % 4294967295 + 1)
+                local time = redis.call('TIME')
+                epoch = string.format('%d', (tonumber(time[1]) * 1000000 + tonumber(time[2])) % 4294967295 + 1)
                 ordinal = 0
                 last = nil
               elseif last and tonumber(now) <= tonumber(last) then
