@@ -113,7 +113,9 @@ final class RedisTopicStore: TopicHistoryReading {
     }
 
     private func publishCommands(_ events: [NewEvent], runs: [Range<Int>], sha: String) -> [RedisCommand] {
-        runs.map { run in
+        // why: the script takes the time from the node rather than calling `TIME` (see `Script.publish`).
+        let now = String(WallClock.milliseconds())
+        return runs.map { run in
             let keys = self.keys(of: events[run.lowerBound].topic)
             var keyArguments: [RedisArgument] = [.string(keys.stream), .string(keys.meta), .string(keys.channel)]
             var keyIndex: [String: Int] = [:]
@@ -134,9 +136,10 @@ final class RedisTopicStore: TopicHistoryReading {
                 eventArguments.append(.string(index))
             }
             var arguments: [RedisArgument] = [.string(sha), .string(String(keyArguments.count))]
-            arguments.reserveCapacity(2 + keyArguments.count + publishLimits.count + eventArguments.count)
+            arguments.reserveCapacity(3 + keyArguments.count + publishLimits.count + eventArguments.count)
             arguments += keyArguments
             arguments += publishLimits
+            arguments.append(.string(now))
             arguments += eventArguments
             return RedisCommand("EVALSHA", arguments)
         }

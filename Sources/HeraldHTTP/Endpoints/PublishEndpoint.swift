@@ -29,7 +29,9 @@ struct PublishRequest: Sendable {
 /// Parsing and validation of publish bodies: JSON (one object or a batch array) or an HTML form.
 enum PublishEndpoint {
     static func parse(head: HTTPRequestHead, body: ByteBuffer, configuration: EdgeConfiguration) throws -> PublishRequest {
-        let mediaType = head.headers.first(name: "content-type")?
+        let contentType = head.headers.first(name: "content-type")
+        // why: the common spelling skips the split and the lowercased copy.
+        let mediaType = contentType == "application/json" ? contentType : contentType?
             .split(separator: ";", maxSplits: 1).first?
             .trimmingSpaces.lowercased()
         let defaultTopic = try queryTopic(of: head)

@@ -27,8 +27,9 @@ struct AccessLog: Sendable {
             self.id = RequestID.of(head.headers)
             self.start = .now()
             self.method = head.method
-            let path = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-            self.path = String(path.utf8.prefix(Self.maxPathLength)) ?? "?"
+            let uri = head.uri.utf8
+            let path = uri[..<(uri.firstIndex(of: UInt8(ascii: "?")) ?? uri.endIndex)]
+            self.path = String(path.prefix(Self.maxPathLength)) ?? "?"
         }
     }
 

@@ -136,7 +136,8 @@ final class RequestRouter: ChannelDuplexHandler, RemovableChannelHandler {
     /// Stores a publish and answers with its ids.
     private func publish(head: HTTPRequestHead, body: ByteBuffer, context: ChannelHandlerContext) {
         let limiter = app.publishRateLimiter
-        let address = context.channel.remoteAddress?.ipAddress
+        // why: the peer's address as text costs a formatting per request; only the rate limiter needs it.
+        let address = limiter == nil ? nil : context.channel.remoteAddress?.ipAddress
         let bearer = BearerCredentials.authorizationHeader(head.headers)
         guard let publisher = app.configuration.auth.publisher, publisher.apiKeyGrant(bearer: bearer) == nil else {
             // Open publishing or the API key: parsed, stored and answered on this event loop, with no task.
@@ -146,10 +147,18 @@ final class RequestRouter: ChannelDuplexHandler, RemovableChannelHandler {
                 let (app, loop) = (app, context.eventLoop)
                 let started = app.metrics.map { _ in NIODeadline.now() }  // metrics: publish latency, accept → acknowledged
                 let stored = app.publishing { app.broker.publish(request.events, on: loop) }
-                if let metrics = app.metrics, let started {
-                    stored.whenSuccess { _ in metrics.published(events: request.events.count, nanoseconds: (NIODeadline.now() - started).nanoseconds) }
+                // why: one callback for the metrics and the answer, with no mapped future in between.
+                stored.hop(to: loop).assumeIsolated().whenComplete { result in
+                    switch result {
+                    case .success(let positions):
+                        if let metrics = app.metrics, let started {
+                            metrics.published(events: request.events.count, nanoseconds: (NIODeadline.now() - started).nanoseconds)
+                        }
+                        self.respond(context: context, .json(request.reply(positions)), keepAlive: head.isKeepAlive)
+                    case .failure(let error):
+                        self.respond(context: context, error: error, keepAlive: head.isKeepAlive)
+                    }
                 }
-                respond(after: stored.map { .json(request.reply($0)) }, head: head, context: context)
             } catch {
                 respond(context: context, error: error, keepAlive: head.isKeepAlive)
             }

@@ -19,7 +19,9 @@ enum RouteTable {
 
     /// The route for `head` on `listener`, with its parameter; throws the 404 or 405 to answer otherwise.
     static func match(_ head: HTTPRequestHead, listener: RequestRouter.Listener) throws(EdgeError) -> (Route, parameter: String?) {
-        let path = head.uri.split(separator: "?", maxSplits: 1).first ?? "/"
+        // why: the path is cut at the query without the array a split makes; an empty or query-first URI as before.
+        let cut = head.uri.utf8.firstIndex(of: UInt8(ascii: "?")) ?? head.uri.endIndex
+        let path = cut > head.uri.startIndex ? head.uri[..<cut] : head.uri.split(separator: "?", maxSplits: 1).first ?? "/"
         var allowedMethods: [HTTPMethod] = []
         for route in routes {
             guard let parameter = route.parameter(of: path) else { continue }
