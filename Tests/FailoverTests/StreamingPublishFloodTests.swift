@@ -6,7 +6,7 @@ import Testing
 /// A real node under 1,000 streaming publishes held open at once, each with a line almost at the limit and
 /// never finished, and more that send lines far past it: its memory grows by what the open lines may hold and
 /// no more, everyone else is served meanwhile, and every held request completes or times out with its answer.
-@Suite("Streaming publishes held open at once", .serialized, .enabled(if: HeraldNodeProcess.isAvailable), .timeLimit(.minutes(2)))
+@Suite("Streaming publishes held open at once", .serialized, .enabled(if: HeraldNodeProcess.isAvailable), .timeLimit(.minutes(3)))
 struct StreamingPublishFloodTests {
     static let holders = 1_000
     static let overLimit = 200
@@ -34,25 +34,23 @@ struct StreamingPublishFloodTests {
 
         // why: escaped, so that the line is near its 33 KiB limit while its data (5 KiB) is within --max-event-size.
         let unfinished = #"{"data":""# + String(repeating: #"\u0078"#, count: Self.heldLineBytes / 6)
-        var held: [StreamingPublishRequest] = []
-        for index in 0..<Self.holders {
+        let held = try await Self.concurrently(0..<Self.holders) { index in
             let request = try await StreamingPublishRequest.open(port: node.port, topic: "flood/\(index)")
             try await request.line(#"{"data":"first"}"#)
             try await request.chunk(unfinished)
-            held.append(request)
+            return request
         }
         try await Task.sleep(for: .seconds(1))
         let afterHolders = try #require(Self.residentBytes(of: pid)) - baseline
         let oversized = String(repeating: "y", count: Self.oversizedBytes)
-        var refusedCount = 0
-        for index in 0..<Self.overLimit {
+        let refusals = try await Self.concurrently(0..<Self.overLimit) { index in
             let request = try await StreamingPublishRequest.open(port: node.port, topic: "over/\(index)")
             try? await request.chunk(oversized)
-            let response = try await request.response(timeout: .seconds(20))
-            if response.status == 400, response.body.contains("line_too_long") { refusedCount += 1 }
+            let response = try await request.response(timeout: .seconds(30))
             await request.connection.close()
+            return response.status == 400 && response.body.contains("line_too_long")
         }
-        #expect(refusedCount == Self.overLimit)
+        #expect(refusals.filter { $0 }.count == Self.overLimit)
 
         // Everyone else is still served while the requests are open.
         _ = try await HeraldHTTPClient.request(port: node.port, method: .POST, path: "/publish", headers: [("content-type", "application/json")], body: .init(string: #"{"topic":"healthy","data":"during"}"#))
@@ -65,19 +63,35 @@ struct StreamingPublishFloodTests {
         #expect(perStream < 2 * (33 << 10) + (16 << 10), "RSS grew by \(grown >> 10) KiB, \(perStream >> 10) KiB per open stream (\(afterHolders >> 10) KiB before the oversized lines)")
 
         // Each held line completes and is stored: the node did hold them.
-        var stored = 0
-        for request in held {
+        let answers = try await Self.concurrently(held.indices) { index in
+            let request = held[index]
             try await request.chunk("\"}\n")
             try await request.end()
-        }
-        for request in held {
-            let response = try await request.response(timeout: .seconds(20))
-            if response.status == 200, TestNode.number("count", in: response.body) == 2 { stored += 1 } else if stored == 0 { Issue.record("\(response)") }
+            let response = try await request.response(timeout: .seconds(30))
             await request.connection.close()
+            return response
         }
-        #expect(stored == Self.holders)
+        let stored = answers.filter { $0.status == 200 && TestNode.number("count", in: $0.body) == 2 }
+        #expect(stored.count == Self.holders, "\(answers.first { $0.status != 200 }.map { "\($0)" } ?? "")")
         await subscriber.close()
         try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// `body` for every element of `range`, 50 at a time, in order of `range`.
+    static func concurrently<T: Sendable>(_ range: Range<Int>, _ body: @escaping @Sendable (Int) async throws -> T) async throws -> [T] {
+        var results: [T] = []
+        results.reserveCapacity(range.count)
+        for start in stride(from: range.lowerBound, to: range.upperBound, by: 50) {
+            let slice = start..<min(start + 50, range.upperBound)
+            let batch = try await withThrowingTaskGroup(of: (Int, T).self) { group in
+                for index in slice { group.addTask { (index, try await body(index)) } }
+                var batch: [(Int, T)] = []
+                for try await result in group { batch.append(result) }
+                return batch.sorted { $0.0 < $1.0 }.map(\.1)
+            }
+            results += batch
+        }
+        return results
     }
 
     /// VmRSS of `pid`, in bytes.
