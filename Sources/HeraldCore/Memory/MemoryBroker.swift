@@ -20,6 +20,9 @@ public final class MemoryBroker: Broker {
     private let retention: RetentionPolicy
     private let clock: @Sendable () -> UInt64
     private let table: Mutex<TopicTable>
+    /// Streams of this node following each topic (`subscribe(to:)`). why: an event of a topic nobody here
+    /// follows is stored but not encoded and posted to every event loop (a publish-only node's main cost).
+    private let followers = Mutex<[Topic: Int]>([:])
 
     /// - Parameters:
     ///   - maxTopics: most topics kept; creating one more drops the least recently published.
@@ -69,7 +72,8 @@ public final class MemoryBroker: Broker {
                 positions.append(position)
             }
             // why: dispatching under the lock keeps live order equal to history order across publishers.
-            fanOut.dispatch(stored)
+            let followed = followers.withLock { followers in stored.filter { followers[$0.topic] != nil } }
+            fanOut.dispatch(followed)
             return positions
         }
     }
@@ -106,8 +110,21 @@ public final class MemoryBroker: Broker {
         }
     }
 
+    /// Live events of `topics` reach the fan-out from the moment this returns until the subscription is
+    /// cancelled (as a Redis subscription would), counted per topic.
     public func subscribe(to topics: [Topic]) async throws -> BrokerSubscription {
-        .none()
+        followers.withLock { followers in
+            for topic in topics { followers[topic, default: 0] += 1 }
+        }
+        return BrokerSubscription { [weak self] in
+            self?.followers.withLock { followers in
+                for topic in topics {
+                    let remaining = (followers[topic] ?? 1) - 1
+                    followers[topic] = remaining > 0 ? remaining : nil
+                }
+                followers.shrinkIfMostlyEmpty()
+            }
+        }
     }
 
     public func checkReady() async throws {}
