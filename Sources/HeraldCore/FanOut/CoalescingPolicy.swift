@@ -1,8 +1,8 @@
 import NIOCore
 
 /// Decides when an event loop's mailbox drains: at once, or a coalescing window after the first message of a
-/// pass. A pure state machine without clock or I/O: the mailbox tells it the time and what each pass wrote, and
-/// carries out the action it returns.
+/// pass. A pure state machine without clock or I/O: the mailbox tells it what each pass wrote, and carries out
+/// the action it returns.
 ///
 /// Guarantees:
 /// - An idle loop writes at once, so a lone stream's event waits for no window.
@@ -10,8 +10,9 @@ import NIOCore
 ///   or would have had it waited (`Pass.sharedDeliveries` at or above `busyThreshold`: a
 ///   fan-out that keeps coming back), waits `window` after the first message of each pass, so each
 ///   connection gets the events of the window in one socket write. The window is the longest an event waits.
-/// - It writes at once again after `calmPasses` passes in a row below the threshold, or when the loop ran no
-///   pass for a whole window.
+/// - It writes at once again after `calmPasses` passes in a row below the threshold. A gap between passes does
+///   not end it. why: under a fan-out the gap is often a publisher held back by a late answer, and a pass of
+///   hundreds of writes run at once delays the next answer on the same loop (fan1k was throttled, issue 13).
 /// - With a zero window it always drains at once (what arrives while the loop is busy still shares a pass).
 struct CoalescingPolicy: Sendable {
     struct Configuration: Sendable {
@@ -49,40 +50,25 @@ struct CoalescingPolicy: Sendable {
         /// deliveries (events × connections of their topic) minus connections written, plus, for each run of
         /// a recently written topic, its connections.
         var sharedDeliveries: Int
-        var ended: NIODeadline
     }
 
     let configuration: Configuration
     /// True while passes wait for the window.
     private(set) var coalescing = false
     private var calmPassesInARow = 0
-    private var passRunning = false
-    private var lastPassEnded: NIODeadline?
 
     init(_ configuration: Configuration) {
         self.configuration = configuration
     }
 
     /// The first message since the last drain started: when should the loop drain?
-    mutating func firstMessage(at now: NIODeadline) -> Action {
+    mutating func firstMessage() -> Action {
         guard configuration.window > .zero, coalescing else { return .drainNow }
-        if !passRunning, let ended = lastPassEnded, now - ended >= configuration.window {
-            // The loop has been idle for a whole window: whatever comes next is not part of this burst.
-            stopCoalescing()
-            return .drainNow
-        }
         return .drainAfter(configuration.window)
-    }
-
-    /// A drain took the messages gathered so far and writes them.
-    mutating func passStarted() {
-        passRunning = true
     }
 
     /// The pass is written (and flushed).
     mutating func passEnded(_ pass: Pass) {
-        passRunning = false
-        lastPassEnded = pass.ended
         if pass.sharedDeliveries >= configuration.busyThreshold {
             coalescing = true
             calmPassesInARow = 0

@@ -44,7 +44,7 @@ final class LoopMailbox: Sendable {
             state.messages.append(message)
             guard !state.drainScheduled else { return nil }
             state.drainScheduled = true
-            return state.policy.firstMessage(at: loop.now)
+            return state.policy.firstMessage()
         }
         switch action {
         case nil:
@@ -60,12 +60,11 @@ final class LoopMailbox: Sendable {
         var messages: [Message] = []
         state.withLock { state in
             state.drainScheduled = false
-            state.policy.passStarted()
             swap(&messages, &state.messages)
         }
         let started = eventLoop.now
         let shared = registry.value.handle(messages, at: started, sharedSince: started - sharingHorizon)
-        let pass = CoalescingPolicy.Pass(sharedDeliveries: shared, ended: eventLoop.now)
+        let pass = CoalescingPolicy.Pass(sharedDeliveries: shared)
         state.withLock { $0.policy.passEnded(pass) }
     }
 }
