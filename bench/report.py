@@ -20,7 +20,8 @@ import sys
 SERVERS = ("herald", "nchan")
 # Targets of the performance issue. nchan's figures are measured in the same run, not quoted.
 FAN1K_RATE, FAN1K_P99 = 300, 100.0
-FAN10K_P99, FAN10K_RATIO = 250.0, 1.5
+# why: 500 ms, not 250: at 250 ms both servers sat on this machine's floor (p99 131–274 ms at 5–10/s, issue 13).
+FAN10K_P99, FAN10K_RATIO = 500.0, 1.5
 TOPICS_P99, TOPICS_RATIO = 100.0, 1.5
 IDLE_BYTES_PER_CONN = 8000
 PUBLISH_RATIO, PUBLISH_MIN, BATCH_MIN = 3.0, 45000, 100000
@@ -358,9 +359,18 @@ def fan10k(runs, verdicts):
     if not points:
         return None
     h, n = (best_achieved(points, s, FAN10K_P99, lambda r: r.deliveries) for s in SERVERS)
-    ratio_verdict(verdicts, "fan10k", "≥ %.1f× nchan's deliveries/s at p99 ≤ %d ms, nothing lost" % (FAN10K_RATIO, FAN10K_P99),
-                  h, n, FAN10K_RATIO, "deliveries/s")
+    where = {s: best_point(points, s, FAN10K_P99, lambda r: r.deliveries) for s in SERVERS}
+    ratio_verdict(verdicts, "fan10k", "the highest deliveries/s with every event delivered at p99 ≤ %d ms: ≥ %.1f× nchan's"
+                  % (FAN10K_P99, FAN10K_RATIO), h, n, FAN10K_RATIO,
+                  "deliveries/s (Herald at %s, nchan at %s; highest rate run: %s)"
+                  % (where["herald"] or "-", where["nchan"] or "-", list(points)[-1]))
     return "### fan10k: 1 topic × 10,000 subscribers\n\n" + side_by_side(points, FAN_COLUMNS)
+
+
+def best_point(points, server, p99, value):
+    """The point of `best_achieved` (None when no run is within the bound)."""
+    within_bound = [(value(s[server]), point) for point, s in points.items() if within(s.get(server), p99)]
+    return max(within_bound)[1] if within_bound else None
 
 
 def topics10k(runs, verdicts):

@@ -64,7 +64,7 @@ struct ServeOptions: ParsableArguments {
     @Option(help: "Idle streams get a comment this often. [env: HERALD_HEARTBEAT] (default: 15s)")
     var heartbeat: String?
 
-    @Option(help: "How long live events wait to be written together, e.g. 5ms; 0 writes at once and groups only what arrives while busy. [env: HERALD_COALESCING_WINDOW] (default: 5ms)")
+    @Option(help: "The longest live events wait under load to be written together, e.g. 5ms: an idle event loop writes at once, one busy with a fan-out waits this long after an event; 0 always writes at once and groups only what arrives while busy. [env: HERALD_COALESCING_WINDOW] (default: 5ms)")
     var coalescingWindow: String?
 
     @Option(help: "The retry delay sent to browsers for reconnecting. [env: HERALD_RETRY] (default: 2s)")

@@ -22,7 +22,8 @@ struct ServeSettings {
     var memoryMaxTopics = MemoryBroker.defaultMaxTopics
     var heartbeatInterval: TimeAmount = .seconds(15)
     /// why: 5 ms held 300–400 events/s to 1,000 subscribers with p99 ≤ 36 ms where writing at once (0)
-    /// reached p99 160 ms at 300/s (docs/benchmarks.md); it adds at most 5 ms to a lone event.
+    /// reached p99 160 ms at 300/s (docs/benchmarks.md). It is waited only under load (`CoalescingPolicy`):
+    /// an idle loop, a lone stream's, writes at once.
     var coalescingWindow: TimeAmount = .milliseconds(5)
     var threads = System.coreCount
     /// `--max-connections` when given; otherwise `ServeCommand` derives it from the descriptor budget.
@@ -66,7 +67,7 @@ struct ServeSettings {
         edge.readinessTimeout = try reader.duration(options.readinessTimeout, "readiness-timeout", "HERALD_READINESS_TIMEOUT", allowZero: false) ?? edge.readinessTimeout
         coalescingWindow = try reader.duration(options.coalescingWindow, "coalescing-window", "HERALD_COALESCING_WINDOW") ?? coalescingWindow
         guard coalescingWindow <= .seconds(1) else {
-            throw ValidationError("--coalescing-window / HERALD_COALESCING_WINDOW: at most 1s; it delays every live event by up to this much (a few ms is typical)")
+            throw ValidationError("--coalescing-window / HERALD_COALESCING_WINDOW: at most 1s; under load it delays live events by up to this much (a few ms is typical)")
         }
         retention.maxLength = try reader.int(options.historyLength, "history-length", "HERALD_HISTORY_LENGTH", range: 1...10_000_000) ?? retention.maxLength
         if let maxAge = try reader.duration(options.historyMaxAge, "history-max-age", "HERALD_HISTORY_MAX_AGE"), maxAge.nanoseconds > 0 {

@@ -29,11 +29,11 @@ struct StreamSessionTests {
     let other = try! Topic("u")
 
     init() {
-        self.init(coalescingWindow: .zero)
+        self.init(coalescing: CoalescingPolicy.Configuration(window: .zero))
     }
 
-    init(coalescingWindow: TimeAmount) {
-        fanOut = FanOut(eventLoopGroup: loop, heartbeatInterval: .seconds(15), coalescingWindow: coalescingWindow)
+    init(coalescing: CoalescingPolicy.Configuration) {
+        fanOut = FanOut(eventLoopGroup: loop, heartbeatInterval: .seconds(15), coalescing: coalescing)
         broker = MemoryBroker(fanOut: fanOut, retention: RetentionPolicy(maxLength: 100))
     }
 

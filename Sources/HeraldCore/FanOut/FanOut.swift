@@ -7,7 +7,8 @@ import Synchronization
 ///
 /// Brokers call `dispatch` with events in publish order (one call per batch of events read from the
 /// backend). Each event loop takes every batch that arrived since its last pass in one go and writes it with
-/// one flush per session (see `LoopMailbox`), so a busy node sends several events per socket write.
+/// one flush per session (see `LoopMailbox`), so a busy node sends several events per socket write; an idle
+/// one writes each event at once (see `CoalescingPolicy`).
 /// Nothing on this path does per-subscriber backend work, allocation of event bytes, or task hops.
 public final class FanOut: Sendable {
     let mailboxes: [LoopMailbox]
@@ -27,13 +28,18 @@ public final class FanOut: Sendable {
     /// - Parameters:
     ///   - heartbeatInterval: an idle stream gets a `: ping` comment about this often
     ///     (at most twice this long apart), so proxies keep it open and dead peers are found.
-    ///   - coalescingWindow: how long a loop waits after an event arrives before writing, to gather more
-    ///     events into the same socket writes. Zero (the default) writes at once and coalesces only what
-    ///     arrived while the loop was busy.
-    public init(eventLoopGroup: any EventLoopGroup, heartbeatInterval: TimeAmount, coalescingWindow: TimeAmount = .zero) {
+    ///   - coalescingWindow: the longest a live event waits on a busy loop to share socket writes with the
+    ///     events after it. An idle loop writes at once; a loop whose passes keep writing a fan-out's
+    ///     connections waits this long after the first event of each pass (`CoalescingPolicy`). Zero (the
+    ///     default) always writes at once and coalesces only what arrived while the loop was busy.
+    public convenience init(eventLoopGroup: any EventLoopGroup, heartbeatInterval: TimeAmount, coalescingWindow: TimeAmount = .zero) {
+        self.init(eventLoopGroup: eventLoopGroup, heartbeatInterval: heartbeatInterval, coalescing: CoalescingPolicy.Configuration(window: coalescingWindow))
+    }
+
+    init(eventLoopGroup: any EventLoopGroup, heartbeatInterval: TimeAmount, coalescing: CoalescingPolicy.Configuration) {
         mailboxes = eventLoopGroup.makeIterator().map { loop in
             let registry = NIOLoopBoundBox.makeBoxSendingValue(LoopRegistry(loop: loop, heartbeatInterval: heartbeatInterval), eventLoop: loop)
-            return LoopMailbox(registry: registry, window: coalescingWindow)
+            return LoopMailbox(registry: registry, coalescing: coalescing)
         }
     }
 

@@ -6,11 +6,11 @@ import Synchronization
 ///
 /// Guarantees: messages are handled on the registry's loop in the order they were posted; at most one drain
 /// task is scheduled at a time, so frames posted while the loop writes a previous pass are written together
-/// in the next one, with one flush per connection. This is write coalescing without a timer: under light load
-/// every event is written at once; under heavy load each connection gets several events per socket write,
-/// which is what keeps the number of writes (≈10 µs of kernel time each) below what the cores can do.
-/// With a `window`, the drain is delayed by that much after the first message of a pass, trading that much
-/// latency for fewer writes even under light load.
+/// in the next one, with one flush per connection. When the drain runs is `CoalescingPolicy`'s decision: at
+/// once while the loop's passes are small (a lone stream's event waits for nothing), the coalescing window
+/// after the first message of a pass while its passes keep writing a fan-out's connections, so that each
+/// connection gets several events per socket write, which is what keeps the number of writes (≈10 µs of
+/// kernel time each) below what the cores can do.
 final class LoopMailbox: Sendable {
     enum Message: Sendable {
         case frames([LiveFrame])
@@ -23,31 +23,36 @@ final class LoopMailbox: Sendable {
     private struct State {
         var messages: [Message] = []
         var drainScheduled = false
+        var policy: CoalescingPolicy
     }
 
     let registry: NIOLoopBoundBox<LoopRegistry>
-    private let window: TimeAmount
-    private let state = Mutex(State())
+    private let sharingHorizon: TimeAmount
+    private let state: Mutex<State>
 
-    init(registry: NIOLoopBoundBox<LoopRegistry>, window: TimeAmount) {
+    init(registry: NIOLoopBoundBox<LoopRegistry>, coalescing: CoalescingPolicy.Configuration) {
         self.registry = registry
-        self.window = window
+        sharingHorizon = coalescing.sharingHorizon
+        state = Mutex(State(policy: CoalescingPolicy(coalescing)))
     }
 
     var eventLoop: any EventLoop { registry.eventLoop }
 
     func post(_ message: Message) {
-        let schedule = state.withLock { state in
+        let loop = eventLoop
+        let action: CoalescingPolicy.Action? = state.withLock { state in
             state.messages.append(message)
-            guard !state.drainScheduled else { return false }
+            guard !state.drainScheduled else { return nil }
             state.drainScheduled = true
-            return true
+            return state.policy.firstMessage()
         }
-        guard schedule else { return }
-        if window > .zero {
-            eventLoop.scheduleTask(in: window) { self.drain() }
-        } else {
-            eventLoop.execute { self.drain() }
+        switch action {
+        case nil:
+            return
+        case .drainNow:
+            loop.execute { self.drain() }
+        case .drainAfter(let delay):
+            loop.scheduleTask(in: delay) { self.drain() }
         }
     }
 
@@ -57,6 +62,9 @@ final class LoopMailbox: Sendable {
             state.drainScheduled = false
             swap(&messages, &state.messages)
         }
-        registry.value.handle(messages)
+        let started = eventLoop.now
+        let shared = registry.value.handle(messages, at: started, sharedSince: started - sharingHorizon)
+        let pass = CoalescingPolicy.Pass(sharedDeliveries: shared)
+        state.withLock { $0.policy.passEnded(pass) }
     }
 }

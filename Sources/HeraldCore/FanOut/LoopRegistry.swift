@@ -12,6 +12,8 @@ final class LoopRegistry {
         /// registry is confined to its loop. why: `/stats` turns it into events/s; counting costs one add per run.
         var delivered = 0
         var rate: DeliveryRate
+        /// When a pass last wrote the topic (`handle(_:at:sharedSince:)`), for the coalescing decision.
+        var lastWritten: NIODeadline?
 
         init(now: NIODeadline) {
             rate = DeliveryRate(now: now)
@@ -34,6 +36,12 @@ final class LoopRegistry {
     private var drainWaiters: [EventLoopPromise<Void>] = []
     /// Live frames held back while live delivery heals (all topics, or one Redis Cluster shard's).
     private var hold = LiveHold()
+    /// The current pass's start and sharing horizon, its deliveries (events × sessions of their topic) and
+    /// those of them to topics written within the horizon (`handle(_:at:sharedSince:)`).
+    private var passStarted = NIODeadline.uptimeNanoseconds(0)
+    private var passSharingSince = NIODeadline.distantFuture
+    private var passDeliveries = 0
+    private var passRecentDeliveries = 0
     /// Events delivered and replayed, resets sent, by this loop's sessions (read by `FanOut.counters()`).
     var counters = LoopCounters()
     init(loop: any EventLoop, heartbeatInterval: TimeAmount) {
@@ -86,9 +94,17 @@ final class LoopRegistry {
     }
 
     /// Handles what the loop's mailbox gathered since the last pass, in order, then flushes each session
-    /// written to once.
-    func handle(_ messages: [LoopMailbox.Message]) {
+    /// written to once. Returns the pass's shared deliveries (`CoalescingPolicy.Pass.sharedDeliveries`): the
+    /// deliveries beyond one per session written (events that shared a session's write), plus, per run of a
+    /// topic last written at or after `sharedSince`, one per session of the topic (its first event would have
+    /// shared the earlier write had the loop waited).
+    @discardableResult
+    func handle(_ messages: [LoopMailbox.Message], at now: NIODeadline, sharedSince: NIODeadline) -> Int {
         inPass = true
+        passStarted = now
+        passSharingSince = sharedSince
+        passDeliveries = 0
+        passRecentDeliveries = 0
         var frames: [LiveFrame] = []
         // why: consecutive batches are written together, so runs of a topic span the batches of the pass.
         for message in messages {
@@ -107,7 +123,9 @@ final class LoopRegistry {
         }
         deliver(frames)
         inPass = false
-        flushPending()
+        let sessionsWritten = flushPending()
+        // why: a session still catching up holds its events without writing them; they share nothing.
+        return max(passDeliveries - sessionsWritten, 0) + passRecentDeliveries
     }
 
     private func deliver(_ frames: [LiveFrame]) {
@@ -127,6 +145,7 @@ final class LoopRegistry {
             start = end
             guard let members = byTopic[run[run.startIndex].topic] else { continue }
             members.delivered &+= run.count
+            countDeliveries(members, runLength: run.count)
             let merged = run.count > 1 ? LiveFrame.merged(run, allocator: allocator) : nil
             var memo = CursorChunkMemo()
             // why: iterating a copy keeps the loop valid if a session closes (and unregisters) while written to.
@@ -138,6 +157,14 @@ final class LoopRegistry {
                 }
             }
         }
+    }
+
+    /// Counts a run's deliveries for `handle`'s shared deliveries (see `CoalescingPolicy.Pass`).
+    private func countDeliveries(_ members: Members, runLength: Int) {
+        let sessions = members.list.count
+        passDeliveries &+= sessions &* runLength
+        if let last = members.lastWritten, last >= passSharingSince { passRecentDeliveries &+= sessions }
+        members.lastWritten = passStarted
     }
 
     // MARK: Healing a lost live feed (see `FanOut+Healing.swift`)
@@ -217,12 +244,16 @@ final class LoopRegistry {
         }
     }
 
-    private func flushPending() {
+    /// Flushes the sessions written to; returns how many were listed.
+    @discardableResult
+    private func flushPending() -> Int {
         // why: swapping two arrays that keep their capacity allocates nothing per pass; copying `needingFlush`
         // and emptying it allocated a new array of every session written to (measured by the micro benchmark).
         swap(&flushing, &needingFlush)
         for session in flushing { session.flushIfNeeded() }
+        let listed = flushing.count
         flushing.removeAll(keepingCapacity: true)
+        return listed
     }
 
     private func scheduleHeartbeat() {
