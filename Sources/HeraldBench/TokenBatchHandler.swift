@@ -6,7 +6,8 @@ import NIOCore
 /// window has passed by then.
 ///
 /// Guarantees: every token produced is sent once, in production order (so each generation's in sequence
-/// order); an answer acknowledges (2xx) or fails every token of its request; after ``end()`` what is gathered
+/// order); a request carries at most `maxBatch` tokens (what stays gathered goes with the next); an answer
+/// acknowledges (2xx) or fails every token of its request; after ``end()`` what is gathered
 /// is sent at once, and the sink finishes once the last request is answered, or when the connection fails
 /// (the request in flight fails, what is gathered is unsent).
 final class TokenBatchHandler: ChannelInboundHandler, TokenSink {
@@ -15,6 +16,7 @@ final class TokenBatchHandler: ChannelInboundHandler, TokenSink {
 
     private let encoder: TokenRequestEncoder
     private let window: TimeAmount
+    private let maxBatch: Int
     private let owner: TokenLoop
     private var context: ChannelHandlerContext?
     private var reader = PublishResponseReader()
@@ -26,9 +28,12 @@ final class TokenBatchHandler: ChannelInboundHandler, TokenSink {
     private var ended = false
     private var finished = false
 
-    init(encoder: TokenRequestEncoder, window: TimeAmount, owner: TokenLoop) {
+    // why: 1,000 is Herald's default --max-batch; a larger array is refused whole with 400, which a publisher
+    // that fell behind (gathering during a slow answer) would otherwise send.
+    init(encoder: TokenRequestEncoder, window: TimeAmount, maxBatch: Int = 1000, owner: TokenLoop) {
         self.encoder = encoder
         self.window = window
+        self.maxBatch = maxBatch
         self.owner = owner
     }
 
@@ -57,14 +62,18 @@ final class TokenBatchHandler: ChannelInboundHandler, TokenSink {
             if ended, inFlight.isEmpty { finish() }
             return
         }
-        var buffer = context.channel.allocator.buffer(capacity: 64 + gathered.count * 140)
-        encoder.writeBatch(gathered, into: &buffer)
+        if gathered.count <= maxBatch {
+            swap(&gathered, &inFlight)
+        } else {
+            inFlight.append(contentsOf: gathered.prefix(maxBatch))
+            gathered.removeFirst(maxBatch)
+        }
+        var buffer = context.channel.allocator.buffer(capacity: 64 + inFlight.count * 140)
+        encoder.writeBatch(inFlight, into: &buffer)
         let now = BenchPayload.wallClockNanoseconds()
-        for token in gathered {
+        for token in inFlight {
             owner.tally.wait.record(microseconds: (Int64(bitPattern: now) - Int64(bitPattern: token.timestamp)) / 1000)
         }
-        swap(&gathered, &inFlight)
-        gathered.removeAll(keepingCapacity: true)
         sentAt = .now()
         context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
     }

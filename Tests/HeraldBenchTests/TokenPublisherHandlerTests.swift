@@ -129,4 +129,19 @@ struct TokenPublisherHandlerTests {
         #expect(tally.outcome.acknowledgedPerTopic == [2, 2, 1] && tally.outcome.requestsAcknowledged == 3)
         rig.close()
     }
+
+    @Test("a gathering publisher that fell behind sends at most its largest batch a request, the rest with the next")
+    func batchBound() throws {
+        let rig = Rig(generations: [0], total: 1)
+        let handler = TokenBatchHandler(encoder: rig.encoder, window: .milliseconds(5), maxBatch: 2, owner: rig.owner)
+        try rig.add(handler, generations: [0])
+        for sequence in 1...5 as ClosedRange<UInt64> { handler.produce(rig.token(0, sequence)) }
+        rig.channel.embeddedEventLoop.advanceTime(by: .milliseconds(5))
+        #expect(try rig.written().map(sequences) == [[1, 2]])
+        try rig.channel.writeInbound(ByteBuffer(string: Self.ok))
+        #expect(try rig.written().map(sequences) == [[3, 4]], "what stayed gathered has waited its window already")
+        try rig.channel.writeInbound(ByteBuffer(string: Self.ok))
+        #expect(try rig.written().map(sequences) == [[5]])
+        rig.close()
+    }
 }
