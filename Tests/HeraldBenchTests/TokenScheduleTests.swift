@@ -6,7 +6,8 @@ struct TokenScheduleTests {
     /// Everything `take(until:)` hands out, as (generation, sequence).
     private func taken(_ schedule: inout TokenSchedule, until elapsed: Int64) -> [[UInt64]] {
         var out: [[UInt64]] = []
-        schedule.take(until: elapsed) { place, sequence in out.append([UInt64(schedule.generations[place]), sequence]) }
+        let generations = schedule.generations
+        schedule.take(until: elapsed) { place, sequence in out.append([UInt64(generations[place]), sequence]) }
         return out
     }
 
