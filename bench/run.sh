@@ -17,7 +17,7 @@
 # BENCH_BIN (the load generator, default: the herald just built), BENCH_TIMEOUT (240 s per run),
 # SERVER_BIN (the herald that serves, default: the one just built; e.g. another commit's, for a before/after;
 # nothing is built when it is set), SOAK_ROUNDS (24), SOAK_TOPICS (5000 per round), SOAK_BACKENDS ("memory redis"),
-# TOKENS_GENERATIONS and TOKENS_GENERATIONS_3 (the N of the tokens scenario with 1 and 3 subscribers per generation).
+# TOKENS_GENERATIONS, TOKENS_GENERATIONS_3 (the N of tokens with 1 and 3 subscribers each) and TOKENS_ALWAYS (N run past a break).
 # Everything listens on 127.0.0.1; every process is started here and stopped by its PID on exit.
 set -euo pipefail
 
@@ -283,8 +283,8 @@ scenario_storm() {   # every subscriber reconnects at once with a Last-Event-ID 
 }
 
 scenario_tokens() {   # LLM token streaming: N generations × 40 tokens/s, 1 subscriber each, then 3 (one answer open in 3 tabs)
-    local gens=${TOKENS_GENERATIONS:-"50 100 150 250 500 750 1000 1500 2000 3000 4000"} gens3=${TOKENS_GENERATIONS_3:-"50 100 150 250 500 750 1000 1500 2000 3000 4000"}
-    TOKENS_ALWAYS=${TOKENS_ALWAYS:-"250 1000 2000"}
+    local gens=${TOKENS_GENERATIONS-"50 100 150 250 500 750 1000 1500 2000 3000 4000"} gens3=${TOKENS_GENERATIONS_3-"50 100 150 250 500 750 1000 1500 2000 3000 4000"}
+    TOKENS_ALWAYS=${TOKENS_ALWAYS-"250 1000 2000"}  # why: "-", not ":-": an empty value means none
     quick && { gens="100 250"; gens3=100; TOKENS_ALWAYS=""; }
     # why: a way of feeding stops growing N after two N in a row it does not hold (bench/report.py --tokens-held):
     # past its breaking point a run only measures a backlog; the N of TOKENS_ALWAYS still run once each, so that
