@@ -8,7 +8,7 @@
 #   QUICK=1 bench/run.sh                       # a smoke run of 1–2 minutes: small sizes, 2 s of publishing
 #   bench/run.sh --publish-plots               # also copy the plots to docs/img/
 #
-# Scenarios (bench/README.md says what each measures): fan1k fan10k topics10k memory publish slow storm,
+# Scenarios (bench/README.md says what each measures): fan1k fan10k topics10k memory publish slow storm tokens,
 # and, not in the default set, heal (redis pub/sub connections killed mid-run), capacity (herald only:
 # clients keep arriving past the limit of a node started under `prlimit --nofile=1024`; its CPU meanwhile) and
 # soak (herald only: hundreds of thousands of one-off topics churned through one node per backend, RSS sampled
@@ -16,14 +16,15 @@
 # Environment: SERVERS ("herald nchan"), DURATION (8, seconds of publishing), OUT (the results folder),
 # BENCH_BIN (the load generator, default: the herald just built), BENCH_TIMEOUT (240 s per run),
 # SERVER_BIN (the herald that serves, default: the one just built; e.g. another commit's, for a before/after;
-# nothing is built when it is set), SOAK_ROUNDS (24), SOAK_TOPICS (5000 per round), SOAK_BACKENDS ("memory redis").
+# nothing is built when it is set), SOAK_ROUNDS (24), SOAK_TOPICS (5000 per round), SOAK_BACKENDS ("memory redis"),
+# TOKENS_GENERATIONS, TOKENS_GENERATIONS_3 (the N of tokens with 1 and 3 subscribers each) and TOKENS_ALWAYS (N run past a break).
 # Everything listens on 127.0.0.1; every process is started here and stopped by its PID on exit.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 HERE=$ROOT/bench
-SCENARIOS=${SCENARIOS:-"fan1k fan10k topics10k memory publish slow storm"}
+SCENARIOS=${SCENARIOS:-"fan1k fan10k topics10k memory publish slow storm tokens"}
 SERVERS=${SERVERS:-"herald nchan"}
 QUICK=${QUICK:-0}
 OUT=${OUT:-$ROOT/bench-results/$(date -u +%Y%m%dT%H%M%SZ)}
@@ -33,7 +34,7 @@ PUBLISH_PLOTS=false
 for arg in "$@"; do
     case $arg in
         --publish-plots) PUBLISH_PLOTS=true ;;
-        -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench/run.sh: unknown argument $arg (try --help)" >&2; exit 2 ;;
     esac
 done
@@ -283,6 +284,63 @@ scenario_storm() {   # every subscriber reconnects at once with a Last-Event-ID 
         --settle "$SETTLE" --resume-storm "$back"
 }
 
+scenario_tokens() {   # LLM token streaming: N generations × 40 tokens/s, 1 subscriber each, then 3 (one answer open in 3 tabs)
+    local gens=${TOKENS_GENERATIONS-"50 100 150 250 500 750 1000 1500 2000 3000 4000"} gens3=${TOKENS_GENERATIONS_3-"50 100 150 250 500 750 1000 1500 2000 3000 4000"}
+    TOKENS_ALWAYS=${TOKENS_ALWAYS-"250 1000 2000"}  # why: "-", not ":-": an empty value means none
+    quick && { gens="100 250"; gens3=100; TOKENS_ALWAYS=""; }
+    # why: a way of feeding stops growing N after two N in a row it does not hold (bench/report.py --tokens-held):
+    # past its breaking point a run only measures a backlog; the N of TOKENS_ALWAYS still run once each, so that
+    # every way has figures there.
+    TOKENS_MISSES=" "
+    local n
+    for n in $gens; do tokens_point "$n" 1; done
+    TOKENS_MISSES=" "
+    for n in $gens3; do tokens_point "$n" 3; done
+}
+
+# tokens_held POINT SERVER: whether the last run of that point held (bench/report.py --tokens-held).
+tokens_held() {
+    local file
+    file=$(ls "$OUT"/[0-9]*-tokens-"$1"."$2".json 2>/dev/null | tail -1)
+    [ -n "$file" ] && python3 "$HERE/report.py" --tokens-held "$file" >/dev/null
+}
+
+# tokens_point N TABS: the runs of N generations with TABS subscribers each: Herald fed one request per token,
+# by streaming requests and by gathering publishers; nchan one request per token (its only way).
+tokens_point() {
+    local n=$1 tabs=$2 server feed way
+    local common=(--subscribers "$((n * tabs))" --topics "$n" --token-rate 40 --duration "$DURATION" --settle "$SETTLE")
+    for server in $SERVERS; do
+        for feed in request stream batch; do
+            [ "$server" = nchan ] && [ "$feed" != request ] && continue
+            way=$server-$feed-s$tabs
+            local stopped=false
+            case $TOKENS_MISSES in *" $way:2 "*) stopped=true ;; esac
+            $stopped && [[ " $TOKENS_ALWAYS " != *" $n "* ]] && continue
+            local extra=()
+            # why: a gathering publisher per 250 generations (an application server relaying the answers of one
+            # model replica's running sequences), gathering for 5 ms: about 50 tokens per request.
+            [ "$feed" = batch ] && extra=(--publishers "$(((n + 249) / 250))" --batch-window 5)
+            local point=g${n}s${tabs}-$feed
+            run_point tokens "$point" "$server" "${common[@]}" --feed "$feed" "${extra[@]}"
+            # why: on the 2 shared cores one neighbour's burst can sink a run; a point that missed runs once more,
+            # and holds if either run held (report.py shows both).
+            $stopped && continue
+            if ! tokens_held "$point" "$server"; then
+                run_point tokens "$point-again" "$server" "${common[@]}" --feed "$feed" "${extra[@]}"
+            fi
+            if tokens_held "$point" "$server" || tokens_held "$point-again" "$server"; then
+                TOKENS_MISSES=${TOKENS_MISSES/ $way:1 / }
+            elif [[ $TOKENS_MISSES == *" $way:1 "* ]]; then
+                TOKENS_MISSES=${TOKENS_MISSES/ $way:1 / $way:2 }
+                log "tokens: $way did not hold $n generations, the second N in a row; no larger N for it"
+            else
+                TOKENS_MISSES="$TOKENS_MISSES$way:1 "
+            fi
+        done
+    done
+}
+
 scenario_heal() {   # not in the default set: topics10k at 2,000/s, redis pub/sub connections killed halfway
     local subs=10000
     quick && subs=1000
@@ -369,7 +427,7 @@ soak_record() {
 }
 
 for scenario in $SCENARIOS; do
-    declare -F "scenario_$scenario" >/dev/null || die "unknown scenario $scenario (known: fan1k fan10k topics10k memory publish slow storm heal capacity soak)"
+    declare -F "scenario_$scenario" >/dev/null || die "unknown scenario $scenario (known: fan1k fan10k topics10k memory publish slow storm tokens heal capacity soak)"
 done
 for server in $SERVERS; do
     case $server in herald | nchan) ;; *) die "unknown server $server (known: herald nchan)" ;; esac

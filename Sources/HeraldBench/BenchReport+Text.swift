@@ -14,6 +14,9 @@ extension BenchReport {
             lines.append("publish latency ms: p50 \(Self.number(publish.latency.p50, 2)), p99 \(Self.number(publish.latency.p99, 2)), max \(Self.number(publish.latency.max, 2))"
                 + (settings.closedLoop ? "" : "; max schedule lag \(Self.number(publish.maxScheduleLagMilliseconds)) ms"))
         }
+        if let tokens, let load = settings.tokens {
+            lines.append("tokens (\(load.feed.rawValue), \(load.generations) generations × \(Self.number(load.tokensPerSecond)) /s): \(tokens.produced) produced, \(tokens.unsent) unsent; wait before the write ms: p50 \(Self.number(tokens.wait.p50, 2)), p99 \(Self.number(tokens.wait.p99, 2)), max \(Self.number(tokens.wait.max, 2))")
+        }
         if let delivery {
             lines.append("delivery: \(delivery.delivered) / \(delivery.expected) expected, missing \(delivery.missing); steady \(Self.number(delivery.steadyPerSecond)) /s")
             lines.append("checks: gaps \(delivery.gaps), duplicates \(delivery.duplicates), out of order \(delivery.outOfOrder), malformed \(delivery.malformed), streams ended \(delivery.streamsEnded)")

@@ -28,6 +28,8 @@ package struct BenchReport: Codable, Sendable {
         var rampPerSecond: Int?
         var serverPID: Int32?
         var redisPID: Int32?
+        /// The `tokens` load (`--feed`), when it ran instead of the rate-driven publishers.
+        package var tokens: TokenLoad?
         var startedAtUnixSeconds: UInt64
         var loadAverageBefore: Double?
 
@@ -146,6 +148,17 @@ package struct BenchReport: Codable, Sendable {
         var cpu: CPUWindow.Usage?
     }
 
+    /// The `tokens` load: what the generations produced and how long tokens waited in their publishers.
+    struct Tokens: Codable, Sendable {
+        /// Tokens produced before the deadline (offered).
+        var produced: UInt64
+        /// Tokens produced but never written (a failed connection, or a publisher still behind when the drain ended).
+        var unsent: UInt64
+        /// Token produced → written to the socket, in ms: the wait for the previous answer (`request`), for the
+        /// window or the answer in flight (`batch`); about zero for `stream`. The delivery latency includes it.
+        var wait: Latency
+    }
+
     struct Delivery: Codable, Sendable {
         /// Σ over topics of acknowledged events × connected healthy (not stalled) subscribers of the topic.
         var expected: UInt64
@@ -173,6 +186,7 @@ package struct BenchReport: Codable, Sendable {
     var delivery: Delivery?
     var stalled: Stalled?
     var resumeStorm: ResumeStorm?
+    var tokens: Tokens?
     /// CPU over the publish window.
     var cpu: CPUWindow.Usage?
     /// CPU over the settle time, with every subscriber connected and nothing published.

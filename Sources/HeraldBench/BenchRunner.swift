@@ -31,6 +31,8 @@ package struct BenchRunner: Sendable {
     package var resumeStorm: Int?
     package var serverPID: Int32?
     package var redisPID: Int32?
+    /// The `tokens` load instead of the rate-driven publishers: `topics` generations fed token by token.
+    package var tokens: TokenLoad?
     /// Topics are `<topicPrefix>-<n>`; a soak gives each round a prefix of its own, so every round's topics are new.
     package var topicPrefix = "bench"
     package var settle: Duration
@@ -70,7 +72,9 @@ package struct BenchRunner: Sendable {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         // why: publishers get loops of their own, so that acknowledgements are not queued behind the
         // subscribers' reads and publish latency measures the server, not the load generator.
-        let publisherGroup = MultiThreadedEventLoopGroup(numberOfThreads: max(min(publishers, topics, System.coreCount), 1))
+        // The tokens load spreads its thousands of connections over every core.
+        let publisherThreads = tokens == nil ? max(min(publishers, topics, System.coreCount), 1) : System.coreCount
+        let publisherGroup = MultiThreadedEventLoopGroup(numberOfThreads: publisherThreads)
         do {
             let report = try await run(settings: settings, group: group, publisherGroup: publisherGroup)
             try await group.shutdownGracefully()
@@ -122,14 +126,24 @@ package struct BenchRunner: Sendable {
     }
 
     private func measurePublishing(into report: inout BenchReport, fleet: SubscriberFleet, group: MultiThreadedEventLoopGroup) async throws {
-        let pool = PublisherPool(
-            target: publishTarget ?? target, server: server, connections: publishers, topics: topics, rate: closedLoop ? nil : rate,
-            batch: batch, payloadSize: payloadSize, topicPrefix: topicPrefix
-        )
-        log("publishing \(closedLoop ? "closed loop" : "\(rate) events/s") for \(duration) s on \(min(publishers, topics)) connection(s), \(batch) event(s) per request")
+        let published: PublishOutcome
+        let window: Double
         try await fleet.begin(origin: BenchPayload.wallClockNanoseconds())
         let cpu = CPUWindow(serverPID: serverPID, redisPID: redisPID)
-        let (published, window) = try await pool.run(group: group, duration: .seconds(duration))
+        if let tokens {
+            let pool = TokenPublisherPool(target: publishTarget ?? target, server: server, load: tokens, topicPrefix: topicPrefix)
+            log("publishing \(tokens.tokensPerSecond) tokens/s to each of \(tokens.generations) generations for \(duration) s, fed by \(tokens.feed.rawValue) over \(tokens.connections) connection(s)")
+            let (tally, seconds) = try await pool.run(group: group, duration: .seconds(duration))
+            (published, window) = (tally.outcome, seconds)
+            report.tokens = BenchReport.Tokens(produced: tally.produced, unsent: tally.unsent, wait: BenchReport.Latency(tally.wait))
+        } else {
+            let pool = PublisherPool(
+                target: publishTarget ?? target, server: server, connections: publishers, topics: topics, rate: closedLoop ? nil : rate,
+                batch: batch, payloadSize: payloadSize, topicPrefix: topicPrefix
+            )
+            log("publishing \(closedLoop ? "closed loop" : "\(rate) events/s") for \(duration) s on \(min(publishers, topics)) connection(s), \(batch) event(s) per request")
+            (published, window) = try await pool.run(group: group, duration: .seconds(duration))
+        }
         report.cpu = cpu.close()
         report.publish = BenchReport.Publish(
             connections: published.activeConnections, windowSeconds: window, acknowledged: published.acknowledged,

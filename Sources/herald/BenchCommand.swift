@@ -17,7 +17,9 @@ struct BenchCommand: AsyncParsableCommand {
             Subscriber i listens to topic <prefix>-<i mod topics> (--topic-prefix, default bench). Each event's data carries a per-topic sequence \
             number and its publish time (wall clock), so every subscriber measures publish→receive latency and \
             checks gaps, duplicates and order. With --rate 0 (and no --closed-loop) nothing is published: an \
-            idle-memory run. With --subscribers 0 --closed-loop the run measures publish throughput alone.
+            idle-memory run. With --subscribers 0 --closed-loop the run measures publish throughput alone. With --feed \
+            the run is the tokens load: --topics generations, each a topic fed --token-rate tokens/s of 4–20 bytes, its \
+            latency measured from the token's production (the publisher's write unless it waited) to its receipt.
             """
     )
 
@@ -47,6 +49,15 @@ struct BenchCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Events per publish request (Herald's JSON array body); herald only.", valueName: "n"))
     var batch = 1
+
+    @Option(help: ArgumentHelp("The tokens load: --topics generations, each fed --token-rate tokens/s of 4–20 bytes: request (one POST per token, a keep-alive connection per generation), stream (one streaming NDJSON request per generation; herald only) or batch (--publishers gathering publishers send JSON arrays every --batch-window ms; herald only). --rate is then ignored.", valueName: "feed"))
+    var feed: TokenFeed?
+
+    @Option(name: .customLong("token-rate"), help: "With --feed: tokens per second of each generation.")
+    var tokenRate: Double = 40
+
+    @Option(name: .customLong("batch-window"), help: "With --feed batch: milliseconds a publisher gathers tokens before sending them as one request.")
+    var batchWindow: Double = 5
 
     @Option(help: "Seconds of publishing.")
     var duration = 20
@@ -99,6 +110,16 @@ struct BenchCommand: AsyncParsableCommand {
         guard batch == 1 || server.supportsBatches else {
             throw ValidationError("--batch \(batch): nchan takes one event per request; use --batch 1 with --server nchan")
         }
+        if let feed {
+            guard feed.isSupported(by: server) else {
+                throw ValidationError("--feed \(feed.rawValue): nchan takes one event per request; use --feed request with --server nchan")
+            }
+            guard tokenRate > 0, tokenRate.isFinite, tokenRate <= 1000 else { throw ValidationError("--token-rate must be above 0 and at most 1000 tokens/s") }
+            guard batchWindow > 0, batchWindow.isFinite else { throw ValidationError("--batch-window must be above 0 ms") }
+            guard batch == 1, !closedLoop, resumeStorm == nil else {
+                throw ValidationError("--feed runs the tokens load; it takes no --batch, --closed-loop or --resume-storm")
+            }
+        }
         guard (0...0.5).contains(stalledFraction) else { throw ValidationError("--stalled-fraction must be between 0 and 0.5") }
         if let resumeStorm {
             guard resumeStorm >= 1 else { throw ValidationError("--resume-storm must be at least 1 event back") }
@@ -110,11 +131,17 @@ struct BenchCommand: AsyncParsableCommand {
 
     func run() async throws {
         let target = try target()
-        let settings = BenchReport.Settings(
+        let tokens = feed.map {
+            TokenLoad(feed: $0, generations: topics, tokensPerSecond: tokenRate, publishers: publishers, windowMilliseconds: batchWindow)
+        }
+        // why: with --feed the offered rate is the generations' tokens, which is what the report compares with.
+        let rate = tokens.map { Double($0.generations) * $0.tokensPerSecond } ?? rate
+        var settings = BenchReport.Settings(
             url: url, server: server, closedLoop: closedLoop, batch: batch, stalledFraction: stalledFraction,
             resumeStormBack: resumeStorm, subscribers: subscribers, topics: topics, rate: rate, durationSeconds: duration,
             publishers: publishers, payloadBytes: payload, rampPerSecond: ramp, serverPID: serverPID, redisPID: redisPID
         )
+        settings.tokens = tokens
         var runner = BenchRunner(
             target: target, subscribers: subscribers, topics: topics, rate: rate, duration: duration,
             publishers: publishers, payloadSize: payload, settle: .seconds(settle), drain: .seconds(drain),
@@ -132,6 +159,7 @@ struct BenchCommand: AsyncParsableCommand {
         runner.serverPID = serverPID
         runner.redisPID = redisPID
         runner.topicPrefix = topicPrefix
+        runner.tokens = tokens
         runner.publishTarget = try publishTarget()
         let report = try await runner.run(settings: settings)
         print(json ? try report.json() : report.text())
@@ -155,3 +183,4 @@ struct BenchCommand: AsyncParsableCommand {
 }
 
 extension BenchServer: ExpressibleByArgument {}
+extension TokenFeed: ExpressibleByArgument {}
