@@ -106,8 +106,7 @@ final class PublishLoopHandler: ChannelInboundHandler {
             outcome.acknowledged += UInt64(batch)
             outcome.acknowledgedPerTopic[request.topic] += UInt64(batch)
         } else {
-            outcome.failed += UInt64(batch)
-            if outcome.firstError == nil { outcome.firstError = "the server answered a publish with \(status)" }
+            outcome.fail(UInt64(batch), because: "the server answered a publish with \(status)")
         }
     }
 
@@ -123,11 +122,8 @@ final class PublishLoopHandler: ChannelInboundHandler {
 
     private func fail(_ message: String) {
         guard !finished else { return }
-        if inFlight != nil {
-            inFlight = nil
-            outcome.failed += UInt64(batch)
-        }
-        if outcome.firstError == nil { outcome.firstError = message }
+        outcome.fail(inFlight == nil ? 0 : UInt64(batch), because: message)
+        inFlight = nil
         finish()
     }
 

@@ -22,6 +22,12 @@ struct PublishOutcome: Sendable {
         acknowledgedPerTopic = Array(repeating: 0, count: topics)
     }
 
+    /// Counts `events` as failed (0 when none was in flight), keeping the first reason given.
+    mutating func fail(_ events: UInt64, because reason: String) {
+        failed += events
+        if firstError == nil { firstError = reason }
+    }
+
     mutating func merge(_ other: PublishOutcome) {
         for index in acknowledgedPerTopic.indices { acknowledgedPerTopic[index] += other.acknowledgedPerTopic[index] }
         acknowledged += other.acknowledged

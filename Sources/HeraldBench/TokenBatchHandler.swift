@@ -100,8 +100,7 @@ final class TokenBatchHandler: ChannelInboundHandler, TokenSink {
             owner.tally.outcome.acknowledged += UInt64(inFlight.count)
             for token in inFlight { owner.tally.outcome.acknowledgedPerTopic[token.generation] += 1 }
         } else {
-            owner.tally.outcome.failed += UInt64(inFlight.count)
-            if owner.tally.outcome.firstError == nil { owner.tally.outcome.firstError = "the server answered a publish with \(status)" }
+            owner.tally.outcome.fail(UInt64(inFlight.count), because: "the server answered a publish with \(status)")
         }
         inFlight.removeAll(keepingCapacity: true)
     }
@@ -127,11 +126,10 @@ final class TokenBatchHandler: ChannelInboundHandler, TokenSink {
 
     private func fail(_ message: String) {
         guard !finished else { return }
-        owner.tally.outcome.failed += UInt64(inFlight.count)
+        owner.tally.outcome.fail(UInt64(inFlight.count), because: message)
         owner.tally.unsent += UInt64(gathered.count)
         inFlight.removeAll()
         gathered.removeAll()
-        if owner.tally.outcome.firstError == nil { owner.tally.outcome.firstError = message }
         finish()
     }
 

@@ -82,8 +82,7 @@ final class TokenRequestHandler: ChannelInboundHandler, TokenSink {
             owner.tally.outcome.acknowledged += 1
             owner.tally.outcome.acknowledgedPerTopic[request.token.generation] += 1
         } else {
-            owner.tally.outcome.failed += 1
-            if owner.tally.outcome.firstError == nil { owner.tally.outcome.firstError = "the server answered a publish with \(status)" }
+            owner.tally.outcome.fail(1, because: "the server answered a publish with \(status)")
         }
     }
 
@@ -108,14 +107,11 @@ final class TokenRequestHandler: ChannelInboundHandler, TokenSink {
 
     private func fail(_ message: String) {
         guard !finished else { return }
-        if inFlight != nil {
-            inFlight = nil
-            owner.tally.outcome.failed += 1
-        }
+        owner.tally.outcome.fail(inFlight == nil ? 0 : 1, because: message)
+        inFlight = nil
         owner.tally.unsent += UInt64(queue.count - queueHead)
         queue.removeAll()
         queueHead = 0
-        if owner.tally.outcome.firstError == nil { owner.tally.outcome.firstError = message }
         finish()
     }
 

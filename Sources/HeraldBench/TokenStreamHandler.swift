@@ -100,8 +100,7 @@ final class TokenStreamHandler: ChannelInboundHandler, TokenSink {
 
     private func fail(_ message: String) {
         guard !finished else { return }
-        owner.tally.outcome.failed += written
-        if owner.tally.outcome.firstError == nil { owner.tally.outcome.firstError = message }
+        owner.tally.outcome.fail(written, because: message)
         finish()
     }
 
