@@ -20,6 +20,13 @@ let package = Package(
             ]
         ),
         .executableTarget(
+            name: "FuzzProxyHeader",
+            dependencies: [
+                .product(name: "HeraldWire", package: "herald"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(
             name: "FuzzCursor",
             dependencies: [.product(name: "HeraldCore", package: "herald")]
         ),

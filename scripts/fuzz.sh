@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${FUZZ_SECONDS:-30}"
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(FuzzPublishBody FuzzCursor FuzzRedisReply)
+[ ${#targets[@]} -gt 0 ] || targets=(FuzzPublishBody FuzzCursor FuzzRedisReply FuzzProxyHeader)
 
 # why: `--sanitize=fuzzer` makes SwiftPM leave `main` to libFuzzer; the Swift flag that follows replaces its
 # `-sanitize=fuzzer` (swiftc keeps only the last -sanitize), adding AddressSanitizer. `-enable-testing` lets
