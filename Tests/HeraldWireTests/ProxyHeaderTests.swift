@@ -92,6 +92,8 @@ struct ProxyHeaderTests {
         "PROXY TCP4 192.0.2.1 198.51.100.9 +1 443\r\n",
         "PROXY TCP4 192.0.2.1  198.51.100.9 1 443\r\n",
         "PROXY TCP4 not-an-ip 198.51.100.9 1 443\r\n",
+        "PROXY TCP6 2001:db8::1%17 2001:db8::2 1 443\r\n",
+        "PROXY TCP4 192.0.2.1\u{0}junk 198.51.100.9 1 443\r\n",
         "PROXY UDP4 192.0.2.1 198.51.100.9 1 443\r\n",
         "PROXY TCP4 192.0.2.1 198.51.100.9 1 443\n",
     ])

@@ -41,7 +41,13 @@ extension ProxyHeader {
               let port = Int(portText), port <= 65535 else {
             throw malformedV1("\(String(reflecting: portText)) is not a port (0-65535)")
         }
-        guard let address = try? SocketAddress(ipAddress: text, port: port) else {
+        // why: only the characters of a dotted quad or an IPv6 address; the system parser would take a zone
+        // (`%eth0`) or stop at a NUL and accept what comes before it.
+        let allowed = text.utf8.allSatisfy { byte in
+            (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
+                || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(byte) || byte == UInt8(ascii: ".") || byte == UInt8(ascii: ":")
+        }
+        guard allowed, let address = try? SocketAddress(ipAddress: text, port: port) else {
             throw malformedV1("\(String(reflecting: text)) is not an IP address")
         }
         switch (address, isIPv6) {
