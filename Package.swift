@@ -29,6 +29,15 @@ let package = Package(
         // Metrics: the Redis client records through swift-metrics' API; HeraldMetrics exposes them, and the
         // counters summed at scrape time, with swift-prometheus (a cold build adds about 17 CPU s).
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        // TLS at the edge (`--tls-cert`): NIOSSL, and the certificate reloader of swift-nio-extras. Both are in
+        // the graph through async-http-client already (the reloader's module aside), so they add little build time.
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        // HTTP/2 at the edge (ALPN h2, h2c); in the graph through async-http-client already.
+        .package(url: "https://github.com/apple/swift-nio-http2", from: "1.46.0"),
+        // Tests only: the certificates of the TLS tests (both already in the graph through swift-nio-extras).
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
@@ -97,8 +106,13 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "NIOCertificateReloading", package: "swift-nio-extras"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         .target(
@@ -151,6 +165,12 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOHPACK", package: "swift-nio-http2"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tests/TestSupport"
         ),
@@ -208,7 +228,13 @@ let package = Package(
         ),
         .testTarget(
             name: "HeraldHTTPTests",
-            dependencies: ["HeraldHTTP", "HeraldAuth", "HeraldCore", "HeraldClient", "TestSupport", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "HeraldHTTP", "HeraldAuth", "HeraldCore", "HeraldClient", "HeraldWire", "TestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
         ),
         .testTarget(
             name: "HeraldAuthTests",
@@ -235,6 +261,7 @@ let package = Package(
             dependencies: [
                 "HeraldHTTP", "HeraldRedis", "HeraldCore", "HeraldClient", "Redis", "TestSupport",
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         // Static checks of the deployment files (Dockerfile, Compose, Kubernetes, systemd); YAML is parsed by
@@ -252,10 +279,12 @@ let package = Package(
             dependencies: [
                 "HeraldClient",
                 "HeraldHTTP",
+                "HeraldWire",
                 "Redis",
                 "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             exclude: ["Resources"]
         ),

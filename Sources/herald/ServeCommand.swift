@@ -33,6 +33,7 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         let logger = Logger(label: "herald")
+        try settings.tls.apply(to: &settings.edge, logger: logger)
         let redisConnections = settings.redis.map { $0.connection.commandConnectionCount + 1 } ?? 0
         let (budget, raiseFailure) = DescriptorBudget.raise(threads: settings.threads, redisConnections: redisConnections)
         settings.edge.maxConnections = settings.maxConnections ?? budget.connections
@@ -73,6 +74,8 @@ struct ServeCommand: AsyncParsableCommand {
             ])
         }
         logAuth(settings.edge, logger: logger)
+        // The TLS pairs reload their files while the node runs (and on SIGHUP).
+        services += [settings.edge.tls, settings.edge.publishTLS].compactMap { $0 }
         let server = HTTPServer(configuration: settings.edge, broker: broker, fanOut: fanOut, eventLoopGroup: eventLoopGroup, logger: logger, metrics: metrics)
         services.append(server)
 

@@ -120,6 +120,39 @@ struct ServeOptions: ParsableArguments {
 
     @Option(help: "Time a client has to send a complete request, and the most a keep-alive connection idles. [env: HERALD_REQUEST_TIMEOUT] (default: 10s)")
     var requestTimeout: String?
+    @Option(name: .customLong("tls-cert"), help: "PEM certificate chain (the server's certificate, then intermediates) to serve HTTPS on --port; with --tls-key. Read again every --tls-reload-interval and on SIGHUP. [env: HERALD_TLS_CERT] (default: none, plaintext)")
+    var tlsCert: String?
+
+    @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-cert. [env: HERALD_TLS_KEY] (default: none)")
+    var tlsKey: String?
+
+    @Option(name: .customLong("publish-tls-cert"), help: "PEM certificate chain for the separate publish listener (--publish-port); with --publish-tls-key. [env: HERALD_PUBLISH_TLS_CERT] (default: none, plaintext)")
+    var publishTLSCert: String?
+
+    @Option(name: .customLong("publish-tls-key"), help: "PEM private key of --publish-tls-cert. [env: HERALD_PUBLISH_TLS_KEY] (default: none)")
+    var publishTLSKey: String?
+
+    @Option(name: .customLong("tls-reload-interval"), help: "How often the TLS certificate and key files are read again (renewals are picked up without dropping streams); SIGHUP reloads at once. [env: HERALD_TLS_RELOAD_INTERVAL] (default: 60s)")
+    var tlsReloadInterval: String?
+
+    @Option(help: "on or off: TLS listeners offer HTTP/2 by ALPN (h2, then http/1.1). [env: HERALD_HTTP2] (default: on)")
+    var http2: String?
+
+    @Option(help: "on or off: cleartext listeners also take HTTP/2 with prior knowledge (h2c), as balancers that speak HTTP/2 to backends open it; HTTP/1.1 keeps working. [env: HERALD_H2C] (default: off)")
+    var h2c: String?
+
+    @Option(name: .customLong("h2-max-streams"), help: "Most concurrent streams (requests and event streams) on one HTTP/2 connection. [env: HERALD_H2_MAX_STREAMS] (default: 100)")
+    var h2MaxStreams: Int?
+
+    @Option(name: .customLong("proxy-protocol"), help: "on or off: every connection to --port starts with a PROXY protocol header (v1 or v2, HAProxy send-proxy-v2) naming the client; connections without one are refused. [env: HERALD_PROXY_PROTOCOL] (default: off)")
+    var proxyProtocol: String?
+
+    @Option(name: .customLong("trusted-proxies"), help: "Balancers (IPs or CIDRs, comma-separated) whose --client-address-header names the client; walked from the right past trusted entries. [env: HERALD_TRUSTED_PROXIES] (default: none)")
+    var trustedProxies: String?
+
+    @Option(name: .customLong("client-address-header"), help: "The header trusted proxies write the client's address in: x-forwarded-for or forwarded (RFC 7239). [env: HERALD_CLIENT_ADDRESS_HEADER] (default: x-forwarded-for)")
+    var clientAddressHeader: String?
+
     @Option(help: "Address of the separate publish listener. [env: HERALD_PUBLISH_HOST] (default: the --host value)")
     var publishHost: String?
 

@@ -32,6 +32,8 @@ struct ServeSettings {
     /// Lines of logs: readable text, or one JSON object a line (`JSONLogHandler`).
     enum LogFormat: String { case text, json }
     var logFormat = LogFormat.text
+    /// TLS of the listeners, built into `edge.tls` and `edge.publishTLS` once logging is set up.
+    var tls = TLSSettings()
 
     init(options: ServeOptions, environment: @escaping (String) -> String?) throws {
         let reader = SettingReader(environment: environment)
@@ -78,6 +80,11 @@ struct ServeSettings {
         }
         edge.publishHost = reader.value(options.publishHost, "publish-host", "HERALD_PUBLISH_HOST")
         edge.publishPort = try reader.int(options.publishPort, "publish-port", "HERALD_PUBLISH_PORT", range: 0...65535)
+        try ClientAddressSettings.read(options, reader, into: &edge)
+        tls = try TLSSettings.read(options, reader, publishPort: edge.publishPort)
+        edge.http2.enabled = try reader.onOff(options.http2, "http2", "HERALD_HTTP2") ?? edge.http2.enabled
+        edge.http2.cleartext = try reader.onOff(options.h2c, "h2c", "HERALD_H2C") ?? edge.http2.cleartext
+        edge.http2.maxConcurrentStreams = try reader.int(options.h2MaxStreams, "h2-max-streams", "HERALD_H2_MAX_STREAMS", range: 1...10_000) ?? edge.http2.maxConcurrentStreams
         edge.dashboard = try reader.onOff(options.dashboard, "dashboard", "HERALD_DASHBOARD") ?? edge.dashboard
         edge.auth = try AuthSettings.read(options, reader)
         edge.metrics = try reader.onOff(options.metrics, "metrics", "HERALD_METRICS") ?? edge.metrics

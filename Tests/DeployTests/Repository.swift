@@ -20,7 +20,7 @@ enum Repository {
     /// The variables of the settings table in docs/configuration.md (second column).
     static func documentedVariables() throws -> Set<String> {
         let rows = try text("docs/configuration.md").split(separator: "\n")
-        let documented = rows.compactMap { $0.firstMatch(of: /^\|\s*`--[a-z-]+`\s*\|\s*`(HERALD_[A-Z_]+)`\s*\|/)?.output.1 }
+        let documented = rows.compactMap { $0.firstMatch(of: /^\|\s*`--[a-z0-9-]+`\s*\|\s*`(HERALD_[A-Z0-9_]+)`\s*\|/)?.output.1 }
         return Set(documented.map(String.init))
     }
 

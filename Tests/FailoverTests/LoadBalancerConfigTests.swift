@@ -117,19 +117,48 @@ struct LoadBalancerConfigTests {
         #expect(publish.status >= 500, "a publish must still fail visibly")
     }
 
+    @Test("deploy/haproxy-tcp.cfg passes HAProxy's check and passes TCP through to TLS nodes with PROXY v2, health checks included")
+    func haproxyTCP() throws {
+        let file = "deploy/haproxy-tcp.cfg"
+        let directory = try LoadBalancerProcess.makeDirectory(.haproxy)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let config = try LoadBalancerConfig(.haproxy, file: file, listenPort: 20_080, upstreamPorts: [20_081, 20_082, 20_083], directory: directory)
+        let (passed, output) = try LoadBalancerProcess.check(.haproxy, configPath: try config.write(to: directory), directory: directory)
+        #expect(passed && !output.contains("[WARNING]"), "\(output)")
+        let lines = try Self.directives(file: file)
+        for required in ["mode tcp", "option httpchk GET /readyz", "http-check expect status 200", "balance leastconn", "option redispatch", "bind :443"] {
+            #expect(lines.contains(required), "\(file) lacks \(required)")
+        }
+        let defaults = try #require(lines.first { $0.hasPrefix("default-server ") })
+        for part in ["send-proxy-v2", "check-send-proxy", "check-ssl", "inter ", "fall ", "rise ", "observe layer4"] {
+            #expect(defaults.contains(part), "default-server lacks \(part)")
+        }
+        for timeout in ["timeout client", "timeout server"] {
+            #expect(try Self.seconds(after: timeout, in: lines) > 2 * Self.heartbeatSeconds, "\(timeout)")
+        }
+        #expect(!lines.contains { $0.contains("on-marked-down shutdown-sessions") }, "draining streams must not be cut")
+        try Self.expectExplained(file: file, sectionHeaders: true)
+    }
+
     @Test("every group of directives starts right after a comment explaining it", arguments: LoadBalancerConfig.Kind.allCases)
     func explained(kind: LoadBalancerConfig.Kind) throws {
-        let text = try String(contentsOf: LoadBalancerConfig.repository.appendingPathComponent(kind.file), encoding: .utf8)
+        try Self.expectExplained(file: kind.file, sectionHeaders: kind == .haproxy)
+    }
+
+    /// Checks that each group of directives in `file` follows a comment; `sectionHeaders`: HAProxy's
+    /// unindented section lines (`global`, `backend herald`) need none.
+    static func expectExplained(file: String, sectionHeaders: Bool) throws {
+        let text = try String(contentsOf: LoadBalancerConfig.repository.appendingPathComponent(file), encoding: .utf8)
         var previousWasExplained = false
         for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
             let line = raw.trimmingCharacters(in: .whitespaces)
-            let isSectionHeader = kind == .haproxy && !raw.hasPrefix(" ") && !line.isEmpty && !line.hasPrefix("#")
+            let isSectionHeader = sectionHeaders && !raw.hasPrefix(" ") && !line.isEmpty && !line.hasPrefix("#")
             if line.hasPrefix("#") {
                 previousWasExplained = true
             } else if line.isEmpty || line.hasSuffix("{") || line == "}" || isSectionHeader {
                 previousWasExplained = false
             } else {
-                #expect(previousWasExplained, "\(kind.file): \"\(line)\" starts a group without a comment above it")
+                #expect(previousWasExplained, "\(file): \"\(line)\" starts a group without a comment above it")
                 previousWasExplained = true
             }
         }
@@ -137,7 +166,11 @@ struct LoadBalancerConfigTests {
 
     /// The shipped file's directive lines: comments removed, trimmed, empty lines dropped.
     static func directives(_ kind: LoadBalancerConfig.Kind) throws -> [String] {
-        let text = try String(contentsOf: LoadBalancerConfig.repository.appendingPathComponent(kind.file), encoding: .utf8)
+        try directives(file: kind.file)
+    }
+
+    static func directives(file: String) throws -> [String] {
+        let text = try String(contentsOf: LoadBalancerConfig.repository.appendingPathComponent(file), encoding: .utf8)
         return text.split(separator: "\n").compactMap { line in
             let code = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0]
             let trimmed = code.trimmingCharacters(in: .whitespaces)

@@ -36,6 +36,7 @@ package final class HeraldNodeProcess: Sendable {
     package let logDirectory: String
     private let arguments: [String]
     private let descriptorLimit: (soft: Int, hard: Int)?
+    private let readiness: (@Sendable (_ port: Int) async -> Int?)?
     private let state = Mutex(RunState())
 
     private struct RunState {
@@ -45,7 +46,13 @@ package final class HeraldNodeProcess: Sendable {
 
     /// A node named `name` on `port`; `arguments` follow `herald serve --host 127.0.0.1 --port <port>`.
     /// With `descriptorLimit`, the process starts with that soft and hard `RLIMIT_NOFILE`. Not started yet.
-    package init(name: String, port: Int, arguments: [String], logDirectory: String, descriptorLimit: (soft: Int, hard: Int)? = nil) {
+    /// - Parameter readiness: how `start` asks whether the node is ready: the status of its `/readyz`, nil
+    ///   without an answer. The default asks over plain HTTP; a node behind TLS or the PROXY protocol needs its own.
+    package init(
+        name: String, port: Int, arguments: [String], logDirectory: String, descriptorLimit: (soft: Int, hard: Int)? = nil,
+        readiness: (@Sendable (_ port: Int) async -> Int?)? = nil
+    ) {
+        self.readiness = readiness
         self.name = name
         self.port = port
         self.arguments = ["herald", "serve", "--host", "127.0.0.1", "--port", "\(port)"] + arguments
@@ -79,7 +86,7 @@ package final class HeraldNodeProcess: Sendable {
         }
         state.withLock { $0.pid = pid }
         let deadline = ContinuousClock.now + timeout
-        while await status("/readyz") != 200 {
+        while await readinessStatus() != 200 {
             guard ChildProcess.state(pid) == .running else {
                 throw Failure(description: "\(name) exited at start: \(logTail(lines: 5))")
             }
@@ -88,6 +95,12 @@ package final class HeraldNodeProcess: Sendable {
             }
             try await Task.sleep(for: .milliseconds(25))
         }
+    }
+
+    /// The status of `/readyz`, asked the node's way.
+    private func readinessStatus() async -> Int? {
+        if let readiness { return await readiness(port) }
+        return await status("/readyz")
     }
 
     /// The pid of the running process, if any.

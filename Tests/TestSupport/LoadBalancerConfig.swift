@@ -8,7 +8,7 @@ import Foundation
 /// the test instead of silently testing something else):
 /// - `herald-N:8080` becomes `127.0.0.1:<upstreamPorts[N-1]>`, for N = 1, 2, 3; with fewer ports, the server
 ///   lines of the nodes left over are removed;
-/// - the listen line (`bind :80`, `listen 80;`) becomes `127.0.0.1:<listenPort>`;
+/// - the listen line (`bind :80` or any `bind :<port>`, `listen 80;`) becomes `127.0.0.1:<listenPort>`;
 /// - HAProxy, with `fastHealthChecks`: `inter 2s` becomes `inter 100ms` and `rise 2` becomes `rise 1`, so
 ///   that a node leaves and rejoins rotation within a few hundred milliseconds; `maxconn 50000` becomes
 ///   `maxconn 1000` (enough for a test's few hundred streams), for which HAProxy needs about 2,000 file
@@ -35,18 +35,21 @@ package struct LoadBalancerConfig: Sendable {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     package let kind: Kind
+    /// The shipped file, relative to the repository: `kind.file` or a variant (`deploy/haproxy-tcp.cfg`).
+    package let file: String
     /// The shipped file's text, untouched.
     package let original: String
     /// The templated text, ready to be written to `directory`.
     package let text: String
 
     package init(
-        _ kind: Kind, listenPort: Int, upstreamPorts: [Int], directory: String, fastHealthChecks: Bool = true,
+        _ kind: Kind, file: String? = nil, listenPort: Int, upstreamPorts: [Int], directory: String, fastHealthChecks: Bool = true,
         extraLocations: String = ""
     ) throws {
         precondition((1...3).contains(upstreamPorts.count), "the shipped configurations name three nodes")
         self.kind = kind
-        original = try String(contentsOf: Self.repository.appendingPathComponent(kind.file), encoding: .utf8)
+        self.file = file ?? kind.file
+        original = try String(contentsOf: Self.repository.appendingPathComponent(self.file), encoding: .utf8)
         var text = original
         for (index, port) in upstreamPorts.enumerated() {
             try Self.replace("herald-\(index + 1):8080", with: "127.0.0.1:\(port)", in: &text)
@@ -56,7 +59,10 @@ package struct LoadBalancerConfig: Sendable {
         }
         switch kind {
         case .haproxy:
-            try Self.replace("bind :80\n", with: "bind 127.0.0.1:\(listenPort)\n", in: &text)
+            guard let bind = text.firstMatch(of: /\n    bind :\d+\n/) else {
+                throw TemplateError(description: "\(self.file) no longer contains a \"bind :<port>\" line; update LoadBalancerConfig")
+            }
+            text.replaceSubrange(bind.range, with: "\n    bind 127.0.0.1:\(listenPort)\n")
             try Self.replace("maxconn 50000", with: "maxconn 1000", in: &text)
             if fastHealthChecks {
                 try Self.replace(" inter 2s ", with: " inter 100ms ", in: &text)

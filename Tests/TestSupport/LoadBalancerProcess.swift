@@ -55,8 +55,9 @@ package final class LoadBalancerProcess: Sendable {
     }
 
     /// Templates `kind`'s shipped config for `upstreamPorts`, starts it on a free port and waits until it accepts.
+    /// `file` picks a variant of the shipped config (`deploy/haproxy-tcp.cfg`) instead of `kind`'s own.
     package static func start(
-        _ kind: LoadBalancerConfig.Kind, upstreamPorts: [Int], extraLocations: (_ directory: String) -> String = { _ in "" }
+        _ kind: LoadBalancerConfig.Kind, file: String? = nil, upstreamPorts: [Int], extraLocations: (_ directory: String) -> String = { _ in "" }
     ) async throws -> LoadBalancerProcess {
         guard let executable = executable(kind) else {
             throw Failure(description: "\(kind) is not installed (apt-get install \(kind))")
@@ -67,7 +68,7 @@ package final class LoadBalancerProcess: Sendable {
         return try await StartGate.shared.serialized {
             let port = try await LoopbackPort.freeUngated()
             let config = try LoadBalancerConfig(
-                kind, listenPort: port, upstreamPorts: upstreamPorts, directory: directory,
+                kind, file: file, listenPort: port, upstreamPorts: upstreamPorts, directory: directory,
                 extraLocations: extra
             )
             let configPath = try config.write(to: directory)

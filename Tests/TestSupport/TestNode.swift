@@ -107,6 +107,7 @@ package final class TestNode: Sendable {
         edge.drainGrace = .zero
         edge.drainWindow = .milliseconds(50)
         configure(&edge)
+        services += [edge.tls, edge.publishTLS].compactMap { $0 }
         let server = HTTPServer(configuration: edge, broker: broker, fanOut: fanOut, eventLoopGroup: eventLoopGroup, logger: logger)
         services.append(server)
         let serviceGroup = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) }, logger: logger))
@@ -114,7 +115,9 @@ package final class TestNode: Sendable {
         let address = try await server.listeningAddress()
         let publishAddress = try await server.publishListeningAddress()
         let node = TestNode(port: address.port ?? 0, publishPort: publishAddress?.port, fanOut: fanOut, broker: broker, serviceGroup: serviceGroup, running: running, eventLoopGroup: eventLoopGroup)
-        if brokerOverride == nil { try await node.waitUntilReady() }
+        // why: a node behind the PROXY protocol or TLS refuses the plain requests of the readiness probe (its
+        // memory broker is ready at once).
+        if brokerOverride == nil, !edge.proxyProtocol, edge.tls == nil { try await node.waitUntilReady() }
         return node
     }
 
@@ -185,6 +188,13 @@ package final class TestNode: Sendable {
             throw TestNodeError("publish failed: \(response.status) \(response.bodyText)")
         }
         return id
+    }
+
+    /// Publishes one event through the node's broker, not over HTTP (for nodes whose listener a plain HTTP
+    /// client cannot reach: TLS, the PROXY protocol); returns its position in the topic.
+    @discardableResult
+    package func publishThroughBroker(_ topic: String, _ data: String) async throws -> TopicPosition {
+        try await broker.publish([NewEvent(topic: try Topic(topic), type: nil, data: ByteBuffer(string: data))])[0]
     }
 
     /// Opens `GET /events?topic=…` for `topics`, optionally resuming from `lastEventID` (header); on the main

@@ -44,25 +44,42 @@ enum EventsEndpoint {
         access: AccessLog.Request,
         context: ChannelHandlerContext,
         app: EdgeApplication,
+        transport: Transport,
         handlersToRemove: [any RemovableChannelHandler]
     ) throws {
-        // why: HTTP/1.0 peers (nginx's default upstream protocol) cannot read chunked bodies; they get a
-        // close-delimited body with the same SSE bytes.
-        let chunked = (head.version.major, head.version.minor) >= (1, 1)
+        let extraHeaders = [(RequestID.headerName, access.id)] + (app.configuration.cors?.responseHeaders(origin: head.headers.first(name: "origin")) ?? [])
+        let retry = app.configuration.retryInterval
+        switch transport {
+        case .http1:
+            // why: HTTP/1.0 peers (nginx's default upstream protocol) cannot read chunked bodies; they get a
+            // close-delimited body with the same SSE bytes.
+            let chunked = (head.version.major, head.version.minor) >= (1, 1)
+            let bytes = ResponseHead.bytes(chunked: chunked, retry: retry, extraHeaders: extraHeaders)
+            let output = SSEConnectionHandler(
+                framing: HTTP1Framing(chunked: chunked), responseHead: [bytes], responseHeadBytes: bytes.readableBytes,
+                bufferLimit: app.configuration.slowClientBufferLimit, app: app, requestID: access.id, client: access.client, opened: access.start
+            )
+            try begin(request, openFor: openFor, output: output, context: context, app: app, handlersToRemove: handlersToRemove)
+        case .http2(let budget):
+            let prelude = ResponseHead.prelude(retry: retry).payload
+            let output = SSEConnectionHandler(
+                framing: HTTP2Framing(), responseHead: [.head(ResponseHead.http2(extraHeaders: extraHeaders)), .body(.byteBuffer(prelude))],
+                responseHeadBytes: prelude.readableBytes, connectionBudget: budget,
+                bufferLimit: app.configuration.slowClientBufferLimit, app: app, requestID: access.id, client: access.client, opened: access.start
+            )
+            try begin(request, openFor: openFor, output: output, context: context, app: app, handlersToRemove: handlersToRemove)
+        }
+    }
+
+    /// Puts `output` in place of the request handlers, registers the session and starts its catch-up.
+    private static func begin<Framing: SSEFraming>(
+        _ request: StreamRequest, openFor: Duration?, output: SSEConnectionHandler<Framing>, context: ChannelHandlerContext,
+        app: EdgeApplication, handlersToRemove: [any RemovableChannelHandler]
+    ) throws {
         let pipeline = context.pipeline.syncOperations
-        let output = SSEConnectionHandler(
-            chunked: chunked,
-            responseHead: ResponseHead.bytes(
-                chunked: chunked, retry: app.configuration.retryInterval,
-                extraHeaders: [(RequestID.headerName, access.id)]
-                    + (app.configuration.cors?.responseHeaders(origin: head.headers.first(name: "origin")) ?? [])
-            ),
-            bufferLimit: app.configuration.slowClientBufferLimit,
-            app: app,
-            requestID: access.id,
-            opened: access.start
-        )
-        try pipeline.addHandler(output, position: .first)
+        // why: in front of the HTTP handlers it replaces, behind TLS (and HTTP/2's codec) when the connection
+        // has them: the socket side of the pipeline stays as it was.
+        try pipeline.addHandler(output, position: handlersToRemove.first.map { .before($0) } ?? .first)
         for handler in handlersToRemove { pipeline.removeHandler(handler, promise: nil) }
 
         let loop = context.eventLoop
@@ -104,14 +121,28 @@ enum EventsEndpoint {
 
     /// The bytes every event stream starts with: status line, headers and the `retry:` field.
     enum ResponseHead {
+        /// HTTP/1.x: the status line, headers and prelude as raw bytes (the HTTP encoder has left the pipeline).
         static func bytes(chunked: Bool, retry: TimeAmount, extraHeaders: [(String, String)] = []) -> ByteBuffer {
             var head = ByteBuffer(string: chunked ? "HTTP/1.1 200 OK\r\n" : "HTTP/1.0 200 OK\r\n")
             head.writeString("content-type: text/event-stream\r\ncache-control: no-cache\r\nx-accel-buffering: no\r\n")
             for (name, value) in extraHeaders { head.writeString("\(name): \(value)\r\n") }
             head.writeString(chunked ? "transfer-encoding: chunked\r\n\r\n" : "connection: close\r\n\r\n")
-            let prelude = WireChunk { SSEEncoder.appendRetry(milliseconds: Int(retry.nanoseconds / 1_000_000), to: &$0) }
+            let prelude = prelude(retry: retry)
             head.writeImmutableBuffer(chunked ? prelude.chunked : prelude.payload)
             return head
+        }
+
+        /// HTTP/2: the head the stream's codec turns into a HEADERS frame.
+        static func http2(extraHeaders: [(String, String)]) -> HTTPResponseHead {
+            HTTPResponseHead(
+                version: .http2, status: .ok,
+                headers: HTTPHeaders([("content-type", "text/event-stream"), ("cache-control", "no-cache")] + extraHeaders)
+            )
+        }
+
+        /// The `retry:` field every stream starts with.
+        static func prelude(retry: TimeAmount) -> WireChunk {
+            WireChunk { SSEEncoder.appendRetry(milliseconds: Int(retry.nanoseconds / 1_000_000), to: &$0) }
         }
     }
 }

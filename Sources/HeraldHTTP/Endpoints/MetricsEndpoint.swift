@@ -37,7 +37,7 @@ enum MetricsEndpoint {
         snapshot.resets = Dictionary(uniqueKeysWithValues: fanOut.resets.map { ($0.key.rawValue, $0.value) })
         snapshot.openConnections = app.connectionLimits.openCount
         snapshot.maxConnections = app.configuration.maxConnections
-        snapshot.slowReadersCut = SSEConnectionHandler.slowReadersCut.load(ordering: .relaxed)
+        snapshot.slowReadersCut = app.liveness.slowReadersCut
         snapshot.deadPeersReleased = app.liveness.deadPeersReleased
         snapshot.streamsRefused = app.capacity.streamsRefused.load(ordering: .relaxed)
         snapshot.acceptFailures = app.capacity.acceptFailures.load(ordering: .relaxed)

@@ -66,17 +66,18 @@ final class StreamingPublish {
     private var timer: Scheduled<Void>?
 
     /// - Parameters:
+    ///   - address: the client's address, for the per-address publish rate.
     ///   - finish: answers the request (once); a failure closes the connection (`connection: close`).
     ///   - wantsInputAgain: called when reading, held back by `wantsInput`, may go on.
     init(
-        parameters: Parameters, app: EdgeApplication, context: ChannelHandlerContext,
+        parameters: Parameters, app: EdgeApplication, context: ChannelHandlerContext, address: String?,
         finish: @escaping (EndpointResponse) -> Void, wantsInputAgain: @escaping () -> Void
     ) {
         let configuration = app.configuration
         self.app = app
         self.context = context
         self.parameters = parameters
-        self.address = context.channel.remoteAddress?.ipAddress
+        self.address = address
         self.finish = finish
         self.wantsInputAgain = wantsInputAgain
         self.machine = StreamingPublishMachine(maxBatch: configuration.maxBatchSize, idsLimit: configuration.maxBatchSize)

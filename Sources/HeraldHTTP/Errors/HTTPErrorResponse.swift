@@ -44,6 +44,8 @@ struct HTTPErrorResponse: Error {
             self.init(status: Self.status(of: error.code), code: error.code.description, message: error.message)
             // why: RFC 6750 — a 401 names the scheme the client must use.
             if error.code == .unauthorized { headers.append(("www-authenticate", "Bearer realm=\"herald\"")) }
+        case let error as ProxyHeaderError:
+            self.init(status: .badRequest, code: error.code.description, message: error.message)
         case let error as PublishBodyError:
             self.init(status: .badRequest, code: error.code.description, message: error.message)
         case let failure as StreamingPublishFailure:

@@ -2,6 +2,7 @@ import HeraldCore
 import HeraldMetrics
 import Logging
 import NIOCore
+import NIOHTTP1
 import Synchronization
 
 /// What every connection of the edge shares: the broker, the fan-out, settings and the shutdown state.
@@ -118,12 +119,14 @@ final class EdgeApplication: Sendable {
         for end in ends { end() }
     }
 
-    /// Counts `channel` against the connection limits and tracks it until it closes (so that shutdown can
-    /// close idle keep-alive connections); returns why it must be refused instead, if it must. Connections
-    /// of the separate publish listener may use its share of the descriptor reserve beyond the limit, so a
-    /// node full of streams still takes publishes.
-    func admit(_ channel: any Channel, listener: RequestRouter.Listener) -> EdgeError? {
-        let address = channel.remoteAddress?.ipAddress
+    /// Counts `channel`, whose client is at `peer` (the socket's peer, or the PROXY header's source), against
+    /// the connection limits and tracks it until it closes (so that shutdown can close idle keep-alive
+    /// connections); returns why it must be refused instead, if it must. A connection from a trusted proxy
+    /// counts against the total only: its clients are counted as their streams open (`admitStream`).
+    /// Connections of the separate publish listener may use its share of the descriptor reserve beyond the
+    /// limit, so a node full of streams still takes publishes.
+    func admit(_ channel: any Channel, listener: RequestRouter.Listener, peer: IPAddress?) -> EdgeError? {
+        let address = isTrustedProxy(peer) ? nil : peer?.description
         let headroom = listener == .publish ? DescriptorBudget.publishConnections : 0
         if let refusal = connectionLimits.admit(address: address, headroom: headroom) {
             metrics?.connectionRefused(reason: refusal.code.description)
@@ -137,6 +140,40 @@ final class EdgeApplication: Sendable {
             _ = self?.openConnections.withLock { $0.removeValue(forKey: id) }
         }
         return nil
+    }
+
+    /// The client's address for a request from `peer` with `headers`: the peer's, unless the peer is a
+    /// trusted proxy and its header names another (`TrustedProxies`).
+    func clientAddress(peer: IPAddress?, headers: HTTPHeaders) -> IPAddress? {
+        guard let peer, let proxies = configuration.trustedProxies else { return peer }
+        return proxies.clientAddress(peer: peer, headers: headers)
+    }
+
+    /// For a stream that came through a trusted proxy: counts its `client` against the per-address limit
+    /// until `channel` closes, or returns why it must be refused. Does nothing for other streams (`admit`
+    /// counted their connection).
+    func admitStream(on channel: any Channel, peer: IPAddress?, client: IPAddress?) -> EdgeError? {
+        guard configuration.maxConnectionsPerAddress > 0, isTrustedProxy(peer), let address = client?.description else { return nil }
+        if let refusal = connectionLimits.admitStream(from: address) {
+            metrics?.connectionRefused(reason: refusal.code.description)
+            return refusal
+        }
+        channel.closeFuture.whenComplete { [weak self] _ in self?.connectionLimits.releaseStream(from: address) }
+        return nil
+    }
+
+    private func isTrustedProxy(_ peer: IPAddress?) -> Bool {
+        guard let peer, let proxies = configuration.trustedProxies else { return false }
+        return proxies.trusts(peer)
+    }
+
+    /// Asks every open connection to finish: HTTP/2 connections send GOAWAY (no new streams; the open ones
+    /// end on the drain's schedule), idle HTTP/1.1 keep-alive connections close, busy ones after their response.
+    func quiesceConnections() {
+        let channels = openConnections.withLock { Array($0.values) }
+        for channel in channels {
+            channel.eventLoop.execute { channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent()) }
+        }
     }
 
     /// Closes every connection still open.

@@ -76,8 +76,38 @@ public struct EdgeConfiguration: Sendable {
     public var dashboard = true
     /// Whether `GET /metrics` (Prometheus text) is served, where `/stats` is; off, it answers 404.
     public var metrics = true
+    /// Whether every connection to the main listener must start with a PROXY protocol header (version 1 or
+    /// 2), whose source address is then the client's; a connection without one gets `400` and is closed.
+    /// The separate publish listener (`publishPort`) never expects one.
+    public var proxyProtocol = false
+    /// TLS on the main listener (`--tls-cert`, `--tls-key`); nil serves plaintext. Run it as a service too:
+    /// it reloads its certificate while the node runs.
+    public var tls: EdgeTLS?
+    /// TLS on the separate publish listener (`--publish-tls-cert`, `--publish-tls-key`); nil serves it in
+    /// plaintext (it is meant for an internal network).
+    public var publishTLS: EdgeTLS?
+    /// HTTP/2 at the edge.
+    public var http2 = HTTP2Settings()
+    /// The balancers whose forwarded-address header names the client (`TrustedProxies`); nil: the peer's
+    /// address (or the PROXY header's) is the client's.
+    public var trustedProxies: TrustedProxies?
 
     public init() {}
+
+    /// HTTP/2: offered by ALPN on TLS listeners, and in cleartext with prior knowledge when asked for.
+    public struct HTTP2Settings: Sendable {
+        /// Whether TLS listeners offer `h2` by ALPN (before `http/1.1`). why: a browser holds at most six
+        /// HTTP/1.1 connections per origin, so a seventh `EventSource` waits; over HTTP/2 each is a stream.
+        public var enabled = true
+        /// Whether cleartext listeners also take HTTP/2 with prior knowledge (h2c), as balancers that speak
+        /// HTTP/2 to their backends open it; HTTP/1.1 still works there.
+        public var cleartext = false
+        /// Most concurrent streams of one connection (`SETTINGS_MAX_CONCURRENT_STREAMS`). why: each stream
+        /// holds a session and buffers; 100 is what browsers and balancers expect.
+        public var maxConcurrentStreams = 100
+
+        public init() {}
+    }
 
     /// Limits on reading one request.
     public struct RequestLimits: Sendable {

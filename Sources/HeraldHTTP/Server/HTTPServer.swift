@@ -2,7 +2,6 @@ import HeraldCore
 import HeraldMetrics
 import Logging
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
 
@@ -82,6 +81,7 @@ public final class HTTPServer: Service, Sendable {
         app.logger.info("shutting down: closing streams", metadata: [LogKeys.drainWindow: "\(app.configuration.drainWindow)"])
         try? await channel.close()
         try? await publishChannel?.close()
+        app.quiesceConnections()
         app.endStreamingPublishes()
         await app.fanOut.closeAll(spreadOver: app.configuration.drainWindow)
         await app.publishesFinished()
@@ -106,32 +106,10 @@ public final class HTTPServer: Service, Sendable {
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 64 << 10, high: 256 << 10))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try Self.configure(channel, app: app, listener: listener)
+                    try ConnectionPipeline.accept(channel, app: app, listener: listener)
                 }
             }
             .bind(host: host, port: port)
             .get()
-    }
-
-    private static func configure(_ channel: any Channel, app: EdgeApplication, listener: RequestRouter.Listener) throws {
-        let limits = app.configuration.requestLimits
-        // The HTTP/1.1 handlers in pipeline order; all of them leave when the connection becomes an event stream.
-        var httpHandlers: [any RemovableChannelHandler & ChannelHandler] = [
-            HTTPResponseEncoder(),
-            ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: RequestLimitsHandler.decoderLimits(limits))),
-            RequestDeadlineHandler(timeout: limits.requestTimeout),
-            HTTPServerPipelineHandler(),
-            RequestLimitsHandler(limits: limits),
-        ]
-        if let cors = app.configuration.cors { httpHandlers.append(CORSHandler(policy: cors)) }
-        let pipeline = channel.pipeline.syncOperations
-        for handler in httpHandlers { try pipeline.addHandler(handler) }
-        if let refusal = app.admit(channel, listener: listener) {
-            // why: debug, not info: a full node refuses every further client, and its log must not grow with them.
-            app.logger.debug("connection refused", metadata: [LogKeys.refusal: "\(refusal.code)"])
-            try pipeline.addHandler(RefusingResponder(refusal: refusal, app: app))
-        } else {
-            try pipeline.addHandler(RequestRouter(app: app, listener: listener, httpHandlers: httpHandlers))
-        }
     }
 }

@@ -7,6 +7,7 @@ enum LogKeys {
     static let acceptPauseMilliseconds = "herald.accept.pause_ms"
     static let burstMilliseconds = "herald.accept.burst_ms"
     static let peer = "herald.peer"
+    static let client = "herald.client"
     static let deadPeersReleased = "herald.dead_peers.released"
     static let bytesQueued = "herald.bytes.queued"
     static let slowReadersCut = "herald.slow_readers.cut"
@@ -23,4 +24,6 @@ enum LogKeys {
     static let eventsWritten = "herald.events"
     static let topicCount = "herald.topics"
     static let closeReason = "herald.close.reason"
+    static let tlsCertificate = "herald.tls.certificate"
+    static let tlsNotAfter = "herald.tls.not_after"
 }

@@ -40,6 +40,13 @@ final class RequestRouter: ChannelDuplexHandler, RemovableChannelHandler {
 
     private let app: EdgeApplication
     private let listener: Listener
+    /// The client's address as the connection gives it (the socket's peer, or the PROXY header's source).
+    private let peer: IPAddress?
+    /// The client's address for the request being answered: `peer`, or behind a trusted proxy the address
+    /// it forwarded.
+    private var client: IPAddress?
+    /// HTTP/1.x or an HTTP/2 stream: how an event stream is framed here.
+    private let transport: Transport
     /// The HTTP handlers to remove when the connection becomes an event stream.
     private let httpHandlers: [any RemovableChannelHandler]
     private var state = State.idle
@@ -50,16 +57,20 @@ final class RequestRouter: ChannelDuplexHandler, RemovableChannelHandler {
     /// A read the streaming publish held back, to pass on once it wants input again.
     private var readHeldBack = false
 
-    init(app: EdgeApplication, listener: Listener, httpHandlers: [any RemovableChannelHandler]) {
+    init(app: EdgeApplication, listener: Listener, peer: IPAddress?, transport: Transport, httpHandlers: [any RemovableChannelHandler]) {
         self.app = app
+        self.transport = transport
         self.listener = listener
+        self.peer = peer
+        self.client = peer
         self.httpHandlers = httpHandlers
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch (unwrapInboundIn(data), state) {
         case (.head(let head), .idle):
-            current = AccessLog.Request(head: head)
+            client = app.clientAddress(peer: peer, headers: head.headers)
+            current = AccessLog.Request(head: head, client: app.accessLog.isEnabled ? client?.description : nil)
             endpoint = "other"
             do {
                 let (route, parameter) = try RouteTable.match(head, listener: listener)
@@ -136,8 +147,8 @@ final class RequestRouter: ChannelDuplexHandler, RemovableChannelHandler {
     /// Stores a publish and answers with its ids.
     private func publish(head: HTTPRequestHead, body: ByteBuffer, context: ChannelHandlerContext) {
         let limiter = app.publishRateLimiter
-        // why: the peer's address as text costs a formatting per request; only the rate limiter needs it.
-        let address = limiter == nil ? nil : context.channel.remoteAddress?.ipAddress
+        // why: the client's address as text costs a formatting per request; only the rate limiter needs it.
+        let address = limiter == nil ? nil : client?.description
         let bearer = BearerCredentials.authorizationHeader(head.headers)
         guard let publisher = app.configuration.auth.publisher, publisher.apiKeyGrant(bearer: bearer) == nil else {
             // Open publishing or the API key: parsed, stored and answered on this event loop, with no task.
@@ -188,6 +199,7 @@ final class RequestRouter: ChannelDuplexHandler, RemovableChannelHandler {
         }
         let publish = StreamingPublish(
             parameters: parameters, app: app, context: context,
+            address: app.publishRateLimiter == nil ? nil : client?.description,
             finish: { [unowned self] response in
                 let keepAlive = head.isKeepAlive && response.status == .ok
                 self.respond(context: context, response, keepAlive: keepAlive)
@@ -240,9 +252,14 @@ final class RequestRouter: ChannelDuplexHandler, RemovableChannelHandler {
     private func startStream(_ request: StreamRequest, openFor: Duration?, head: HTTPRequestHead, context: ChannelHandlerContext) {
         guard context.channel.isActive else { return }
         do {
+            // why: counted only now, once the stream is sure to open, so that a refused request on a
+            // keep-alive connection leaves no count behind.
+            if let refusal = app.admitStream(on: context.channel, peer: peer, client: client) { throw refusal }
             state = .streaming
-            let access = current ?? AccessLog.Request(head: head)
-            try EventsEndpoint.start(request, openFor: openFor, head: head, access: access, context: context, app: app, handlersToRemove: httpHandlers + [self])
+            let access = current ?? AccessLog.Request(head: head, client: client?.description)
+            try EventsEndpoint.start(
+                request, openFor: openFor, head: head, access: access, context: context, app: app, transport: transport, handlersToRemove: httpHandlers + [self]
+            )
             app.metrics?.requestAnswered(endpoint: endpoint, status: 200)
         } catch {
             refuseStream(context: context, error: error, head: head)
@@ -256,7 +273,7 @@ final class RequestRouter: ChannelDuplexHandler, RemovableChannelHandler {
             app.metrics?.requestAnswered(endpoint: endpoint, status: 200)
             state = .discarding
             if let current {
-                app.accessLog.streamClosed(id: current.id, topicCount: 0, opened: current.start, bytesOut: 0, events: 0, reason: .refused)
+                app.accessLog.streamClosed(id: current.id, client: current.client, topicCount: 0, opened: current.start, bytesOut: 0, events: 0, reason: .refused)
             }
         } else {
             respond(context: context, error: error, keepAlive: head.isKeepAlive)

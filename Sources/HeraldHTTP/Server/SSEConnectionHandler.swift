@@ -1,33 +1,40 @@
 import HeraldCore
 import Logging
 import NIOCore
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Owns the socket of an event stream: writes the response head with the session's first bytes, then the
-/// session's bytes straight to the socket (no HTTP encoder on the hot path), and notices a departed client at once.
+/// Owns the connection (HTTP/1.x) or stream (HTTP/2) of an event stream: writes the response head with the
+/// session's first bytes, then the session's bytes framed by `Framing` (straight to the socket for HTTP/1.x,
+/// no HTTP encoder on the hot path), and notices a departed client at once.
 ///
-/// It sits first in the pipeline, so inbound bytes (a client may not send any) are dropped here, and the
+/// It sits first in the pipeline (behind TLS, when the listener has it), so inbound bytes (a client may not
+/// send any) are dropped here, and the
 /// connection closing — the peer's FIN, a reset, or our own close — ends the session immediately.
 /// Its writability paces the session's replay; once live, a client with more than `bufferLimit` bytes
-/// queued is cut (it resumes from its cursor when it reads again).
-final class SSEConnectionHandler: ChannelInboundHandler, RemovableChannelHandler, StreamOutput {
-    /// Streams cut for not reading since the process started, for the log line of each cut.
-    static let slowReadersCut = Atomic<Int>(0)
-
-    typealias InboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
+/// queued is cut (it resumes from its cursor when it reads again). An HTTP/2 stream does not report what is
+/// queued: there the bytes written while it is unwritable (its flow-control window spent, or the
+/// connection's socket full) count instead, per stream and, through `HTTP2ConnectionBudget`, for all the
+/// streams of the connection together; a stream past either is reset alone.
+final class SSEConnectionHandler<Framing: SSEFraming>: ChannelInboundHandler, RemovableChannelHandler, StreamOutput {
+    typealias InboundIn = NIOAny
+    typealias OutboundOut = Framing.Part
 
     var session: StreamSession?
     var catchUp: Task<Void, Never>?
     /// Ends the stream when its token expires; cancelled when the connection closes.
     var expiry: Scheduled<Void>?
     private var context: ChannelHandlerContext?
-    private let chunked: Bool
+    private let framing: Framing
     /// The response head and prelude, until written in front of the first chunk.
-    private var responseHead: ByteBuffer?
+    private var responseHead: [Framing.Part]?
+    /// The bytes of the head, for the access log.
+    private let responseHeadBytes: Int
+    /// HTTP/2: what every stream of this connection holds for a client that does not read.
+    private let connectionBudget: HTTP2ConnectionBudget?
+    /// HTTP/2: bytes written since the stream last became unwritable (counted in `connectionBudget`).
+    private var heldWhileUnwritable = 0
     private let bufferLimit: Int
     /// Set once the catch-up is written. why: before that the session writes only while the socket is
     /// writable, so the queue stays near the high-water mark; the byte limit is for live delivery.
@@ -39,6 +46,7 @@ final class SSEConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
     private var closing = false
     /// For the stream's log lines: its request id, when it was requested, the bytes written, why it closed.
     private let requestID: String
+    private let client: String?
     private let opened: NIODeadline
     private var bytesWritten = 0
     private var closeReason: StreamCloseReason?
@@ -46,12 +54,18 @@ final class SSEConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
     /// (retain, pipeline lookup, atomic load) showed in the fan-out profile.
     private var writable = true
 
-    init(chunked: Bool, responseHead: ByteBuffer, bufferLimit: Int, app: EdgeApplication, requestID: String, opened: NIODeadline) {
-        self.chunked = chunked
+    init(
+        framing: Framing, responseHead: [Framing.Part], responseHeadBytes: Int, connectionBudget: HTTP2ConnectionBudget? = nil,
+        bufferLimit: Int, app: EdgeApplication, requestID: String, client: String?, opened: NIODeadline
+    ) {
+        self.framing = framing
         self.responseHead = responseHead
+        self.responseHeadBytes = responseHeadBytes
+        self.connectionBudget = connectionBudget
         self.bufferLimit = bufferLimit
         self.app = app
         self.requestID = requestID
+        self.client = client
         self.opened = opened
     }
 
@@ -62,18 +76,20 @@ final class SSEConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+        releaseHeld()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
 
     func channelInactive(context: ChannelHandlerContext) {
+        releaseHeld()
         catchUp?.cancel()
         catchUp = nil
         expiry?.cancel()
         expiry = nil
         if let session {
             app.accessLog.streamClosed(
-                id: requestID, topicCount: session.topics.count, opened: opened, bytesOut: bytesWritten,
+                id: requestID, client: client, topicCount: session.topics.count, opened: opened, bytesOut: bytesWritten,
                 events: session.eventsWritten, reason: closeReason ?? .clientClosed
             )
             session.connectionClosed()
@@ -84,7 +100,10 @@ final class SSEConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         writable = context.channel.isWritable
-        if writable { session?.outputBecameWritable() }
+        if writable {
+            releaseHeld()
+            session?.outputBecameWritable()
+        }
         context.fireChannelWritabilityChanged()
     }
 
@@ -109,17 +128,37 @@ final class SSEConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
         guard let context, !closing else { return }
         if let head = responseHead {
             responseHead = nil
-            bytesWritten += head.readableBytes
-            context.write(wrapOutboundOut(head), promise: nil)
+            bytesWritten += responseHeadBytes
+            for part in head { context.write(wrapOutboundOut(part), promise: nil) }
         }
-        let bytes = chunked ? chunk.chunked : chunk.payload
+        let count = framing.byteCount(chunk)
         // why: only a connection past its high-water mark can be behind; there, what counts is what is queued
         // now (a slow but steady reader drains it), not everything written while it stayed unwritable.
-        if isLive, !writable, let queued = queuedBytes(context), queued + bytes.readableBytes > bufferLimit {
+        if isLive, !writable, isOverLimit(adding: count, context) {
             return closeSlowReader()
         }
-        bytesWritten += bytes.readableBytes
-        context.write(wrapOutboundOut(bytes), promise: nil)
+        if !writable, !Framing.reportsQueuedBytes {
+            heldWhileUnwritable += count
+            connectionBudget?.hold(count)
+        }
+        bytesWritten += count
+        context.write(wrapOutboundOut(framing.part(chunk)), promise: nil)
+    }
+
+    /// Whether `count` more bytes would put the client past what it may hold.
+    private func isOverLimit(adding count: Int, _ context: ChannelHandlerContext) -> Bool {
+        guard Framing.reportsQueuedBytes else {
+            return heldWhileUnwritable + count > bufferLimit || connectionBudget?.isExceeded(adding: count) == true
+        }
+        guard let queued = queuedBytes(context) else { return false }
+        return queued + count > bufferLimit
+    }
+
+    /// The stream drained (or ended): what it held no longer counts against its connection.
+    private func releaseHeld() {
+        guard heldWhileUnwritable > 0 else { return }
+        connectionBudget?.release(heldWhileUnwritable)
+        heldWhileUnwritable = 0
     }
 
     var logMetadata: Logger.Metadata {
@@ -131,7 +170,8 @@ final class SSEConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
     }
 
     var queuedByteCount: Int {
-        context.flatMap { queuedBytes($0) } ?? 0
+        guard Framing.reportsQueuedBytes else { return heldWhileUnwritable }
+        return context.flatMap { queuedBytes($0) } ?? 0
     }
 
     func catchUpWritten() {
@@ -146,14 +186,15 @@ final class SSEConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
 
     func closeSlowReader() {
         guard let context, !closing else { return }
-        let total = Self.slowReadersCut.add(1, ordering: .relaxed).newValue
+        let total = app.liveness.slowReaderCut()
         logger.info("closing stream of a client that does not read", metadata: [
-            LogKeys.bytesQueued: "\(queuedBytes(context) ?? -1)", LogKeys.slowReadersCut: "\(total)",
+            LogKeys.bytesQueued: "\(queuedByteCount)", LogKeys.slowReadersCut: "\(total)",
             LogKeys.streamLive: "\(isLive)", LogKeys.requestID: "\(requestID)",
         ])
         close(reason: .slowReader)
     }
 
+    /// What the socket's channel says is queued. why: HTTP/1.x only; an HTTP/2 stream channel traps on the option.
     private func queuedBytes(_ context: ChannelHandlerContext) -> Int? {
         try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)
     }
@@ -173,7 +214,7 @@ final class SSEConnectionHandler: ChannelInboundHandler, RemovableChannelHandler
             return
         }
         let written = context.eventLoop.makePromise(of: Void.self)
-        context.writeAndFlush(wrapOutboundOut(chunked ? WireChunk.terminator : ByteBuffer()), promise: written)
+        context.writeAndFlush(wrapOutboundOut(framing.end), promise: written)
         written.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }
 }
