@@ -11,6 +11,7 @@ struct HTTP2Tests {
     /// A node with TLS (and HTTP/2 by ALPN) and a client that trusts its authority.
     static func withNode(
         configure: @escaping (inout EdgeConfiguration) -> Void = { _ in },
+        heartbeat: TimeAmount = .seconds(15),
         _ body: (TestNode, HTTPClient, String) async throws -> Void
     ) async throws {
         let files = try TLSTests.Files()
@@ -19,7 +20,7 @@ struct HTTP2Tests {
         let clientConfiguration = try Self.clientConfiguration(files)
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
         do {
-            try await TestNode.with(.memory, configure: {
+            try await TestNode.with(.memory, heartbeat: heartbeat, configure: {
                 $0.tls = tls
                 configure(&$0)
             }) { node in
@@ -103,6 +104,62 @@ struct HTTP2Tests {
             let resumed = try await client.execute(resume, timeout: .seconds(5))
             let replay = try await Self.read(resumed, until: "data: two\n")
             #expect(!replay.contains("data: one"), "resumes after the cursor, exactly: \(replay)")
+            _ = node
+        }
+    }
+
+    @Test("over HTTP/2 auth, CORS, heartbeats and token expiry behave as over HTTP/1.1")
+    func authCORSHeartbeatExpiry() async throws {
+        let auth = try TestTokens.authorizer(publisher: false)
+        try await Self.withNode(configure: {
+            $0.auth = auth
+            $0.cors = CORSPolicy(origins: ["https://app.example.com"])
+        }, heartbeat: .milliseconds(200)) { node, client, base in
+            let anonymous = try await client.execute(HTTPClientRequest(url: "\(base)/events?topic=orders/42"), timeout: .seconds(5))
+            let refusal = String(buffer: try await anonymous.body.collect(upTo: 1 << 16))
+            #expect(anonymous.status == .unauthorized && anonymous.version == .http2 && refusal.contains(#""code":"unauthorized""#), "\(refusal)")
+            var preflight = HTTPClientRequest(url: "\(base)/events")
+            preflight.method = .OPTIONS
+            preflight.headers.add(name: "origin", value: "https://app.example.com")
+            preflight.headers.add(name: "access-control-request-method", value: "GET")
+            let allowed = try await client.execute(preflight, timeout: .seconds(5))
+            _ = try await allowed.body.collect(upTo: 1 << 16)
+            #expect(allowed.status == .noContent && allowed.headers.first(name: "access-control-allow-origin") == "https://app.example.com")
+            let token = try await TestTokens.hs256(subscribe: ["orders/*"], expiresIn: 2)
+            var request = HTTPClientRequest(url: "\(base)/events?topic=orders/42")
+            request.headers.add(name: "authorization", value: "Bearer \(token)")
+            request.headers.add(name: "origin", value: "https://app.example.com")
+            let stream = try await client.execute(request, timeout: .seconds(10))
+            #expect(stream.status == .ok && stream.headers.first(name: "access-control-allow-origin") == "https://app.example.com")
+            var received = ""
+            for try await part in stream.body { received += String(buffer: part) }
+            #expect(received.contains(": ping") || received.contains(":\n"), "heartbeats arrive over HTTP/2: \(received)")
+            #expect(received.contains("event: herald.token-expired"), "the stream ends at the token's expiry: \(received)")
+            _ = node
+        }
+    }
+
+    @Test("a streaming publish (NDJSON body over an HTTP/2 stream) stores each line as it arrives")
+    func streamingPublish() async throws {
+        try await Self.withNode { node, client, base in
+            let subscriber = try await client.execute(HTTPClientRequest(url: "\(base)/events?topic=tokens"), timeout: .seconds(10))
+            let (lines, writer) = AsyncStream.makeStream(of: ByteBuffer.self)
+            var publish = HTTPClientRequest(url: "\(base)/publish")
+            publish.method = .POST
+            publish.headers.add(name: "content-type", value: "application/x-ndjson")
+            publish.body = .stream(lines, length: .unknown)
+            let publishing = Task { try await client.execute(publish, timeout: .seconds(20)) }
+            var received = ""
+            var body = subscriber.body.makeAsyncIterator()
+            for index in 1...3 {
+                writer.yield(ByteBuffer(string: #"{"topic":"tokens","data":"token-\#(index)"}"# + "\n"))
+                // why: the next line goes only once this one reached the subscriber: stored as it arrived.
+                while !received.contains("data: token-\(index)\n"), let part = try await body.next() { received += String(buffer: part) }
+            }
+            writer.finish()
+            let answer = try await publishing.value
+            let text = String(buffer: try await answer.body.collect(upTo: 1 << 16))
+            #expect(answer.status == .ok && text.contains(#""count":3"#), "\(text)")
             _ = node
         }
     }

@@ -163,6 +163,27 @@ struct TLSTests {
         }
     }
 
+    @Test("the separate publish listener serves its own pair while the main port stays plaintext")
+    func publishListenerHasItsOwn() async throws {
+        try await withFiles { files in
+            let pair = try files.authority.issue("publish")
+            let tls = try files.tls(pair)
+            try await TestNode.with(.memory, configure: {
+                $0.publishPort = 0
+                $0.publishTLS = tls
+            }) { node in
+                let stream = try await node.stream(["internal"])
+                let publisher = try await RawConnection.connect(port: try #require(node.publishPort), tls: try files.client())
+                let body = "topic=internal&data=over-tls"
+                try await publisher.send("POST /publish HTTP/1.1\r\nhost: x\r\ncontent-type: application/x-www-form-urlencoded\r\ncontent-length: \(body.utf8.count)\r\nconnection: close\r\n\r\n\(body)")
+                #expect(try await publisher.receivedUntilClosed(timeout: .seconds(5)).hasPrefix("HTTP/1.1 200"))
+                #expect(Self.serial(try await publisher.peerCertificate()) == Self.serial(pair))
+                #expect(try await stream.nextEvent(timeout: .seconds(5))?.data == "over-tls", "the plaintext main port streams it")
+                await stream.close()
+            }
+        }
+    }
+
     @Test("pairs that cannot serve stop startup with a message naming the setting and the file")
     func startupChecks() async throws {
         try await withFiles { files in
