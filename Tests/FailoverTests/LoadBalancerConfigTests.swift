@@ -140,6 +140,30 @@ struct LoadBalancerConfigTests {
         try Self.expectExplained(file: file, sectionHeaders: true)
     }
 
+    @Test("the TLS variants (deploy/haproxy-tls.cfg, deploy/nginx-tls.conf) pass their balancer's check with a real certificate and offer HTTP/2", arguments: LoadBalancerConfig.Kind.allCases)
+    func tlsVariants(kind: LoadBalancerConfig.Kind) throws {
+        let file = kind == .haproxy ? "deploy/haproxy-tls.cfg" : "deploy/nginx-tls.conf"
+        let directory = try LoadBalancerProcess.makeDirectory(kind)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let authority = try TestCertificateAuthority(directory: directory)
+        try authority.writeForBalancers(try authority.issue("balancer"), to: directory)
+        let config = try LoadBalancerConfig(kind, file: file, listenPort: 20_443, upstreamPorts: [20_081, 20_082, 20_083], directory: directory)
+        let (passed, output) = try LoadBalancerProcess.check(kind, configPath: try config.write(to: directory), directory: directory)
+        #expect(passed && !output.contains("[WARNING]"), "\(file): \(output)")
+        let lines = try Self.directives(file: file)
+        switch kind {
+        case .haproxy:
+            let bind = try #require(lines.first { $0.hasPrefix("bind :443 ") })
+            for part in ["ssl", "crt ", "alpn h2,http/1.1", "ssl-min-ver TLSv1.2"] { #expect(bind.contains(part), "bind lacks \(part)") }
+            #expect(lines.contains("option forwardfor") && lines.contains("option httpchk GET /readyz"))
+        case .nginx:
+            for required in ["listen 443 ssl http2;", "ssl_protocols TLSv1.2 TLSv1.3;", "proxy_buffering off;", "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;"] {
+                #expect(lines.contains(required), "\(file) lacks \(required)")
+            }
+        }
+        try Self.expectExplained(file: file, sectionHeaders: kind == .haproxy)
+    }
+
     @Test("every group of directives starts right after a comment explaining it", arguments: LoadBalancerConfig.Kind.allCases)
     func explained(kind: LoadBalancerConfig.Kind) throws {
         try Self.expectExplained(file: kind.file, sectionHeaders: kind == .haproxy)

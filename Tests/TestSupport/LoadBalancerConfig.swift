@@ -8,7 +8,9 @@ import Foundation
 /// the test instead of silently testing something else):
 /// - `herald-N:8080` becomes `127.0.0.1:<upstreamPorts[N-1]>`, for N = 1, 2, 3; with fewer ports, the server
 ///   lines of the nodes left over are removed;
-/// - the listen line (`bind :80` or any `bind :<port>`, `listen 80;`) becomes `127.0.0.1:<listenPort>`;
+/// - the listen line (`bind :<port>`, `listen <port>`, whatever follows) becomes `127.0.0.1:<listenPort>`;
+/// - the TLS variants' certificate directory, `/etc/herald/tls/`, becomes `directory` (the test writes its
+///   certificates there: `haproxy.pem`, `fullchain.pem`, `privkey.pem`);
 /// - HAProxy, with `fastHealthChecks`: `inter 2s` becomes `inter 100ms` and `rise 2` becomes `rise 1`, so
 ///   that a node leaves and rejoins rotation within a few hundred milliseconds; `maxconn 50000` becomes
 ///   `maxconn 1000` (enough for a test's few hundred streams), for which HAProxy needs about 2,000 file
@@ -59,17 +61,20 @@ package struct LoadBalancerConfig: Sendable {
         }
         switch kind {
         case .haproxy:
-            guard let bind = text.firstMatch(of: /\n    bind :\d+\n/) else {
+            guard let bind = text.firstMatch(of: /\n    bind :\d+/) else {
                 throw TemplateError(description: "\(self.file) no longer contains a \"bind :<port>\" line; update LoadBalancerConfig")
             }
-            text.replaceSubrange(bind.range, with: "\n    bind 127.0.0.1:\(listenPort)\n")
+            text.replaceSubrange(bind.range, with: "\n    bind 127.0.0.1:\(listenPort)")
             try Self.replace("maxconn 50000", with: "maxconn 1000", in: &text)
             if fastHealthChecks {
                 try Self.replace(" inter 2s ", with: " inter 100ms ", in: &text)
                 try Self.replace(" rise 2 ", with: " rise 1 ", in: &text)
             }
         case .nginx:
-            try Self.replace("listen 80;", with: "listen 127.0.0.1:\(listenPort);", in: &text)
+            guard let listen = text.firstMatch(of: /\n        listen \d+/) else {
+                throw TemplateError(description: "\(self.file) no longer contains a \"listen <port>\" line; update LoadBalancerConfig")
+            }
+            text.replaceSubrange(listen.range, with: "\n        listen 127.0.0.1:\(listenPort)")
             let paths = ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"]
                 .map { "    \($0)_temp_path \(directory)/\($0)_temp;" }
                 .joined(separator: "\n")
@@ -78,6 +83,8 @@ package struct LoadBalancerConfig: Sendable {
                 try Self.replace("        location / {\n", with: extraLocations + "\n        location / {\n", in: &text)
             }
         }
+        // The TLS variants read their certificate from /etc/herald/tls/; the test puts its own in `directory`.
+        text = text.replacingOccurrences(of: "/etc/herald/tls/", with: directory + "/")
         self.text = text
     }
 

@@ -55,14 +55,17 @@ package final class LoadBalancerProcess: Sendable {
     }
 
     /// Templates `kind`'s shipped config for `upstreamPorts`, starts it on a free port and waits until it accepts.
-    /// `file` picks a variant of the shipped config (`deploy/haproxy-tcp.cfg`) instead of `kind`'s own.
+    /// `file` picks a variant of the shipped config (`deploy/haproxy-tcp.cfg`) instead of `kind`'s own;
+    /// `prepare` writes what it needs into the balancer's directory first (the TLS variants' certificates).
     package static func start(
-        _ kind: LoadBalancerConfig.Kind, file: String? = nil, upstreamPorts: [Int], extraLocations: (_ directory: String) -> String = { _ in "" }
+        _ kind: LoadBalancerConfig.Kind, file: String? = nil, upstreamPorts: [Int],
+        prepare: (_ directory: String) throws -> Void = { _ in }, extraLocations: (_ directory: String) -> String = { _ in "" }
     ) async throws -> LoadBalancerProcess {
         guard let executable = executable(kind) else {
             throw Failure(description: "\(kind) is not installed (apt-get install \(kind))")
         }
         let directory = try makeDirectory(kind)
+        try prepare(directory)
         let extra = extraLocations(directory)
         // why: a child spawned while another test's port probe is open inherits that socket (see RedisServerProcess).
         return try await StartGate.shared.serialized {

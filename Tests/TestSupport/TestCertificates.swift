@@ -50,6 +50,16 @@ package struct TestCertificateAuthority: Sendable {
         get throws { .certificates([try NIOSSLCertificate(bytes: Array(pem.utf8), format: .pem)]) }
     }
 
+    /// Writes `issued`'s chain and key the way balancers read them: `fullchain.pem` and `privkey.pem` (nginx,
+    /// certbot's names) and both in `haproxy.pem` (HAProxy's `crt`), in `directory`.
+    package func writeForBalancers(_ issued: Issued, to directory: String) throws {
+        let chain = try String(contentsOfFile: issued.chainPath, encoding: .utf8)
+        let key = try String(contentsOfFile: issued.keyPath, encoding: .utf8)
+        try chain.write(toFile: directory + "/fullchain.pem", atomically: true, encoding: .utf8)
+        try key.write(toFile: directory + "/privkey.pem", atomically: true, encoding: .utf8)
+        try (chain + key).write(toFile: directory + "/haproxy.pem", atomically: true, encoding: .utf8)
+    }
+
     /// Issues a certificate for `localhost` and 127.0.0.1 (and `hosts`), valid from `notBefore` to `notAfter`
     /// (default: an hour ago to a day from now), and writes it with a new key as `<name>.pem` and `<name>.key`.
     package func issue(
