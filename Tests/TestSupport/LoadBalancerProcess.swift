@@ -57,9 +57,11 @@ package final class LoadBalancerProcess: Sendable {
     /// Templates `kind`'s shipped config for `upstreamPorts`, starts it on a free port and waits until it accepts.
     /// `file` picks a variant of the shipped config (`deploy/haproxy-tcp.cfg`) instead of `kind`'s own;
     /// `prepare` writes what it needs into the balancer's directory first (the TLS variants' certificates).
+    /// why `extraLocations` first: a trailing closure goes to the first closure parameter, and callers pass
+    /// their locations as one.
     package static func start(
         _ kind: LoadBalancerConfig.Kind, file: String? = nil, upstreamPorts: [Int],
-        prepare: (_ directory: String) throws -> Void = { _ in }, extraLocations: (_ directory: String) -> String = { _ in "" }
+        extraLocations: (_ directory: String) -> String = { _ in "" }, prepare: (_ directory: String) throws -> Void = { _ in }
     ) async throws -> LoadBalancerProcess {
         guard let executable = executable(kind) else {
             throw Failure(description: "\(kind) is not installed (apt-get install \(kind))")
