@@ -107,6 +107,39 @@ struct HTTP2HostileTests {
         }
     }
 
+    @Test("the streams of one connection together hold no more than --slow-client-buffer: past it, streams are reset though each alone is under it")
+    func connectionBudget() async throws {
+        try await Self.withNode(configure: { $0.slowClientBufferLimit = 64 << 10 }) { node in
+            // Four streams whose windows are never updated (the connection's is): each gets its 64 KiB window,
+            // then holds what is published past it, about 24 KiB each, under its own limit of 64 KiB.
+            let client = try await HTTP2TestClient.connect(port: node.port)
+            let streams: [UInt32] = [1, 3, 5, 7]
+            for stream in streams { try await client.send(try client.get("/events?topic=budget-\(stream)", stream: stream)) }
+            #expect(try await client.wait { _ in streams.allSatisfy { client.text(on: $0).contains("retry:") } })
+            let data = String(repeating: "y", count: 16 << 10)
+            for _ in 0..<6 {
+                for stream in streams { _ = try await node.publish("budget-\(stream)", data) }
+            }
+            #expect(try await client.wait { frames in frames.contains { $0.type == Frame.resetStream } },
+                    "no stream was reset: 4 × ~24 KiB held passes the connection's 64 KiB")
+            let reset = Set(client.frames.filter { $0.type == Frame.resetStream }.map(\.stream))
+            #expect(reset.count < streams.count, "the connection's budget cuts some streams, not all: \(reset)")
+            await client.close()
+        }
+    }
+
+    @Test("on drain an HTTP/2 connection gets GOAWAY (NO_ERROR) and its stream ends with END_STREAM")
+    func drainSendsGoAway() async throws {
+        let node = try await TestNode.start(.memory, configure: { $0.http2.cleartext = true })
+        let client = try await HTTP2TestClient.connect(port: node.port, replenished: [1])
+        try await client.send(try client.get("/events?topic=drain", stream: 1))
+        #expect(try await client.wait { _ in client.text(on: 1).contains("retry:") })
+        try await node.stop()
+        #expect(client.frames.contains { $0.type == Frame.goAway && $0.errorCode == 0 }, "\(client.frames.map(\.type))")
+        #expect(client.frames.contains { $0.type == Frame.data && $0.stream == 1 && $0.flags & 0x1 != 0 }, "the stream ended cleanly")
+        await client.close()
+    }
+
     @Test("a stream whose window is never updated is reset alone; another stream of the same connection goes on")
     func windowNeverUpdated() async throws {
         try await Self.withNode(configure: { $0.slowClientBufferLimit = 64 << 10 }) { node in
