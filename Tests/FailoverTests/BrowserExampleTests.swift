@@ -40,8 +40,10 @@ struct BrowserExampleTests {
         var passed = false
         defer { if passed { try? FileManager.default.removeItem(atPath: directory) } }
         do {
-            // why: Chromium needs a few seconds to start in a container, more on a loaded CI box.
-            try await poll(timeout: .seconds(40), "the page's EventSource to open") { await Self.title(debuggingPort) == "Herald: live" }
+            // why: Chromium needs a few seconds to start in a container, more on a loaded CI box;
+            // 60 s: with the other browser suites beside it on a loaded CI box, 40 s once passed before the
+            // page had loaded at all.
+            try await poll(timeout: .seconds(60), "the page's EventSource to open") { await Self.title(debuggingPort) == "Herald: live" }
             for n in 1...3 {
                 let body = ByteBuffer(string: "{\"topic\":\"\(topic)\",\"data\":\"event \(n)\"}")
                 let response = try await HeraldHTTPClient.request(
