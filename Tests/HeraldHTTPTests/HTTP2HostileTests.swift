@@ -128,6 +128,24 @@ struct HTTP2HostileTests {
         }
     }
 
+    @Test("an HTTP/2 connection refused at a full node gets its retry stream and is closed, not left to idle out")
+    func refusedConnectionCloses() async throws {
+        try await TestNode.with(.memory, configure: {
+            $0.http2.cleartext = true
+            $0.maxConnections = 1
+        }) { node in
+            let holder = try await HTTP2TestClient.connect(port: node.port, replenished: [1])
+            try await holder.send(try holder.get("/events?topic=full", stream: 1))
+            #expect(try await holder.wait { _ in holder.text(on: 1).contains("retry:") })
+            let refused = try await HTTP2TestClient.connect(port: node.port)
+            try await refused.send(try refused.get("/events?topic=full", stream: 1))
+            // why: 5 s, half the 10 s request timeout after which an idle HTTP/2 connection would be closed anyway.
+            #expect(try await refused.wait(for: .seconds(5)) { _ in !refused.isOpen }, "the refused connection stayed open")
+            #expect(refused.text(on: 1).contains("too_many_connections"), "\(refused.text(on: 1))")
+            await holder.close()
+        }
+    }
+
     @Test("on drain an HTTP/2 connection gets GOAWAY (NO_ERROR) and its stream ends with END_STREAM")
     func drainSendsGoAway() async throws {
         let node = try await TestNode.start(.memory, configure: { $0.http2.cleartext = true })

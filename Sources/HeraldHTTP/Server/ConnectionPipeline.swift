@@ -137,7 +137,8 @@ struct ConnectionPipeline: Sendable {
         to pipeline: ChannelPipeline.SynchronousOperations, transport: Transport, httpHandlers: [any RemovableChannelHandler & ChannelHandler]
     ) throws {
         if let refusal {
-            try pipeline.addHandler(RefusingResponder(refusal: refusal, app: app))
+            let isHTTP2 = if case .http2 = transport { true } else { false }
+            try pipeline.addHandler(RefusingResponder(refusal: refusal, app: app, closesConnection: isHTTP2))
         } else {
             try pipeline.addHandler(RequestRouter(app: app, listener: listener, peer: peer, transport: transport, httpHandlers: httpHandlers))
         }

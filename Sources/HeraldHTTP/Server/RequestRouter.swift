@@ -45,6 +45,9 @@ final class RequestRouter: ChannelDuplexHandler, RemovableChannelHandler {
     /// The client's address for the request being answered: `peer`, or behind a trusted proxy the address
     /// it forwarded.
     private var client: IPAddress?
+    /// `peer` as text, made once for the connection's requests. why: formatting an address per request showed
+    /// in the cost of one publish; only a forwarded client's address is formatted per request.
+    private lazy var peerText: String? = peer?.description
     /// HTTP/1.x or an HTTP/2 stream: how an event stream is framed here.
     private let transport: Transport
     /// The HTTP handlers to remove when the connection becomes an event stream.
@@ -66,11 +69,16 @@ final class RequestRouter: ChannelDuplexHandler, RemovableChannelHandler {
         self.httpHandlers = httpHandlers
     }
 
+    /// `client` as text: the connection's own for its peer.
+    private var clientText: String? {
+        client == peer ? peerText : client?.description
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch (unwrapInboundIn(data), state) {
         case (.head(let head), .idle):
             client = app.clientAddress(peer: peer, headers: head.headers)
-            current = AccessLog.Request(head: head, client: app.accessLog.isEnabled ? client?.description : nil)
+            current = AccessLog.Request(head: head, client: app.accessLog.isEnabled ? clientText : nil)
             endpoint = "other"
             do {
                 let (route, parameter) = try RouteTable.match(head, listener: listener)
@@ -148,7 +156,7 @@ final class RequestRouter: ChannelDuplexHandler, RemovableChannelHandler {
     private func publish(head: HTTPRequestHead, body: ByteBuffer, context: ChannelHandlerContext) {
         let limiter = app.publishRateLimiter
         // why: the client's address as text costs a formatting per request; only the rate limiter needs it.
-        let address = limiter == nil ? nil : client?.description
+        let address = limiter == nil ? nil : clientText
         let bearer = BearerCredentials.authorizationHeader(head.headers)
         guard let publisher = app.configuration.auth.publisher, publisher.apiKeyGrant(bearer: bearer) == nil else {
             // Open publishing or the API key: parsed, stored and answered on this event loop, with no task.
@@ -199,7 +207,7 @@ final class RequestRouter: ChannelDuplexHandler, RemovableChannelHandler {
         }
         let publish = StreamingPublish(
             parameters: parameters, app: app, context: context,
-            address: app.publishRateLimiter == nil ? nil : client?.description,
+            address: app.publishRateLimiter == nil ? nil : clientText,
             finish: { [unowned self] response in
                 let keepAlive = head.isKeepAlive && response.status == .ok
                 self.respond(context: context, response, keepAlive: keepAlive)
@@ -256,7 +264,7 @@ final class RequestRouter: ChannelDuplexHandler, RemovableChannelHandler {
             // keep-alive connection leaves no count behind.
             if let refusal = app.admitStream(on: context.channel, peer: peer, client: client) { throw refusal }
             state = .streaming
-            let access = current ?? AccessLog.Request(head: head, client: client?.description)
+            let access = current ?? AccessLog.Request(head: head, client: clientText)
             try EventsEndpoint.start(
                 request, openFor: openFor, head: head, access: access, context: context, app: app, transport: transport, handlersToRemove: httpHandlers + [self]
             )
