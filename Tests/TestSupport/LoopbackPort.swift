@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import NIOCore
 import NIOPosix
 
@@ -26,6 +27,9 @@ package enum LoopbackPort {
     static func freeUngated() async throws -> Int {
         for _ in 0..<50 {
             let candidate = Int.random(in: 20_000...32_767)
+            // why: a port handed out earlier may not be bound yet (its child still starting), so the bind
+            // below would pass and two tests would share it (seen: "Address already in use" in a CI run).
+            guard handedOut.withLock({ $0.insert(candidate).inserted }) else { continue }
             do {
                 let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                     .bind(host: "127.0.0.1", port: candidate)
@@ -38,6 +42,9 @@ package enum LoopbackPort {
         }
         throw Failure(description: "cannot find a free loopback port in 20000-32767")
     }
+
+    /// Every port ``free()`` returned in this process: none is returned twice.
+    private static let handedOut = Mutex<Set<Int>>([])
 
     /// `count` distinct free ports.
     package static func free(count: Int) async throws -> [Int] {
