@@ -2,7 +2,8 @@ extension BenchReport {
     /// A few lines for a person: one per phase or check, the figures of the JSON without the per-second series.
     package func text() -> String {
         var lines = [
-            "server: \(settings.server.rawValue) at \(settings.url)",
+            "server: \(settings.server.rawValue) at \(settings.url)"
+                + (settings.http2StreamsPerConnection.map { ", subscribers over HTTP/2 with \($0) streams a connection" } ?? ""),
             "subscribers: \(connect.connected) connected, \(connect.failed) failed in \(Self.number(connect.seconds, 2)) s"
                 + (connect.firstError.map { " (first error: \($0))" } ?? ""),
             "server RSS KiB: before \(memory.serverRSSBeforeKiB.map(String.init) ?? "-"), idle \(memory.serverRSSIdleKiB.map(String.init) ?? "-"), end \(memory.serverRSSEndKiB.map(String.init) ?? "-"); per idle connection \(Self.number(memory.rssPerIdleConnectionBytes, 0)) B",

@@ -30,6 +30,8 @@ package struct BenchReport: Codable, Sendable {
         var redisPID: Int32?
         /// The `tokens` load (`--feed`), when it ran instead of the rate-driven publishers.
         package var tokens: TokenLoad?
+        /// `--http2-streams`: the subscribers spoke HTTP/2 with this many streams on each connection.
+        package var http2StreamsPerConnection: Int?
         var startedAtUnixSeconds: UInt64
         var loadAverageBefore: Double?
 

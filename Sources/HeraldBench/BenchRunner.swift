@@ -35,6 +35,9 @@ package struct BenchRunner: Sendable {
     package var tokens: TokenLoad?
     /// Topics are `<topicPrefix>-<n>`; a soak gives each round a prefix of its own, so every round's topics are new.
     package var topicPrefix = "bench"
+    /// Subscribers speak HTTP/2 with this many streams on each connection (h2c, or h2 for an `https://`
+    /// target); `nil`: HTTP/1.1, a connection per stream.
+    package var http2StreamsPerConnection: Int?
     package var settle: Duration
     package var drain: Duration
     package var log: @Sendable (String) -> Void
@@ -90,13 +93,17 @@ package struct BenchRunner: Sendable {
     private func run(
         settings: BenchReport.Settings, group: MultiThreadedEventLoopGroup, publisherGroup: MultiThreadedEventLoopGroup
     ) async throws -> BenchReport {
+        if (publishTarget ?? target).tls, tokens != nil || (duration > 0 && (closedLoop || rate > 0)) {
+            throw BenchError("the publishers speak plaintext HTTP/1.1: with an https:// --url give --publish-url http://… (e.g. the node's --publish-port)")
+        }
         var memory = BenchReport.Memory(serverRSSBeforeKiB: serverPID.flatMap(ProcessSampler.residentKiB(pid:)))
+        let transport = try LoadTransport(tls: target.tls, streamsPerConnection: http2StreamsPerConnection)
         let fleet = SubscriberFleet(
             server: server, subscribers: subscribers, topics: topics, group: group, seconds: duration + Int(drain.seconds) + 2,
-            stalledEvery: stalledEvery, idDepth: resumeStorm.map { $0 + 1 }, topicPrefix: topicPrefix
+            stalledEvery: stalledEvery, idDepth: resumeStorm.map { $0 + 1 }, topicPrefix: topicPrefix, transport: transport
         )
         defer { fleet.close() }
-        log("connecting \(subscribers) subscribers on \(topics) topic(s) of \(server.rawValue)")
+        log("connecting \(subscribers) subscribers on \(topics) topic(s) of \(server.rawValue) over \(transport.name)")
         let outcome = await fleet.connect(target: target, concurrency: Self.connectConcurrency, perSecond: rampPerSecond)
         log("connected \(outcome.connected) (\(outcome.stalled) stalled), failed \(outcome.failed) in \(outcome.seconds) s; settling \(settle)")
         let connect = BenchReport.Connect(connected: outcome.connected, failed: outcome.failed, firstError: outcome.firstError, seconds: outcome.seconds)

@@ -73,19 +73,26 @@ struct PublisherPool: Sendable {
             let loop = group.next()
             let done = loop.makePromise(of: PublishOutcome.self)
             let owned = stride(from: index, to: topics, by: active).map { encoder.topic(index: $0) }
-            let channel = try await ClientBootstrap(group: loop)
-                // why: loopback connects finish in microseconds; 10 s only catches a server that is not there.
-                .connectTimeout(.seconds(10))
-                .channelOption(.socketOption(.tcp_nodelay), value: 1)
-                .channelInitializer { [topics, batch] channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(
-                            PublishLoopHandler(encoder: encoder, topics: owned, topicCount: topics, batch: batch, interval: interval, done: done)
-                        )
+            let channel: any Channel
+            do {
+                channel = try await ClientBootstrap(group: loop)
+                    // why: loopback connects finish in microseconds; 10 s only catches a server that is not there.
+                    .connectTimeout(.seconds(10))
+                    .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                    .channelInitializer { [topics, batch] channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandler(
+                                PublishLoopHandler(encoder: encoder, topics: owned, topicCount: topics, batch: batch, interval: interval, done: done)
+                            )
+                        }
                     }
-                }
-                .connect(to: address)
-                .get()
+                    .connect(to: address)
+                    .get()
+            } catch {
+                // why: the handler that completes `done` was never added; a dropped promise is a leak NIO traps on.
+                done.fail(error)
+                throw error
+            }
             channels.append((channel, done.futureResult))
         }
         let start = NIODeadline.now()

@@ -69,6 +69,7 @@ extension SubscriberFleet {
                     headers: [("Last-Event-ID", point.id)],
                     // why: 10k reconnects at once on 2 shared cores can take seconds per head; 30 s catches a hung server.
                     timeout: .seconds(30), eventLoopGroup: loop,
+                    opener: self.transport.opener(subscriber: point.index, loops: self.loops.count),
                     onEvent: { event in recorder.value.receive(event, subscriber: slot) },
                     onEnd: { error in recorder.value.streamEnded(error: error.map { "\($0)" }) }
                 )

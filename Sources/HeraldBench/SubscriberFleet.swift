@@ -24,6 +24,8 @@ final class SubscriberFleet: Sendable {
     let topics: Int
     /// Topics are `<topicPrefix>-<n>`.
     let topicPrefix: String
+    /// HTTP/1.1 or HTTP/2, plaintext or TLS.
+    let transport: LoadTransport
     private let stalledEvery: Int?
     private let keepsIDs: Bool
     private let connections = Mutex<[Int: SSELoadConnection]>([:])
@@ -39,9 +41,10 @@ final class SubscriberFleet: Sendable {
     /// `seconds` one-second slots; each subscriber keeps its last `idDepth` event ids when given.
     init(
         server: BenchServer, subscribers: Int, topics: Int, group: MultiThreadedEventLoopGroup, seconds: Int,
-        stalledEvery: Int?, idDepth: Int?, topicPrefix: String = "bench"
+        stalledEvery: Int?, idDepth: Int?, topicPrefix: String = "bench", transport: LoadTransport
     ) {
         self.topicPrefix = topicPrefix
+        self.transport = transport
         loops = Array(group.makeIterator())
         let perLoop = (subscribers + loops.count - 1) / loops.count
         recorders = loops.map { loop in
@@ -105,7 +108,7 @@ final class SubscriberFleet: Sendable {
                 path: server.subscribePath(topic: Self.topic(ofSubscriber: index, topics: topics, prefix: topicPrefix)),
                 // why: under a 10k connect burst on 2 shared cores a head can take seconds; 30 s only catches a hung server.
                 timeout: .seconds(30), eventLoopGroup: loop, reading: !stalled, keepingIDs: keepsIDs && !stalled,
-                onEvent: onEvent, onEnd: onEnd
+                opener: transport.opener(subscriber: index, loops: loops.count), onEvent: onEvent, onEnd: onEnd
             )
             guard connection.status == 200 else {
                 connection.close()
@@ -173,15 +176,16 @@ final class SubscriberFleet: Sendable {
         connections.withLock { $0 }
     }
 
-    /// Closes every stream and waits until each is closed.
+    /// Closes every stream and waits until each is closed; HTTP/2 connections stay open for a resume storm.
     func closeAll() async {
         let open = takeAll()
         for connection in open { await connection.shutdown() }
     }
 
-    /// Closes every stream.
+    /// Closes every stream and every HTTP/2 connection.
     func close() {
         for connection in takeAll() { connection.close() }
+        transport.close()
     }
 
     private func takeAll() -> [SSELoadConnection] {

@@ -23,7 +23,7 @@ struct BenchCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "The node to load: http://127.0.0.1:PORT (loopback only).")
+    @Option(help: "The node to load: http://127.0.0.1:PORT, or https:// for TLS subscribers (loopback only; the certificate is not verified).")
     var url: String
 
     @Option(name: .customLong("publish-url"), help: "Publish to this node instead of --url (another node on the same Redis, loopback only), so that the --url node only delivers.")
@@ -83,6 +83,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .customLong("resume-storm"), help: ArgumentHelp("After publishing and the drain, close every stream and reconnect every healthy subscriber at once (1024 in flight) with Last-Event-ID = the id of the event BACK before its last; each must get exactly the BACK following events. Needs BACK ≤ the server's history length.", valueName: "back"))
     var resumeStorm: Int?
 
+    @Option(name: .customLong("http2-streams"), help: ArgumentHelp("Subscribers speak HTTP/2 with n streams on each connection: h2c (prior knowledge) for an http:// --url, ALPN h2 for https://. Without it they speak HTTP/1.1, a connection each.", valueName: "n"))
+    var http2Streams: Int?
+
     @Option(help: "Seconds to wait after connecting before the idle RSS sample.")
     var settle = 5
 
@@ -120,6 +123,7 @@ struct BenchCommand: AsyncParsableCommand {
                 throw ValidationError("--feed runs the tokens load; it takes no --batch, --closed-loop or --resume-storm")
             }
         }
+        guard http2Streams.map({ (1...1000).contains($0) }) ?? true else { throw ValidationError("--http2-streams must be 1 to 1000") }
         guard (0...0.5).contains(stalledFraction) else { throw ValidationError("--stalled-fraction must be between 0 and 0.5") }
         if let resumeStorm {
             guard resumeStorm >= 1 else { throw ValidationError("--resume-storm must be at least 1 event back") }
@@ -142,6 +146,7 @@ struct BenchCommand: AsyncParsableCommand {
             publishers: publishers, payloadBytes: payload, rampPerSecond: ramp, serverPID: serverPID, redisPID: redisPID
         )
         settings.tokens = tokens
+        settings.http2StreamsPerConnection = http2Streams
         var runner = BenchRunner(
             target: target, subscribers: subscribers, topics: topics, rate: rate, duration: duration,
             publishers: publishers, payloadSize: payload, settle: .seconds(settle), drain: .seconds(drain),
@@ -161,6 +166,7 @@ struct BenchCommand: AsyncParsableCommand {
         runner.topicPrefix = topicPrefix
         runner.tokens = tokens
         runner.publishTarget = try publishTarget()
+        runner.http2StreamsPerConnection = http2Streams
         let report = try await runner.run(settings: settings)
         print(json ? try report.json() : report.text())
     }

@@ -191,6 +191,50 @@ struct CommandLineTests {
         #expect(refused.output.contains("--dashboard / HERALD_DASHBOARD: \"maybe\" is not a switch; use on or off"), "\(refused.output)")
     }
 
+    /// How `herald bench`'s subscribers reach the node, and what the node needs for it.
+    enum BenchTransport: String, CaseIterable, CustomTestStringConvertible {
+        case http1, http1TLS, h2c, h2
+        var testDescription: String { rawValue }
+        var tls: Bool { self == .http1TLS || self == .h2 }
+        var http2: Bool { self == .h2c || self == .h2 }
+    }
+
+    @Test("herald bench loads a node over HTTP/1.1, TLS, h2c and h2: every subscriber gets every event", arguments: BenchTransport.allCases)
+    func benchOverEachTransport(_ transport: BenchTransport) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cli-bench-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (port, publishPort) = try await (LoopbackPort.free(), LoopbackPort.free())
+        var arguments = ["--publish-port", "\(publishPort)"]
+        if transport.tls {
+            let certificate = try TestCertificateAuthority(directory: directory).issue("node")
+            arguments += ["--tls-cert", certificate.chainPath, "--tls-key", certificate.keyPath]
+        } else if transport.http2 {
+            arguments += ["--h2c", "on"]
+        }
+        // why: a node without --h2c (or TLS without h2) would refuse the bench's HTTP/2 preface, so the run would fail.
+        let node = HeraldNodeProcess(
+            name: "bench", port: port, arguments: arguments, logDirectory: directory,
+            readiness: { port in await LoopbackPort.accepts(port) ? 200 : nil }
+        )
+        try await node.start()
+        defer { node.stop() }
+        var bench = [
+            "bench", "--url", "\(transport.tls ? "https" : "http")://127.0.0.1:\(port)", "--publish-url", "http://127.0.0.1:\(publishPort)",
+            "--subscribers", "150", "--topics", "3", "--rate", "30", "--duration", "2", "--settle", "0", "--drain", "10", "--json",
+        ]
+        if transport.http2 { bench += ["--http2-streams", "40"] }
+        let run = try await ChildProcess.run(HeraldNodeProcess.binary, ["herald"] + bench, environment: [:])
+        #expect(run.state == .exited(0), "\(run.output.suffix(500))")
+        let json = String(run.output[try #require(run.output.firstIndex(of: "{"), "\(run.output.suffix(500))")...])
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        let connect = try #require(report["connect"] as? [String: Any])
+        let delivery = try #require(report["delivery"] as? [String: Any], "\(json.prefix(500))")
+        #expect(connect["connected"] as? Int == 150, "\(connect)")
+        #expect((delivery["expected"] as? Int ?? 0) >= 150 * 30 / 3, "\(delivery)")
+        #expect(delivery["missing"] as? Int == 0 && delivery["gaps"] as? Int == 0 && delivery["duplicates"] as? Int == 0, "\(delivery)")
+    }
+
     private func herald(_ arguments: [String], _ node: HeraldNodeProcess) async throws -> ChildProcess.Outcome {
         try await ChildProcess.run(HeraldNodeProcess.binary, ["herald"] + arguments, environment: ["HERALD_URL": node.url])
     }

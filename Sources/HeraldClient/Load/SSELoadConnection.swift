@@ -31,12 +31,14 @@ package final class SSELoadConnection: Sendable {
     ///
     /// With `reading` false the connection stops reading right after the head (a stalled client: the
     /// server's writes pile up in the socket buffers) until ``resumeReading()``. With `keepingIDs` each
-    /// event carries its last event id, starting from the `Last-Event-ID` given in `headers`.
+    /// event carries its last event id, starting from the `Last-Event-ID` given in `headers`. `opener` makes
+    /// the channel (by default a plaintext TCP connection of its own; see ``SSELoadChannelOpener``).
     package static func connect(
         host: String = "127.0.0.1", port: Int, path: String, headers: [(String, String)] = [],
         timeout: Duration = HeraldHTTPClient.defaultTimeout,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         reading: Bool = true, keepingIDs: Bool = false,
+        opener: SSELoadChannelOpener = .tcp,
         onEvent: @escaping @Sendable (SSELoadEvent) -> Void,
         onEnd: @escaping @Sendable (HeraldClientError?) -> Void = { _ in }
     ) async throws -> SSELoadConnection {
@@ -51,22 +53,18 @@ package final class SSELoadConnection: Sendable {
         let headPromise = eventLoop.makePromise(of: Int.self)
         let channel: any Channel
         do {
-            channel = try await ClientBootstrap(group: eventLoop)
-                .connectTimeout(TimeAmount(timeout))
-                .channelInitializer { [request] channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(
-                            SSELoadHandler(
-                                request: ByteBuffer(string: request), headPromise: headPromise,
-                                headTimeout: TimeAmount(timeout), reading: reading,
-                                scanner: SSELoadScanner(keepingIDs: keepingIDs, lastEventID: lastEventID),
-                                onEvent: onEvent, onEnd: onEnd
-                            )
+            channel = try await opener.open(address, eventLoop, timeout) { [request] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        SSELoadHandler(
+                            request: ByteBuffer(string: request), headPromise: headPromise,
+                            headTimeout: TimeAmount(timeout), reading: reading,
+                            scanner: SSELoadScanner(keepingIDs: keepingIDs, lastEventID: lastEventID),
+                            onEvent: onEvent, onEnd: onEnd
                         )
-                    }
+                    )
                 }
-                .connect(to: address)
-                .get()
+            }
         } catch {
             let failure = HeraldClientError(.connectionFailed, "could not connect to \(address)", underlying: error)
             headPromise.fail(failure)
