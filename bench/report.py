@@ -631,7 +631,25 @@ def tokens(runs, verdicts):
     return "\n\n".join(parts)
 
 
-SECTIONS = (fan1k, fan10k, topics10k, memory, publish, slow, storm, tokens, heal)
+def transports(runs, verdicts):
+    """Herald alone: fan1k with its subscribers over each transport (points <transport>-r<rate>)."""
+    points = by_point(runs, "transports")
+    if not points:
+        return None
+    rows = []
+    for point, servers in points.items():
+        transport, _, rate = point.rpartition("-r")
+        run = servers.get("herald")
+        rows.append([transport, rate, cell(run, lambda r: num(r.published, 1)), cell(run, lambda r: num(r.deliveries)),
+                     cell(run, lat2), cell(run, delivered), cell(run, lambda r: num(r.cpu())),
+                     cell(run, lambda r: num(r.bytes_per_connection))])
+    header = ["transport", "ev/s offered", "published/s", "deliveries/s", "p50 / p99 ms", "delivered", "server CPU %",
+              "RSS per stream B"]
+    return ("### transports: fan1k (1 topic × 1,000 subscribers) with the subscribers over HTTP/1.1, TLS, h2c and h2 "
+            "(100 streams a connection); publishes on a plaintext publish port\n\n" + table(header, rows))
+
+
+SECTIONS = (fan1k, fan10k, topics10k, memory, publish, slow, storm, tokens, heal, transports)
 
 
 def summary(folder):

@@ -10,9 +10,10 @@
 #
 # Scenarios (bench/README.md says what each measures): fan1k fan10k topics10k memory publish slow storm tokens,
 # and, not in the default set, heal (redis pub/sub connections killed mid-run), capacity (herald only:
-# clients keep arriving past the limit of a node started under `prlimit --nofile=1024`; its CPU meanwhile) and
+# clients keep arriving past the limit of a node started under `prlimit --nofile=1024`; its CPU meanwhile),
 # soak (herald only: hundreds of thousands of one-off topics churned through one node per backend, RSS sampled
-# every round).
+# every round) and transports (herald only: fan1k with the subscribers over HTTP/1.1, TLS, h2c and h2;
+# TRANSPORTS picks some, H2_STREAMS the streams per HTTP/2 connection, 100).
 # Environment: SERVERS ("herald nchan"), DURATION (8, seconds of publishing), OUT (the results folder),
 # BENCH_BIN (the load generator, default: the herald just built), BENCH_TIMEOUT (240 s per run),
 # SERVER_BIN (the herald that serves, default: the one just built; e.g. another commit's, for a before/after;
@@ -34,7 +35,7 @@ PUBLISH_PLOTS=false
 for arg in "$@"; do
     case $arg in
         --publish-plots) PUBLISH_PLOTS=true ;;
-        -h | --help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench/run.sh: unknown argument $arg (try --help)" >&2; exit 2 ;;
     esac
 done
@@ -91,9 +92,34 @@ start_redis() {
     die "redis-server did not answer PING within 10 s"
 }
 
+# The subscribers' transport of the transports scenario ($TRANSPORT: http1, tls, h2c or h2): what the node
+# serves it with, and how `herald bench` speaks it. Unset elsewhere: plaintext HTTP/1.1 on the one port.
+transport_serve_args() {
+    case ${TRANSPORT:-} in
+        "" | http1) ;;
+        h2c) echo --h2c on ;;
+        tls | h2) echo --tls-cert "$WORK/tls/cert.pem" --tls-key "$WORK/tls/key.pem" ;;
+        *) die "unknown TRANSPORT $TRANSPORT (known: http1 tls h2c h2)" ;;
+    esac
+}
+
+make_certificate() {
+    mkdir -p "$WORK/tls"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
+        -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout "$WORK/tls/key.pem" -out "$WORK/tls/cert.pem" 2>/dev/null \
+        || die "openssl could not make the benchmark's certificate"
+}
+
 start_herald() {
     local name=$1 _
     local port; port=$(free_port)
+    # why: with $TRANSPORT set, publishes go to a plaintext publish listener for every transport alike, so that
+    # only the subscribers' transport differs between the runs (the load generator publishes plaintext HTTP/1.1).
+    local transport_args=() publish_port=""
+    if [ -n "${TRANSPORT:-}" ]; then
+        publish_port=$(free_port)
+        read -r -a transport_args <<<"$(transport_serve_args) --publish-port $publish_port"
+    fi
     # why: --drain-grace 0s and --drain-window 1s: a benchmark node has no load balancer to leave, and the
     # next run should not wait out the production grace.
     local backend=(--redis-url "redis://127.0.0.1:$REDIS_PORT")
@@ -101,12 +127,14 @@ start_herald() {
     [ "${HERALD_BACKEND:-redis}" = memory ] && backend=()
     # why: prlimit sets the limit on itself and execs herald, so $! is herald's pid.
     ${SERVER_NOFILE:+prlimit --nofile="$SERVER_NOFILE:$SERVER_NOFILE"} "$SERVER_BIN" serve --host 127.0.0.1 --port "$port" "${backend[@]}" \
-        --log-level warning --drain-grace 0s --drain-window 1s ${HERALD_SERVE_ARGS:-} \
+        --log-level warning --drain-grace 0s --drain-window 1s ${HERALD_SERVE_ARGS:-} "${transport_args[@]}" \
         >"$OUT/$name.server.log" 2>&1 &
     SERVER_KIND=herald SERVER_PID=$! SERVER_PIDS=$!
-    SERVER_URL=http://127.0.0.1:$port
+    SERVER_URL=http://127.0.0.1:$port PUBLISH_URL=""
+    case ${TRANSPORT:-} in tls | h2) SERVER_URL=https://127.0.0.1:$port ;; esac
+    [ -n "$publish_port" ] && PUBLISH_URL=http://127.0.0.1:$publish_port
     for _ in $(seq 100); do
-        curl -fsS "$SERVER_URL/readyz" >/dev/null 2>&1 && return 0
+        curl -fsS "${PUBLISH_URL:-$SERVER_URL}/readyz" >/dev/null 2>&1 && return 0
         kill -0 "$SERVER_PID" 2>/dev/null || break
         sleep 0.1
     done
@@ -175,6 +203,8 @@ run_point() {
     "start_$server" "$name"
     local pids=(--redis-pid "$REDIS_PID")
     [ "$server" = herald ] && pids+=(--server-pid "$SERVER_PID")
+    [ -n "${PUBLISH_URL:-}" ] && args+=(--publish-url "$PUBLISH_URL")
+    case ${TRANSPORT:-} in h2c | h2) args+=(--http2-streams "${H2_STREAMS:-100}") ;; esac
     python3 "$HERE/sample.py" --server "$SERVER_PIDS" --redis "$REDIS_PID" --max-seconds "$BENCH_TIMEOUT" \
         >"$OUT/$name.samples.jsonl" &
     SAMPLER_PID=$!
@@ -198,7 +228,7 @@ run_point() {
     [ "$server" = nchan ] && cp "$NCHAN_PREFIX/logs/error.log" "$OUT/$name.server.log" 2>/dev/null || true
     stop_run
     local serve_args=""
-    [ "$server" = herald ] && serve_args=${HERALD_SERVE_ARGS:-}
+    [ "$server" = herald ] && serve_args="${HERALD_SERVE_ARGS:-} $(transport_serve_args)"
     write_meta "$OUT/$name.meta.json" "$scenario" "$point" "$server" "$status" "" "$serve_args" "${args[@]}"
     [ "$status" = ok ] && log "$name: $(python3 "$HERE/report.py" --one "$OUT/$name.json" 2>&1)"
     # why: let the closed sockets' TIME_WAITs and the last writes settle before the next server starts.
@@ -218,6 +248,20 @@ scenario_fan1k() {   # one topic, 1,000 subscribers, open-loop publisher at risi
     quick && { subs=200; rates=100; }
     for rate in $rates; do
         both fan1k "r$rate" --subscribers "$subs" --topics 1 --rate "$rate" --duration "$DURATION" --publishers 1 --settle "$SETTLE"
+    done
+}
+
+scenario_transports() {   # herald only: fan1k with the subscribers over HTTP/1.1, TLS, h2c and h2
+    # why: publishes go to a plaintext publish port in every run (start_herald), so only the subscribers'
+    # transport differs; HTTP/2 subscribers share connections, 100 streams each (H2_STREAMS).
+    local subs=1000 rates="100 200 300 400" rate transport
+    quick && { subs=200; rates=100; }
+    make_certificate
+    for transport in ${TRANSPORTS:-http1 tls h2c h2}; do
+        for rate in $rates; do
+            TRANSPORT=$transport run_point transports "$transport-r$rate" herald \
+                --subscribers "$subs" --topics 1 --rate "$rate" --duration "$DURATION" --publishers 1 --settle "$SETTLE"
+        done
     done
 }
 
@@ -427,7 +471,7 @@ soak_record() {
 }
 
 for scenario in $SCENARIOS; do
-    declare -F "scenario_$scenario" >/dev/null || die "unknown scenario $scenario (known: fan1k fan10k topics10k memory publish slow storm tokens heal capacity soak)"
+    declare -F "scenario_$scenario" >/dev/null || die "unknown scenario $scenario (known: fan1k fan10k topics10k memory publish slow storm tokens heal capacity soak transports)"
 done
 for server in $SERVERS; do
     case $server in herald | nchan) ;; *) die "unknown server $server (known: herald nchan)" ;; esac

@@ -146,6 +146,29 @@ struct HTTP2HostileTests {
         }
     }
 
+    @Test("--max-connections-per-ip counts each event stream of an HTTP/2 connection, not the connection once; a closed stream frees its place")
+    func perAddressLimitCountsStreams() async throws {
+        try await TestNode.with(.memory, configure: {
+            $0.http2.cleartext = true
+            $0.maxConnectionsPerAddress = 3
+        }) { node in
+            // The connection counts 1, streams 1 and 3 one each: stream 5 is the fourth from 127.0.0.1.
+            let client = try await HTTP2TestClient.connect(port: node.port, replenished: [1, 3, 5, 7])
+            for stream: UInt32 in [1, 3] {
+                try await client.send(try client.get("/events?topic=per-address-\(stream)", stream: stream))
+                #expect(try await client.wait { _ in client.text(on: stream).contains("retry:") }, "stream \(stream) did not open")
+            }
+            try await client.send(try client.get("/events?topic=per-address-5", stream: 5))
+            #expect(try await client.wait { _ in client.text(on: 5).contains("too_many_connections_from_address") },
+                    "stream 5 was not refused: \(client.text(on: 5))")
+            try await client.send(HTTP2TestClient.resetStream(1))
+            try await client.send(try client.get("/events?topic=per-address-7", stream: 7))
+            #expect(try await client.wait { _ in client.text(on: 7).contains("retry:") && !client.text(on: 7).contains("too_many") },
+                    "stream 7 was refused though stream 1 closed: \(client.text(on: 7))")
+            await client.close()
+        }
+    }
+
     @Test("on drain an HTTP/2 connection gets GOAWAY (NO_ERROR) and its stream ends with END_STREAM")
     func drainSendsGoAway() async throws {
         let node = try await TestNode.start(.memory, configure: { $0.http2.cleartext = true })

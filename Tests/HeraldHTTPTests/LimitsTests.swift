@@ -66,24 +66,25 @@ struct LimitsTests {
 
     @Test("the request timeout restarts after each response: a keep-alive client may send its next request later than the first deadline")
     func timeoutRestartsAfterEachResponse() async throws {
-        let timeout = Duration.seconds(3)
-        try await TestNode.with(.memory, configure: { $0.requestLimits.requestTimeout = .seconds(3) }) { node in
+        let timeout = Duration.seconds(6)
+        try await TestNode.with(.memory, configure: { $0.requestLimits.requestTimeout = .seconds(6) }) { node in
             let connection = try await RawConnection.connect(port: node.port)
             let start = ContinuousClock.now
             // why: the second request goes halfway between the first deadline (start + 3 s) and the one the
-            // first response restarted (its arrival + 3 s), both measured, not assumed: on a loaded 2-core box
-            // a fixed schedule missed the window when the first answer came late. Sending the first at 1.8 s
-            // makes that window 1.8 s long, 0.9 s of margin on each side.
-            try await Task.sleep(until: start + .milliseconds(1800))
+            // first response restarted (its arrival + 6 s), both measured, not assumed: on a loaded 2-core box
+            // a fixed schedule missed the window when the first answer came late. Sending the first at 3.6 s
+            // makes that window 3.6 s long, 1.8 s of margin on each side (0.9 s, with a 3 s timeout, was
+            // missed in a suite run beside a release build).
+            try await Task.sleep(until: start + .milliseconds(3600))
             try await connection.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-            while !connection.received.contains("HTTP/1.1 200"), connection.isOpen, ContinuousClock.now < start + .seconds(10) {
+            while !connection.received.contains("HTTP/1.1 200"), connection.isOpen, ContinuousClock.now < start + .seconds(20) {
                 try await Task.sleep(for: .milliseconds(5))
             }
             let answered = ContinuousClock.now
             try #require(connection.received.contains("HTTP/1.1 200") && answered < start + timeout, "the first request was answered before the first deadline")
             try await Task.sleep(until: start + timeout + (answered - start) / 2)
             try await connection.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-            let answer = try await connection.receivedUntilClosed(timeout: .seconds(8))
+            let answer = try await connection.receivedUntilClosed(timeout: .seconds(15))
             #expect(answer.components(separatedBy: "HTTP/1.1 200").count == 3, "\(answer)")
             #expect(answer.contains("HTTP/1.1 408") && answer.contains("\"request_timeout\""))
         }

@@ -149,11 +149,22 @@ final class EdgeApplication: Sendable {
         return proxies.clientAddress(peer: peer, headers: headers)
     }
 
-    /// For a stream that came through a trusted proxy: counts its `client` against the per-address limit
-    /// until `channel` closes, or returns why it must be refused. Does nothing for other streams (`admit`
-    /// counted their connection).
-    func admitStream(on channel: any Channel, peer: IPAddress?, client: IPAddress?) -> EdgeError? {
-        guard configuration.maxConnectionsPerAddress > 0, isTrustedProxy(peer), let address = client?.description else { return nil }
+    /// Counts an event stream against the per-address limit until `channel` (the stream's) closes, or returns
+    /// why it must be refused: a stream that came through a trusted proxy counts for its `client`, and an
+    /// HTTP/2 stream for its `peer` (an HTTP/2 connection counts once at accept, then each of its event
+    /// streams, so that a client's streams count alike over HTTP/1.1 and HTTP/2). Does nothing for an
+    /// HTTP/1.1 stream of a direct client (`admit` counted its connection).
+    func admitStream(on channel: any Channel, peer: IPAddress?, client: IPAddress?, transport: Transport) -> EdgeError? {
+        guard configuration.maxConnectionsPerAddress > 0 else { return nil }
+        let counted: IPAddress?
+        if isTrustedProxy(peer) {
+            counted = client
+        } else if case .http2 = transport {
+            counted = peer
+        } else {
+            counted = nil
+        }
+        guard let address = counted?.description else { return nil }
         if let refusal = connectionLimits.admitStream(from: address) {
             metrics?.connectionRefused(reason: refusal.code.description)
             return refusal

@@ -262,7 +262,7 @@ final class RequestRouter: ChannelDuplexHandler, RemovableChannelHandler {
         do {
             // why: counted only now, once the stream is sure to open, so that a refused request on a
             // keep-alive connection leaves no count behind.
-            if let refusal = app.admitStream(on: context.channel, peer: peer, client: client) { throw refusal }
+            if let refusal = app.admitStream(on: context.channel, peer: peer, client: client, transport: transport) { throw refusal }
             state = .streaming
             let access = current ?? AccessLog.Request(head: head, client: clientText)
             try EventsEndpoint.start(
