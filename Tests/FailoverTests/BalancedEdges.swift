@@ -67,7 +67,7 @@ extension BalancedEdges {
     func restartGracefully(_ node: HeraldNodeProcess) async throws {
         node.terminate()
         // why: drain grace 300 ms + drain window 500 ms + finishing publishes; 10 s is generous on a loaded box.
-        let exit = node.waitForExit(timeout: 10)
+        let exit = await node.waitForExit(timeout: 10)
         guard exit == .exited(0) else {
             throw FailoverFailure("\(node.name) did not exit 0 after SIGTERM (\(String(describing: exit))): \(node.logTail())")
         }

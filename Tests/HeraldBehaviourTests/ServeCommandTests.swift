@@ -101,7 +101,7 @@ struct ServeCommandTests {
         }
         #expect(text.contains("using the redis backend") && text.contains("listening") && !text.contains("sentinel-secret"), "\(text)")
         kill(pid, SIGTERM)
-        #expect(ChildProcess.waitForExit(pid, timeout: 10) == .exited(0))
+        #expect(await ChildProcess.waitForExit(pid, timeout: 10) == .exited(0))
     }
 
     @Test("a key file that is not a usable PEM public key, or a short HMAC secret, stops startup naming flag and variable")
@@ -138,7 +138,7 @@ struct ServeCommandTests {
         let stream = try await HeraldHTTPClient.openEventStream(port: listening, path: "/events?topic=bye")
         #expect(stream.status == 200)
         kill(pid, SIGTERM)
-        #expect(ChildProcess.waitForExit(pid, timeout: 10) == .exited(0))
+        #expect(await ChildProcess.waitForExit(pid, timeout: 10) == .exited(0))
         var ended = false
         reading: for _ in 0..<100 {
             do {

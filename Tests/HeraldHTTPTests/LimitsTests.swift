@@ -76,14 +76,25 @@ struct LimitsTests {
             // makes that window 3.6 s long, 1.8 s of margin on each side (0.9 s, with a 3 s timeout, was
             // missed in a suite run beside a release build).
             try await Task.sleep(until: start + .milliseconds(3600))
-            try await connection.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            do {
+                try await connection.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            } catch {
+                // why: seen once in a loaded full run; say when, and what the node had sent, to tell a late wake-up from an early close.
+                Issue.record("the first request could not be sent \(ContinuousClock.now - start) after connecting: \(error); received \(connection.received.debugDescription)")
+                return
+            }
             while !connection.received.contains("HTTP/1.1 200"), connection.isOpen, ContinuousClock.now < start + .seconds(20) {
                 try await Task.sleep(for: .milliseconds(5))
             }
             let answered = ContinuousClock.now
             try #require(connection.received.contains("HTTP/1.1 200") && answered < start + timeout, "the first request was answered before the first deadline")
             try await Task.sleep(until: start + timeout + (answered - start) / 2)
-            try await connection.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            do {
+                try await connection.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            } catch {
+                Issue.record("the second request could not be sent \(ContinuousClock.now - start) after connecting (first answered after \(answered - start)): \(error); received \(connection.received.debugDescription)")
+                return
+            }
             let answer = try await connection.receivedUntilClosed(timeout: .seconds(15))
             #expect(answer.components(separatedBy: "HTTP/1.1 200").count == 3, "\(answer)")
             #expect(answer.contains("HTTP/1.1 408") && answer.contains("\"request_timeout\""))
@@ -179,11 +190,15 @@ struct LimitsTests {
         try await TestNode.with(.memory, configure: { $0.publishRatePerAddress = 5 }) { node in
             let stream = try await node.stream(["r"])
             let batch = "[" + (1...5).map { "{\"topic\":\"r\",\"data\":\"\($0)\"}" }.joined(separator: ",") + "]"
-            #expect(try await node.post(contentType: "application/json", body: batch).status == 200)
-            // why: a second batch of 5 needs the whole bucket back (1 s), so a slow test machine cannot refill it in time.
-            let refused = try await node.post(contentType: "application/json", body: batch)
-            expectError(refused, status: 429, code: "rate_limited", hint: "5 events per second")
-            #expect(refused.header("retry-after") != nil)
+            // why: both batches in one write, pipelined: the second needs the whole bucket back (1 s), and two round
+            // trips on a loaded box took that long (seen in a full run), refilling it.
+            let request = "POST /publish HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: \(batch.utf8.count)\r\n"
+            let connection = try await RawConnection.connect(port: node.port)
+            try await connection.send(request + "\r\n" + batch + request + "connection: close\r\n\r\n" + batch)
+            let answers = try await connection.receivedUntilClosed(timeout: .seconds(10)).components(separatedBy: "HTTP/1.1 ")
+            #expect(answers.count == 3 && answers[1].hasPrefix("200") && answers[2].hasPrefix("429"), "\(answers)")
+            #expect(answers.last?.contains(#""code":"rate_limited""#) == true && answers.last?.contains("5 events per second") == true)
+            #expect(answers.last?.lowercased().contains("retry-after:") == true)
             let tooBig = "[" + (1...6).map { "{\"topic\":\"r\",\"data\":\"\($0)\"}" }.joined(separator: ",") + "]"
             expectError(try await node.post(contentType: "application/json", body: tooBig), status: 429, code: "rate_limited", hint: "smaller batches")
             #expect(try await stream.events(5).map(\.data) == ["1", "2", "3", "4", "5"])

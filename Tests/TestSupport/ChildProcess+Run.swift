@@ -21,7 +21,7 @@ extension ChildProcess {
         while current == .running {
             guard ContinuousClock.now < deadline else {
                 kill(pid, SIGKILL)
-                current = waitForExit(pid, timeout: 5) ?? .running
+                current = await waitForExit(pid, timeout: 5) ?? .running
                 break
             }
             try await Task.sleep(for: .milliseconds(20))

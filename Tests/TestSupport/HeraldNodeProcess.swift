@@ -126,9 +126,19 @@ package final class HeraldNodeProcess: Sendable {
         return result
     }
 
-    /// Stops it for good: SIGTERM, then SIGKILL after 5 s.
+    /// ``waitForExit(timeout:)`` for async callers, holding no thread while the node drains.
+    package func waitForExit(timeout: TimeInterval) async -> ChildProcess.State? {
+        guard let pid else { return .gone }
+        let result = await ChildProcess.waitForExit(pid, timeout: timeout)
+        if result != nil { _ = takePID() }
+        return result
+    }
+
+    /// Stops it for good: SIGTERM, then SIGKILL after 5 s; returns at once while the node drains
+    /// (``ChildProcess/terminate(_:waiting:)``). To start it again on its port, use ``terminate()`` and
+    /// ``waitForExit(timeout:)``.
     package func stop() {
-        if let pid = takePID() { ChildProcess.terminate(pid) }
+        if let pid = takePID() { ChildProcess.terminate(pid, waiting: 0) }
     }
 
     /// The number of open SSE streams reported by `/healthz` (`"streams":N`), or nil when it does not say.
