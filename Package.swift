@@ -2,6 +2,7 @@
 import PackageDescription
 
 // Dependencies point one way: herald → HeraldHTTP/HeraldRedis → HeraldCore; HeraldHTTP → HeraldAuth → HeraldCore;
+// HeraldHTTP → HeraldHooks;
 // HeraldRedis → Redis → CHiredis.
 let package = Package(
     name: "herald",
@@ -24,7 +25,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1"),
         // The public client library (HeraldClient): https, proxies and redirects for applications' publishers.
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
-        // Tests only: RSA key generation for the token tests (already in the graph through jwt-kit).
+        // SHA-256 of the auth hook's cache keys (HeraldHooks), and RSA key generation for the token tests (already
+        // in the graph through jwt-kit).
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.1.0"),
         // Metrics: the Redis client records through swift-metrics' API; HeraldMetrics exposes them, and the
         // counters summed at scrape time, with swift-prometheus (a cold build adds about 17 CPU s).
@@ -81,6 +83,17 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The application's auth hooks (--subscribe-auth-url): the question, the answer, the cache and the HTTP
+        // client (AsyncHTTPClient, in the graph already for HeraldClient).
+        .target(
+            name: "HeraldHooks",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .target(
             name: "HeraldWire",
             dependencies: [.product(name: "NIOCore", package: "swift-nio")]
@@ -101,6 +114,7 @@ let package = Package(
             dependencies: [
                 "HeraldCore",
                 "HeraldAuth",
+                "HeraldHooks",
                 "HeraldMetrics",
                 "HeraldWire",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -143,6 +157,7 @@ let package = Package(
                 "HeraldBench",
                 "HeraldCore",
                 "HeraldHTTP",
+                "HeraldHooks",
                 "HeraldMetrics",
                 "HeraldRedis",
                 "HeraldClient",
@@ -176,6 +191,10 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tests/TestSupport"
+        ),
+        .testTarget(
+            name: "HeraldHooksTests",
+            dependencies: ["HeraldHooks", .product(name: "NIOPosix", package: "swift-nio")]
         ),
         .testTarget(name: "HeraldWireTests", dependencies: ["HeraldWire", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(
@@ -234,7 +253,7 @@ let package = Package(
         .testTarget(
             name: "HeraldHTTPTests",
             dependencies: [
-                "HeraldHTTP", "HeraldAuth", "HeraldCore", "HeraldClient", "HeraldWire", "TestSupport",
+                "HeraldHTTP", "HeraldAuth", "HeraldCore", "HeraldClient", "HeraldHooks", "HeraldWire", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -275,7 +294,7 @@ let package = Package(
         // `herald publish`, `tail` and `token` against a live `herald serve`.
         .testTarget(name: "CommandLineTests", dependencies: ["HeraldClient", "TestSupport"]),
         // examples/ (curl, Python, Node) run against a live `herald serve`.
-        .testTarget(name: "ExamplesTests", dependencies: ["HeraldClient", "TestSupport"]),
+        .testTarget(name: "ExamplesTests", dependencies: ["HeraldClient", "TestSupport", .product(name: "NIOCore", package: "swift-nio")]),
         // schemathesis (PyPI, installed by scripts/install-deps.sh) against a live `herald serve` with docs/openapi.yaml.
         .testTarget(name: "APIConformanceTests", dependencies: ["TestSupport"], exclude: ["schemathesis.toml", "schemathesis_hooks.py"]),
         // Real processes on loopback: redis-server, `herald serve` (the built executable), HAProxy, nginx, Chromium.

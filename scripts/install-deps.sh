@@ -61,6 +61,15 @@ if [ "$mode" = --bench ]; then
   fi
 fi
 $serve_only && exit 0
+# why: the Flask hook of examples/hook runs in its own venv, pinned like schemathesis below.
+flask_version=3.1.3
+venv=.build/venv-examples
+if [ "$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("flask"))' 2>/dev/null)" != "$flask_version" ]; then
+  echo "installing: flask $flask_version in $venv"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "flask==$flask_version"
+fi
 schemathesis_version=4.32.5
 venv=.build/venv-schemathesis
 if [ "$("$venv/bin/schemathesis" --version 2>/dev/null)" != "schemathesis, version $schemathesis_version" ]; then

@@ -10,6 +10,8 @@ public struct AuthError: Error, CustomStringConvertible, Sendable {
         public static let unauthorized = Code("unauthorized")
         /// A valid credential that does not cover a requested topic: HTTP 403.
         public static let forbiddenTopic = Code("forbidden_topic")
+        /// The application's auth hook refused the request as a whole (it answered 403): HTTP 403.
+        public static let forbidden = Code("forbidden")
         /// A key or pattern setting that cannot be used; stops startup.
         public static let invalidConfiguration = Code("invalid_auth_configuration")
 

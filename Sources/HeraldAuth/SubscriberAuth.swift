@@ -2,15 +2,16 @@ import Foundation
 import HeraldCore
 
 /// Who may read which topics: anyone for topics matching `publicTopics`, holders of a JWT whose
-/// `herald.subscribe` claim covers the topic for the others.
+/// `herald.subscribe` claim covers the topic for the others. Without a `verifier` (the application's auth
+/// hook decides instead, in HeraldHTTP), no token can be checked and every token is refused.
 ///
 /// A token that is presented is always verified, also for public topics: an expired or forged token gets 401,
 /// never a silent anonymous session.
 public struct SubscriberAuth: Sendable {
-    public let verifier: TokenVerifier
+    public let verifier: TokenVerifier?
     public let publicTopics: [TopicPattern]
 
-    public init(verifier: TokenVerifier, publicTopics: [TopicPattern]) {
+    public init(verifier: TokenVerifier?, publicTopics: [TopicPattern]) {
         self.verifier = verifier
         self.publicTopics = publicTopics
     }
@@ -29,6 +30,9 @@ public struct SubscriberAuth: Sendable {
                 throw AuthError(.unauthorized, "\(refused) is not a public topic; send a token (Authorization: Bearer, the access_token query parameter, or the auth cookie)")
             }
             return nil
+        }
+        guard let verifier else {
+            throw AuthError(.unauthorized, "the token from \(source) cannot be checked: this node has no --subscriber-jwt-key")
         }
         let verified: VerifiedToken
         do {

@@ -21,14 +21,7 @@ enum AuthSettings {
         if publisherVerifier != nil || apiKey != nil {
             auth.publisher = PublisherAuth(verifier: publisherVerifier, apiKey: apiKey)
         }
-        var publicTopics: [TopicPattern] = []
-        if let text = reader.value(options.publicTopics, "public-topics", "HERALD_PUBLIC_TOPICS") {
-            do {
-                publicTopics = try TopicPattern.list(text)
-            } catch {
-                throw ValidationError("--public-topics / HERALD_PUBLIC_TOPICS: \(error.message)")
-            }
-        }
+        let publicTopics = try publicTopics(options, reader)
         if let subscriberVerifier = try verifier(options.subscriberJWTKey, "subscriber-jwt-key", "HERALD_SUBSCRIBER_JWT_KEY") {
             auth.subscriber = SubscriberAuth(verifier: subscriberVerifier, publicTopics: publicTopics)
         }
@@ -39,5 +32,15 @@ enum AuthSettings {
             auth.cookieName = cookie
         }
         return auth
+    }
+
+    /// `--public-topics`: the patterns anyone may read when subscriber auth (a key or the hook) is on.
+    static func publicTopics(_ options: ServeOptions, _ reader: SettingReader) throws -> [TopicPattern] {
+        guard let text = reader.value(options.publicTopics, "public-topics", "HERALD_PUBLIC_TOPICS") else { return [] }
+        do {
+            return try TopicPattern.list(text)
+        } catch {
+            throw ValidationError("--public-topics / HERALD_PUBLIC_TOPICS: \(error.message)")
+        }
     }
 }

@@ -119,11 +119,12 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if let subscriber = edge.auth.subscriber {
             logger.info("subscriber auth is on", metadata: [
-                "herald.auth.jwt_key": "\(subscriber.verifier.key.kind)",
+                "herald.auth.jwt_key": "\(subscriber.verifier?.key.kind ?? "none")",
+                "herald.auth.hook": "\(edge.subscribeHook?.url ?? "none")",
                 "herald.auth.public_topics": "\(subscriber.publicTopics.map(\.description).joined(separator: ","))",
             ])
         } else {
-            logger.warning("subscriber auth is off: every topic is public; set --subscriber-jwt-key to require tokens")
+            logger.warning("subscriber auth is off: every topic is public; set --subscriber-jwt-key to require tokens, or --subscribe-auth-url to ask your application")
         }
     }
 }

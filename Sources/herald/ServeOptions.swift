@@ -174,6 +174,24 @@ struct ServeOptions: ParsableArguments {
     @Option(name: .customLong("public-topics"), help: "Comma-separated topic patterns anyone may read when subscriber auth is on, e.g. news/*,status. [env: HERALD_PUBLIC_TOPICS] (default: none)")
     var publicTopics: String?
 
+    @Option(name: .customLong("subscribe-auth-url"), help: "The application's auth hook: Herald POSTs each stream's private topics and the forwarded headers to it and opens the stream if it answers 200 (docs/security.md). [env: HERALD_SUBSCRIBE_AUTH_URL] (default: none)")
+    var subscribeAuthURL: String?
+
+    @Option(name: .customLong("subscribe-auth-forward-headers"), help: "Request headers forwarded to the auth hook, comma-separated. [env: HERALD_SUBSCRIBE_AUTH_FORWARD_HEADERS] (default: cookie,authorization,origin)")
+    var subscribeAuthForwardHeaders: String?
+
+    @Option(name: .customLong("auth-cache-ttl"), help: "How long the hook's answer to the same credentials and topics is reused; its Cache-Control max-age wins, no-store turns it off. [env: HERALD_AUTH_CACHE_TTL] (default: 10s)")
+    var authCacheTTL: String?
+
+    @Option(name: .customLong("auth-timeout"), help: "The longest a stream waits for the hook's answer; past it the stream gets a retry stream. [env: HERALD_AUTH_TIMEOUT] (default: 2s)")
+    var authTimeout: String?
+
+    @Option(name: .customLong("auth-max-concurrent"), help: "The most calls to the hook in flight at once; the others wait their turn within --auth-timeout. [env: HERALD_AUTH_MAX_CONCURRENT] (default: 32)")
+    var authMaxConcurrent: Int?
+
+    @Option(name: .customLong("auth-fail-open-for-resumes"), help: "on or off: with the hook unreachable, a stream that resumes with the credentials and topics of a stream this node held in the last minute opens anyway. [env: HERALD_AUTH_FAIL_OPEN_FOR_RESUMES] (default: off)")
+    var authFailOpenForResumes: String?
+
     @Option(name: .customLong("auth-cookie"), help: "Cookie a browser sends the subscriber token in. [env: HERALD_AUTH_COOKIE] (default: herald_token)")
     var authCookie: String?
 

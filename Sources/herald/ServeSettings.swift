@@ -87,6 +87,11 @@ struct ServeSettings {
         edge.http2.maxConcurrentStreams = try reader.int(options.h2MaxStreams, "h2-max-streams", "HERALD_H2_MAX_STREAMS", range: 1...10_000) ?? edge.http2.maxConcurrentStreams
         edge.dashboard = try reader.onOff(options.dashboard, "dashboard", "HERALD_DASHBOARD") ?? edge.dashboard
         edge.auth = try AuthSettings.read(options, reader)
+        try AuthHookSettingsReader.read(options, reader, into: &edge)
+        if edge.subscribeHook != nil, edge.auth.subscriber == nil {
+            // why: --public-topics applies with the hook alone too; they are the topics it is never asked about.
+            edge.auth.subscriber = SubscriberAuth(verifier: nil, publicTopics: try AuthSettings.publicTopics(options, reader))
+        }
         edge.metrics = try reader.onOff(options.metrics, "metrics", "HERALD_METRICS") ?? edge.metrics
         threads = try reader.int(options.threads, "threads", "HERALD_THREADS", range: 1...1024) ?? threads
         if let level = reader.value(options.logLevel, "log-level", "HERALD_LOG_LEVEL") {

@@ -1,5 +1,6 @@
 import Foundation
 import HeraldClient
+import NIOCore
 import TestSupport
 import Testing
 
@@ -99,6 +100,44 @@ struct ExamplesTests {
             #expect(run.output.contains(try #require(events[4].id)), "the summary's last id is the done event's")
             await stream.close()
         }
+    }
+
+    @Test("the Flask hook lets a logged-in user read their own topics and rooms, and nobody else's")
+    func flaskHook() async throws {
+        let python = HeraldNodeProcess.repository.appendingPathComponent(".build/venv-examples/bin/python").path
+        try #require(FileManager.default.isExecutableFile(atPath: python), "run scripts/install-deps.sh: it installs Flask in .build/venv-examples")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("examples-hook-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let hookPort = try await LoopbackPort.free()
+        let hook = try ChildProcess.spawn(python, ["python", "\(Self.examples)/hook/app.py", "--port", "\(hookPort)"], logPath: directory + "/hook.log")
+        defer { ChildProcess.terminate(hook) }
+        try await LoopbackPort.waitUntilAccepting(hookPort, what: "the Flask hook", timeout: .seconds(30)) { ChildProcess.state(hook) == .running }
+        let node = HeraldNodeProcess(
+            name: "examples-hook", port: try await LoopbackPort.free(),
+            arguments: ["--subscribe-auth-url", "http://127.0.0.1:\(hookPort)/herald/auth"], logDirectory: directory
+        )
+        try await node.start()
+        defer { node.stop() }
+        let login = try await HeraldHTTPClient.request(
+            port: hookPort, method: .POST, path: "/login", headers: [("content-type", "application/x-www-form-urlencoded")],
+            body: ByteBuffer(string: "user=alice")
+        )
+        #expect(login.status == 200, "\(login.bodyText)")
+        let cookie = String(try #require(login.header("set-cookie"), "no session cookie").split(separator: ";")[0])
+        let stream = try await HeraldHTTPClient.openEventStream(port: node.port, path: "/events?topic=user/alice&topic=room/1", headers: [("Cookie", cookie)])
+        #expect(stream.status == 200)
+        let published = try await HeraldHTTPClient.request(
+            port: node.port, method: .POST, path: "/publish", headers: [("content-type", "application/json")],
+            body: ByteBuffer(string: #"{"topic":"room/1","data":"hello room"}"#)
+        )
+        #expect(published.status == 200, "\(published.bodyText)")
+        #expect(try await stream.nextEvent(timeout: .seconds(10))?.data == "hello room")
+        await stream.close()
+        let others = try await HeraldHTTPClient.request(port: node.port, path: "/events?topic=user/bob", headers: [("Cookie", cookie)])
+        #expect(others.status == 403 && others.bodyText.contains("user/bob"), "\(others.bodyText)")
+        let anonymous = try await HeraldHTTPClient.request(port: node.port, path: "/events?topic=user/alice")
+        #expect(anonymous.status == 401 && anonymous.bodyText.contains("not logged in"), "\(anonymous.bodyText)")
     }
 
     static let nodeExecutable = ["/usr/bin/node", "/usr/local/bin/node", "/usr/bin/nodejs"].first {

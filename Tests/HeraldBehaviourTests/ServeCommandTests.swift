@@ -56,6 +56,20 @@ struct ServeCommandTests {
         #expect(badMetricsOutput.contains("--metrics / HERALD_METRICS: \"maybe\" is not a switch; use on or off"))
     }
 
+    @Test("the auth hook's settings stop startup naming the setting: a URL that is not http(s), one at the node's own port, a hook setting without the URL, a bad header name", arguments: [
+        (["--subscribe-auth-url", "ftp://app/auth"], "--subscribe-auth-url / HERALD_SUBSCRIBE_AUTH_URL: \"ftp://app/auth\" is not an http:// or https:// URL"),
+        (["--port", "18080", "--subscribe-auth-url", "http://127.0.0.1:18080/auth"], "is this node's own listener"),
+        (["--publish-port", "18081", "--subscribe-auth-url", "http://localhost:18081/auth"], "is this node's own listener"),
+        (["--auth-cache-ttl", "5s"], "--auth-cache-ttl applies to the auth hook: set --subscribe-auth-url / HERALD_SUBSCRIBE_AUTH_URL too"),
+        (["--subscribe-auth-url", "http://app/auth", "--subscribe-auth-forward-headers", "cookie,bad header"], "\"bad header\" is not a header name"),
+        (["--subscribe-auth-url", "http://app/auth", "--auth-timeout", "0"], "--auth-timeout / HERALD_AUTH_TIMEOUT"),
+    ])
+    func hookSettings(_ arguments: [String], _ message: String) throws {
+        let (state, output) = try run(["serve"] + arguments)
+        #expect(state != .exited(0) && state != nil)
+        #expect(output.contains(message), "\(output)")
+    }
+
     @Test("--redis-cluster stops startup naming the setting: with --redis-url, a bad seed, a key prefix with {, a seed that is not a cluster node, no seed answering")
     func clusterSettings() async throws {
         let (both, bothOutput) = try run(["serve", "--redis-url", "redis://127.0.0.1:1", "--redis-cluster", "127.0.0.1:2"])

@@ -1,5 +1,6 @@
 import HeraldAuth
 import HeraldCore
+import HeraldHooks
 import HeraldWire
 import NIOHTTP1
 
@@ -44,6 +45,10 @@ struct HTTPErrorResponse: Error {
             self.init(status: Self.status(of: error.code), code: error.code.description, message: error.message)
             // why: RFC 6750 — a 401 names the scheme the client must use.
             if error.code == .unauthorized { headers.append(("www-authenticate", "Bearer realm=\"herald\"")) }
+        case let error as AuthHookError:
+            self.init(status: .serviceUnavailable, code: error.code.description, message: error.message)
+            // why: a hook that is down usually comes back (or is restarted) within seconds, as a backend does.
+            headers.append(("retry-after", "2"))
         case let error as ProxyHeaderError:
             self.init(status: .badRequest, code: error.code.description, message: error.message)
         case let error as PublishBodyError:
@@ -71,7 +76,7 @@ struct HTTPErrorResponse: Error {
     private static func status(of code: AuthError.Code) -> HTTPResponseStatus {
         switch code {
         case .unauthorized: .unauthorized
-        case .forbiddenTopic: .forbidden
+        case .forbiddenTopic, .forbidden: .forbidden
         default: .internalServerError
         }
     }

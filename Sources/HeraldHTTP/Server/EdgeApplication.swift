@@ -1,4 +1,6 @@
+import HeraldAuth
 import HeraldCore
+import HeraldHooks
 import HeraldMetrics
 import Logging
 import NIOCore
@@ -35,6 +37,12 @@ final class EdgeApplication: Sendable {
     let startedAt = ContinuousClock.now
     /// The node's Prometheus metrics; nil when `/metrics` is off.
     let metrics: HeraldMetrics?
+    /// Who may open streams; nil when every topic is public (no subscriber auth and no hook).
+    let streamAuthorization: StreamAuthorization?
+    /// The application's subscribe hook (`--subscribe-auth-url`), when set.
+    let subscribeHook: AuthHook?
+    /// The hooks' HTTP clients, closed by `shutdownHooks()`.
+    private let hookCallers: [HTTPAuthHookCaller]
     private let phase = Atomic<Phase>(.serving)
     private let openConnections = Mutex<[ObjectIdentifier: any Channel]>([:])
     private let publishes = Mutex(InFlight())
@@ -46,8 +54,25 @@ final class EdgeApplication: Sendable {
         var waiters: [CheckedContinuation<Void, Never>] = []
     }
 
-    init(broker: any Broker, fanOut: FanOut, configuration: EdgeConfiguration, logger: Logger, metrics: HeraldMetrics?) {
+    init(
+        broker: any Broker, fanOut: FanOut, configuration: EdgeConfiguration, eventLoopGroup: any EventLoopGroup, logger: Logger,
+        metrics: HeraldMetrics?
+    ) {
         self.metrics = metrics
+        var callers: [HTTPAuthHookCaller] = []
+        subscribeHook = configuration.subscribeHook.map { settings in
+            let caller = HTTPAuthHookCaller(settings: settings, eventLoopGroup: eventLoopGroup)
+            callers.append(caller)
+            return AuthHook(settings: settings, caller: caller)
+        }
+        hookCallers = callers
+        if configuration.auth.subscriber != nil || subscribeHook != nil {
+            streamAuthorization = StreamAuthorization(
+                subscriber: configuration.auth.subscriber ?? SubscriberAuth(verifier: nil, publicTopics: []), hook: subscribeHook
+            )
+        } else {
+            streamAuthorization = nil
+        }
         self.broker = broker
         self.fanOut = fanOut
         self.opener = StreamOpener(broker: broker)
@@ -60,6 +85,11 @@ final class EdgeApplication: Sendable {
     }
 
     var currentPhase: Phase { phase.load(ordering: .relaxed) }
+
+    /// Closes the hooks' connection pools (at shutdown, once no stream can open any more).
+    func shutdownHooks() async {
+        for caller in hookCallers { await caller.shutdown() }
+    }
 
     func enter(_ next: Phase) { phase.store(next, ordering: .relaxed) }
 

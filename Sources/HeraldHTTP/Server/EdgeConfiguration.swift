@@ -1,4 +1,5 @@
 import HeraldAuth
+import HeraldHooks
 import NIOCore
 
 /// Settings of the HTTP edge. Defaults are the documented defaults of `herald serve` (docs/configuration.md).
@@ -67,6 +68,8 @@ public struct EdgeConfiguration: Sendable {
     public var cors: CORSPolicy?
     /// Publisher and subscriber auth; both off by default (anyone may publish, every topic is public).
     public var auth = Authorizer()
+    /// The application's auth hook for event streams (`--subscribe-auth-url`); nil: none.
+    public var subscribeHook: AuthHookSettings?
     /// Address of the separate publish listener (see `publishPort`); nil means the same as `host`.
     public var publishHost: String?
     /// When set, `POST /publish` is served only on this port (with `/healthz` and `/readyz`), not on `port`:

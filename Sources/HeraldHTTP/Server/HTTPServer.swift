@@ -25,7 +25,9 @@ public final class HTTPServer: Service, Sendable {
         metrics: HeraldMetrics? = nil
     ) {
         let metrics = configuration.metrics ? metrics ?? HeraldMetrics() : nil
-        self.app = EdgeApplication(broker: broker, fanOut: fanOut, configuration: configuration, logger: logger, metrics: metrics)
+        self.app = EdgeApplication(
+            broker: broker, fanOut: fanOut, configuration: configuration, eventLoopGroup: eventLoopGroup, logger: logger, metrics: metrics
+        )
         self.eventLoopGroup = eventLoopGroup
         self.listening = eventLoopGroup.any().makePromise(of: SocketAddress.self)
         self.publishListening = eventLoopGroup.any().makePromise(of: SocketAddress?.self)
@@ -51,6 +53,7 @@ public final class HTTPServer: Service, Sendable {
         } catch {
             listening.fail(error)
             publishListening.fail(error)
+            await app.shutdownHooks()
             throw error
         }
         if let address = channel.localAddress {
@@ -63,6 +66,7 @@ public final class HTTPServer: Service, Sendable {
             } catch {
                 publishListening.fail(error)
                 try? await channel.close()
+                await app.shutdownHooks()
                 throw error
             }
             app.logger.info("publish api listening", metadata: [LogKeys.address: "\(publishChannel?.localAddress.map { "\($0)" } ?? "?")"])
@@ -86,6 +90,7 @@ public final class HTTPServer: Service, Sendable {
         await app.fanOut.closeAll(spreadOver: app.configuration.drainWindow)
         await app.publishesFinished()
         await app.closeAllConnections()
+        await app.shutdownHooks()
         app.logger.info("stopped")
     }
 

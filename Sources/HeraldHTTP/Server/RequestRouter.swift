@@ -1,4 +1,5 @@
 import HeraldCore
+import HeraldHooks
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -234,20 +235,21 @@ final class RequestRouter: ChannelDuplexHandler, RemovableChannelHandler {
         do {
             guard app.currentPhase != .closing else { throw EdgeError(.shuttingDown, "this node is shutting down; reconnect to another node") }
             let (request, accessToken) = try EventsEndpoint.parse(head: head, configuration: app.configuration)
-            guard let subscriber = app.configuration.auth.subscriber else {
-                return startStream(request, openFor: nil, head: head, context: context)
+            guard let authorization = app.streamAuthorization else {
+                return startStream(request, grant: StreamAuthorization.Grant(), head: head, context: context)
             }
             let credentials = BearerCredentials.subscriber(headers: head.headers, accessToken: accessToken, cookieName: app.configuration.auth.cookieName)
-            if credentials.token == nil, subscriber.allowsAnonymously(request.topics) {
-                return startStream(request, openFor: nil, head: head, context: context)
+            if credentials.token == nil, authorization.subscriber.allowsAnonymously(request.topics) {
+                return startStream(request, grant: StreamAuthorization.Grant(), head: head, context: context)
             }
-            let checked = context.eventLoop.makePromise(of: Duration?.self)
+            let checked = context.eventLoop.makePromise(of: StreamAuthorization.Grant.self)
+            let client = clientText
             checked.completeWithTask {
-                try await subscriber.authorize(token: credentials.token, source: credentials.source, topics: request.topics)
+                try await authorization.authorize(request, head: head, credentials: credentials, client: client)
             }
             checked.futureResult.assumeIsolated().whenComplete { result in
                 switch result {
-                case .success(let openFor): self.startStream(request, openFor: openFor, head: head, context: context)
+                case .success(let grant): self.startStream(request, grant: grant, head: head, context: context)
                 case .failure(let error): self.refuseStream(context: context, error: error, head: head)
                 }
             }
@@ -256,13 +258,18 @@ final class RequestRouter: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    /// Turns the connection into an event stream (ending after `openFor`, if set).
-    private func startStream(_ request: StreamRequest, openFor: Duration?, head: HTTPRequestHead, context: ChannelHandlerContext) {
+    /// Turns the connection into an event stream (ending after the grant's `openFor`, if set).
+    private func startStream(_ request: StreamRequest, grant: StreamAuthorization.Grant, head: HTTPRequestHead, context: ChannelHandlerContext) {
         guard context.channel.isActive else { return }
+        let openFor = grant.openFor
         do {
             // why: counted only now, once the stream is sure to open, so that a refused request on a
             // keep-alive connection leaves no count behind.
             if let refusal = app.admitStream(on: context.channel, peer: peer, client: client, transport: transport) { throw refusal }
+            if let (key, decision) = grant.hook, let hook = app.subscribeHook {
+                hook.streamOpened(key, decision: decision)
+                context.channel.closeFuture.whenComplete { _ in hook.streamClosed(key) }
+            }
             state = .streaming
             let access = current ?? AccessLog.Request(head: head, client: clientText)
             try EventsEndpoint.start(
