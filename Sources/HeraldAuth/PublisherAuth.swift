@@ -8,6 +8,9 @@ public struct PublisherAuth: Sendable {
         /// nil: every topic (the API key).
         let patterns: [TopicPattern]?
 
+        /// Every topic.
+        public static let everything = Grant(patterns: nil)
+
         /// Throws `forbiddenTopic` naming the first topic of `topics` the grant does not cover.
         public func authorize(_ topics: [Topic]) throws(AuthError) {
             guard let patterns else { return }

@@ -112,10 +112,13 @@ struct ServeCommand: AsyncParsableCommand {
     /// Says at startup which auth is on; warns when it is off. Never logs keys.
     private func logAuth(_ edge: EdgeConfiguration, logger: Logger) {
         let publishAddress = edge.publishPort == nil ? "the main port" : "the publish port (--publish-port)"
-        if let publisher = edge.auth.publisher {
-            logger.info("publisher auth is on", metadata: ["herald.auth.jwt_key": "\(publisher.verifier?.key.kind ?? "none")"])
+        if edge.auth.publisher != nil || edge.publishHook != nil {
+            logger.info("publisher auth is on", metadata: [
+                "herald.auth.jwt_key": "\(edge.auth.publisher?.verifier?.key.kind ?? "none")",
+                "herald.auth.hook": "\(edge.publishHook?.url ?? "none")",
+            ])
         } else {
-            logger.warning("publisher auth is off: anyone who can reach POST /publish on \(publishAddress) can publish; set --publisher-jwt-key or --publisher-api-key")
+            logger.warning("publisher auth is off: anyone who can reach POST /publish on \(publishAddress) can publish; set --publisher-jwt-key, --publisher-api-key or --publish-auth-url")
         }
         if let subscriber = edge.auth.subscriber {
             logger.info("subscriber auth is on", metadata: [

@@ -177,7 +177,10 @@ struct ServeOptions: ParsableArguments {
     @Option(name: .customLong("subscribe-auth-url"), help: "The application's auth hook: Herald POSTs each stream's private topics and the forwarded headers to it and opens the stream if it answers 200 (docs/security.md). [env: HERALD_SUBSCRIBE_AUTH_URL] (default: none)")
     var subscribeAuthURL: String?
 
-    @Option(name: .customLong("subscribe-auth-forward-headers"), help: "Request headers forwarded to the auth hook, comma-separated. [env: HERALD_SUBSCRIBE_AUTH_FORWARD_HEADERS] (default: cookie,authorization,origin)")
+    @Option(name: .customLong("publish-auth-url"), help: "The application's auth hook for publishes without a publisher credential Herald accepts: Herald POSTs their topics and the forwarded headers to it (docs/security.md). [env: HERALD_PUBLISH_AUTH_URL] (default: none)")
+    var publishAuthURL: String?
+
+    @Option(name: .customLong("subscribe-auth-forward-headers"), help: "Request headers forwarded to the auth hooks (subscribe and publish), comma-separated. [env: HERALD_SUBSCRIBE_AUTH_FORWARD_HEADERS] (default: cookie,authorization,origin)")
     var subscribeAuthForwardHeaders: String?
 
     @Option(name: .customLong("auth-cache-ttl"), help: "How long the hook's answer to the same credentials and topics is reused; its Cache-Control max-age wins, no-store turns it off. [env: HERALD_AUTH_CACHE_TTL] (default: 10s)")

@@ -60,7 +60,9 @@ struct ServeCommandTests {
         (["--subscribe-auth-url", "ftp://app/auth"], "--subscribe-auth-url / HERALD_SUBSCRIBE_AUTH_URL: \"ftp://app/auth\" is not an http:// or https:// URL"),
         (["--port", "18080", "--subscribe-auth-url", "http://127.0.0.1:18080/auth"], "is this node's own listener"),
         (["--publish-port", "18081", "--subscribe-auth-url", "http://localhost:18081/auth"], "is this node's own listener"),
-        (["--auth-cache-ttl", "5s"], "--auth-cache-ttl applies to the auth hook: set --subscribe-auth-url / HERALD_SUBSCRIBE_AUTH_URL too"),
+        (["--auth-cache-ttl", "5s"], "--auth-cache-ttl applies to the auth hooks: set --subscribe-auth-url / HERALD_SUBSCRIBE_AUTH_URL or --publish-auth-url"),
+        (["--port", "18082", "--publish-auth-url", "http://127.0.0.1:18082/p"], "--publish-auth-url / HERALD_PUBLISH_AUTH_URL: http://127.0.0.1:18082/p is this node's own listener"),
+        (["--publish-auth-url", "http://app/p", "--auth-fail-open-for-resumes", "on"], "--auth-fail-open-for-resumes applies to the subscribe hook"),
         (["--subscribe-auth-url", "http://app/auth", "--subscribe-auth-forward-headers", "cookie,bad header"], "\"bad header\" is not a header name"),
         (["--subscribe-auth-url", "http://app/auth", "--auth-timeout", "0"], "--auth-timeout / HERALD_AUTH_TIMEOUT"),
     ])

@@ -49,13 +49,14 @@ final class StreamingPublish {
         case checking(buffered: [ByteBuffer], bodyEnded: Bool)
         /// Publishing is open to anyone.
         case open
-        case granted(PublisherAuth.Grant)
+        case granted(PublishAuthorization.Grant)
     }
 
     private let app: EdgeApplication
     private let context: ChannelHandlerContext
     private let parameters: Parameters
-    private let address: String?
+    /// The client's address, for the per-address publish rate and the application's auth hook.
+    private let client: String?
     private let finish: (EndpointResponse) -> Void
     private let wantsInputAgain: () -> Void
     private var machine: StreamingPublishMachine
@@ -66,18 +67,18 @@ final class StreamingPublish {
     private var timer: Scheduled<Void>?
 
     /// - Parameters:
-    ///   - address: the client's address, for the per-address publish rate.
+    ///   - client: the client's address, for the per-address publish rate and the auth hook.
     ///   - finish: answers the request (once); a failure closes the connection (`connection: close`).
     ///   - wantsInputAgain: called when reading, held back by `wantsInput`, may go on.
     init(
-        parameters: Parameters, app: EdgeApplication, context: ChannelHandlerContext, address: String?,
+        parameters: Parameters, app: EdgeApplication, context: ChannelHandlerContext, client: String?,
         finish: @escaping (EndpointResponse) -> Void, wantsInputAgain: @escaping () -> Void
     ) {
         let configuration = app.configuration
         self.app = app
         self.context = context
         self.parameters = parameters
-        self.address = address
+        self.client = client
         self.finish = finish
         self.wantsInputAgain = wantsInputAgain
         self.machine = StreamingPublishMachine(maxBatch: configuration.maxBatchSize, idsLimit: configuration.maxBatchSize)
@@ -102,15 +103,15 @@ final class StreamingPublish {
         app.streamingPublishStarted(ObjectIdentifier(self)) {
             bound.eventLoop.execute { bound.value.shutDown() }
         }
-        guard let publisher = app.configuration.auth.publisher else { return }
-        let bearer = BearerCredentials.authorizationHeader(head.headers)
-        if let grant = publisher.apiKeyGrant(bearer: bearer) {
+        guard let authorization = app.publishAuthorization else { return }
+        if let grant = authorization.immediateGrant(bearer: BearerCredentials.authorizationHeader(head.headers)) {
             access = .granted(grant)
             return
         }
         access = .checking(buffered: [], bodyEnded: false)
-        let checked = context.eventLoop.makePromise(of: PublisherAuth.Grant.self)
-        checked.completeWithTask { try await publisher.authenticate(bearer: bearer) }
+        let checked = context.eventLoop.makePromise(of: PublishAuthorization.Grant.self)
+        let (topics, client) = (parameters.defaultTopic.flatMap { try? Topic($0) }.map { [$0] } ?? [], client)
+        checked.completeWithTask { try await authorization.grant(for: topics, head: head, client: client) }
         checked.futureResult.assumeIsolated().whenComplete { result in
             guard case .checking(let buffered, let bodyEnded) = self.access else { return }
             switch result {
@@ -223,7 +224,7 @@ final class StreamingPublish {
 
     /// Stores `events` (one batch, in order) and tells the machine how it went.
     private func publish(_ events: [NewEvent]) {
-        if let limiter = app.publishRateLimiter, let address {
+        if let limiter = app.publishRateLimiter, let address = client {
             do {
                 try limiter.admit(events.count, from: address)
             } catch {

@@ -41,6 +41,8 @@ final class EdgeApplication: Sendable {
     let streamAuthorization: StreamAuthorization?
     /// The application's subscribe hook (`--subscribe-auth-url`), when set.
     let subscribeHook: AuthHook?
+    /// Who may publish; nil when publishing is open (no publisher credential and no hook).
+    let publishAuthorization: PublishAuthorization?
     /// The hooks' HTTP clients, closed by `shutdownHooks()`.
     private let hookCallers: [HTTPAuthHookCaller]
     private let phase = Atomic<Phase>(.serving)
@@ -60,12 +62,16 @@ final class EdgeApplication: Sendable {
     ) {
         self.metrics = metrics
         var callers: [HTTPAuthHookCaller] = []
-        subscribeHook = configuration.subscribeHook.map { settings in
+        func hook(_ settings: AuthHookSettings) -> AuthHook {
             let caller = HTTPAuthHookCaller(settings: settings, eventLoopGroup: eventLoopGroup)
             callers.append(caller)
             return AuthHook(settings: settings, caller: caller)
         }
+        subscribeHook = configuration.subscribeHook.map(hook)
+        let publishHook = configuration.publishHook.map(hook)
         hookCallers = callers
+        publishAuthorization = configuration.auth.publisher != nil || publishHook != nil
+            ? PublishAuthorization(publisher: configuration.auth.publisher, hook: publishHook) : nil
         if configuration.auth.subscriber != nil || subscribeHook != nil {
             streamAuthorization = StreamAuthorization(
                 subscriber: configuration.auth.subscriber ?? SubscriberAuth(verifier: nil, publicTopics: []), hook: subscribeHook

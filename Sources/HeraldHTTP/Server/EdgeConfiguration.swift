@@ -70,6 +70,8 @@ public struct EdgeConfiguration: Sendable {
     public var auth = Authorizer()
     /// The application's auth hook for event streams (`--subscribe-auth-url`); nil: none.
     public var subscribeHook: AuthHookSettings?
+    /// The application's auth hook for publishes (`--publish-auth-url`); nil: none.
+    public var publishHook: AuthHookSettings?
     /// Address of the separate publish listener (see `publishPort`); nil means the same as `host`.
     public var publishHost: String?
     /// When set, `POST /publish` is served only on this port (with `/healthz` and `/readyz`), not on `port`:

@@ -159,7 +159,7 @@ final class RequestRouter: ChannelDuplexHandler, RemovableChannelHandler {
         // why: the client's address as text costs a formatting per request; only the rate limiter needs it.
         let address = limiter == nil ? nil : clientText
         let bearer = BearerCredentials.authorizationHeader(head.headers)
-        guard let publisher = app.configuration.auth.publisher, publisher.apiKeyGrant(bearer: bearer) == nil else {
+        guard let authorization = app.publishAuthorization, authorization.immediateGrant(bearer: bearer) == nil else {
             // Open publishing or the API key: parsed, stored and answered on this event loop, with no task.
             do {
                 let request = try PublishEndpoint.parse(head: head, body: body, configuration: app.configuration)
@@ -184,11 +184,11 @@ final class RequestRouter: ChannelDuplexHandler, RemovableChannelHandler {
             }
             return
         }
-        let app = app
+        let (app, client) = (app, clientText)
         respond(after: {
-            let grant = try await publisher.authenticate(bearer: bearer)
             let request = try PublishEndpoint.parse(head: head, body: body, configuration: app.configuration)
-            try grant.authorize(request.events.map(\.topic))
+            let topics = request.events.map(\.topic)
+            try await authorization.grant(for: Array(Set(topics)).sorted(), head: head, client: client).authorize(topics)
             if let limiter, let address { try limiter.admit(request.events.count, from: address) }
             let started = NIODeadline.now()  // metrics: publish latency, accept → broker acknowledged
             let positions = try await app.publishing { try await app.broker.publish(request.events) }
@@ -207,8 +207,7 @@ final class RequestRouter: ChannelDuplexHandler, RemovableChannelHandler {
             return respondAndClose(context: context, error: error)
         }
         let publish = StreamingPublish(
-            parameters: parameters, app: app, context: context,
-            address: app.publishRateLimiter == nil ? nil : clientText,
+            parameters: parameters, app: app, context: context, client: clientText,
             finish: { [unowned self] response in
                 let keepAlive = head.isKeepAlive && response.status == .ok
                 self.respond(context: context, response, keepAlive: keepAlive)
