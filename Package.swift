@@ -283,7 +283,7 @@ let package = Package(
         .testTarget(
             name: "HeraldBehaviourTests",
             dependencies: [
-                "HeraldHTTP", "HeraldRedis", "HeraldCore", "HeraldClient", "Redis", "TestSupport",
+                "HeraldHTTP", "HeraldHooks", "HeraldRedis", "HeraldCore", "HeraldClient", "Redis", "TestSupport",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]

@@ -11,6 +11,11 @@ public struct PublisherAuth: Sendable {
         /// Every topic.
         public static let everything = Grant(patterns: nil)
 
+        /// Whether the grant covers every topic: the API key, or a token whose claim holds `*`.
+        public var coversEveryTopic: Bool {
+            patterns.map { $0.contains(TopicPattern.everything) } ?? true
+        }
+
         /// Throws `forbiddenTopic` naming the first topic of `topics` the grant does not cover.
         public func authorize(_ topics: [Topic]) throws(AuthError) {
             guard let patterns else { return }

@@ -13,7 +13,14 @@ public struct TopicPattern: Hashable, Sendable, CustomStringConvertible {
         case everything
     }
 
+    /// `*`: every topic.
+    public static let everything = TopicPattern(kind: .everything)
+
     private let kind: Kind
+
+    private init(kind: Kind) {
+        self.kind = kind
+    }
 
     /// Parses one pattern. Empty patterns and a bare `/*` are refused.
     public init(_ text: String) throws(AuthError) {

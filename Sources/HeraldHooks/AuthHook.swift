@@ -34,6 +34,7 @@ public final class AuthHook: Sendable {
 
     private struct Entry {
         var answer: AuthHookAnswer
+        var topics: [String]
         var expiresAt: ContinuousClock.Instant?
         var freshUntil: ContinuousClock.Instant
     }
@@ -42,6 +43,7 @@ public final class AuthHook: Sendable {
         var open = 0
         var lastSeen: ContinuousClock.Instant
         var decision: Decision
+        var topics: [String]
     }
 
     private struct State {
@@ -106,14 +108,15 @@ public final class AuthHook: Sendable {
     }
 
     /// A stream allowed by `decision` for the question with `key` opened on this node.
-    public func streamOpened(_ key: AuthHookQuestion.Key, decision: Decision) {
+    public func streamOpened(_ key: AuthHookQuestion.Key, topics: [String], decision: Decision) {
         guard settings.failOpenForResumes else { return }
         state.withLock { state in
             let instant = now()
-            var holder = state.holders[key] ?? Holder(lastSeen: instant, decision: decision)
+            var holder = state.holders[key] ?? Holder(lastSeen: instant, decision: decision, topics: [])
             holder.open += 1
             holder.lastSeen = instant
             holder.decision = decision
+            holder.topics = topics
             state.holders[key] = holder
         }
     }
@@ -133,6 +136,19 @@ public final class AuthHook: Sendable {
         }
     }
 
+    /// Forgets the allowed answers of `user` and those about any of `topics` (cached, and kept for fail-open),
+    /// so that the revoked clients' next streams ask the hook again (`POST /disconnect`).
+    public func forget(user: String?, topics: Set<String>) {
+        func revoked(_ verdict: AuthHookAnswer.Verdict, _ asked: [String]) -> Bool {
+            guard case .allowed(_, _, let allowedUser) = verdict else { return false }
+            return (user != nil && allowedUser == user) || asked.contains { topics.contains($0) }
+        }
+        state.withLock { state in
+            state.cache = state.cache.filter { !revoked($0.value.answer.verdict, $0.value.topics) }
+            state.holders = state.holders.filter { !revoked($0.value.decision.verdict, $0.value.topics) }
+        }
+    }
+
     private func ask(_ question: AuthHookQuestion) async throws -> Decision {
         let key = question.key
         do {
@@ -140,7 +156,7 @@ public final class AuthHook: Sendable {
             let answered = now()
             let decision = state.withLock { state in
                 state.inFlight[key] = nil
-                return remember(answer, for: key, answeredAt: answered, in: &state)
+                return remember(answer, for: key, topics: question.topics, answeredAt: answered, in: &state)
             }
             return decision
         } catch {
@@ -152,7 +168,9 @@ public final class AuthHook: Sendable {
         }
     }
 
-    private func remember(_ answer: AuthHookAnswer, for key: AuthHookQuestion.Key, answeredAt: ContinuousClock.Instant, in state: inout State) -> Decision {
+    private func remember(
+        _ answer: AuthHookAnswer, for key: AuthHookQuestion.Key, topics: [String], answeredAt: ContinuousClock.Instant, in state: inout State
+    ) -> Decision {
         var expiresAt: ContinuousClock.Instant?
         if case .allowed(_, let expiresIn?, _) = answer.verdict { expiresAt = answeredAt + expiresIn }
         let lifetime: Duration? = switch answer.caching {
@@ -162,7 +180,7 @@ public final class AuthHook: Sendable {
         }
         if let lifetime, lifetime > .zero {
             let freshUntil = expiresAt.map { min($0, answeredAt + lifetime) } ?? answeredAt + lifetime
-            state.cache[key] = Entry(answer: answer, expiresAt: expiresAt, freshUntil: freshUntil)
+            state.cache[key] = Entry(answer: answer, topics: topics, expiresAt: expiresAt, freshUntil: freshUntil)
             if state.cache.count >= state.nextSweep {
                 state.cache = state.cache.filter { $0.value.freshUntil > answeredAt }
                 state.nextSweep = max(1024, state.cache.count * 2)

@@ -31,10 +31,13 @@ public final class RedisBroker: Broker {
     private let sentinel: RedisSentinelResolver?
     private let fanOut: FanOut
     private let outage: RedisOutageWatch
+    /// The channel every node's revocations go through (`broadcast(_:)`), and its listener.
+    private let controlChannel: String
+    private let revocationListener: RevocationListener
 
     /// The long-running parts to add to the node's service group, in start order (they stop in reverse: the
     /// subscriber report is withdrawn while the command connections are still up).
-    public var services: [any Service] { (sentinel.map { [$0] } ?? []) + [client, subscriber, reporter] }
+    public var services: [any Service] { (sentinel.map { [$0] } ?? []) + [client, subscriber, revocationListener, reporter] }
 
     /// This node's id in the subscriber reports of `GET /topics/{topic}`: random per process start.
     public var nodeID: String { reporter.nodeID }
@@ -69,9 +72,16 @@ public final class RedisBroker: Broker {
             grace: configuration.outageGrace, window: configuration.outageWindow, fanOut: fanOut, eventLoop: eventLoopGroup.any(), logger: logger
         )
         self.outage = outage
+        let controlChannel = Self.controlChannel(prefix: prefix)
+        self.controlChannel = controlChannel
         let onMessages: @Sendable ([RedisPubSubMessage]) -> Void = { messages in
             fanOut.dispatch(messages.compactMap { message in
-                Keys.topic(ofChannel: message.channel, prefix: prefix).flatMap { Envelope.decode(message.payload, topic: $0) }
+                if message.channel == controlChannel {
+                    // why: a revocation is rare and reads every session of the node; it is no event of a topic.
+                    if let revocation = Revocation(json: message.payload) { Task { await fanOut.revoke(revocation) } }
+                    return nil
+                }
+                return Keys.topic(ofChannel: message.channel, prefix: prefix).flatMap { Envelope.decode(message.payload, topic: $0) }
             })
         }
         if let cluster, var settings = configuration.cluster {
@@ -94,6 +104,7 @@ public final class RedisBroker: Broker {
             )
             self.subscriber = subscriber
             self.clusterSubscriber = subscriber
+            self.revocationListener = RevocationListener(subscriber: subscriber, channel: controlChannel, logger: logger)
             return
         }
         self.clusterSubscriber = nil
@@ -117,6 +128,7 @@ public final class RedisBroker: Broker {
             metrics: metrics
         )
         self.subscriber = subscriber
+        self.revocationListener = RevocationListener(subscriber: subscriber, channel: controlChannel, logger: logger)
         // why: after a Sentinel failover the old primary may still accept connections (demoted to a replica, or
         // cut off); closing ours makes them reconnect to the primary the sentinels name now, and the subscriber
         // heals live delivery as after any lost connection.
@@ -153,6 +165,21 @@ public final class RedisBroker: Broker {
         try await store.retainedHistory(of: topic)
     }
 
+    /// Sends `revocation` on the control channel, which every node's subscriber follows (this one's too).
+    public func broadcast(_ revocation: Revocation) async throws {
+        do {
+            let command = RedisCommand("SPUBLISH", [.string(controlChannel), .string(revocation.json)])
+            _ = try await client.send([command], slot: store.slot(ofKey: controlChannel))
+        } catch {
+            throw Self.translate(error)
+        }
+    }
+
+    /// The channel of revocations: `<prefix>:control`, which no topic's channel can be (theirs hold `{`).
+    static func controlChannel(prefix: String) -> String {
+        prefix + ":control"
+    }
+
     public func subscribe(to topics: [Topic]) async throws -> BrokerSubscription {
         let channels = topics.map { store.keys(of: $0).channel }
         var subscribed: [String] = []
@@ -173,7 +200,8 @@ public final class RedisBroker: Broker {
     public func perTopicEntries() async -> PerTopicEntries {
         let entries = await subscriber.entries()
         return PerTopicEntries([
-            (PerTopicEntries.redisChannels, entries.channels),
+            // why: the revocation channel is the node's own, not a topic's; leak counters count topics' channels.
+            (PerTopicEntries.redisChannels, entries.channels - (revocationListener.isSubscribed ? 1 : 0)),
             (PerTopicEntries.redisResubscribing, entries.resubscribing),
             (PerTopicEntries.redisSubscribeWaiters, entries.waiters),
             (PerTopicEntries.redisPendingConfirmations, entries.pendingReplies),
@@ -191,6 +219,7 @@ public final class RedisBroker: Broker {
                 let lasted = outage.outageDuration.map { " for \(Self.tenths($0)) s" } ?? ""
                 throw HeraldError(.backendUnavailable, "this node reaches no Redis Cluster master\(lasted); it is reconnecting: \(problems)")
             }
+            try checkRevocationChannel()
             return
         }
         if let lostFor = outage.outageDuration {
@@ -199,11 +228,18 @@ public final class RedisBroker: Broker {
         guard subscriber.isConnected else {
             throw HeraldError(.backendUnavailable, "the Redis subscriber connection is not open yet; it is connecting")
         }
+        try checkRevocationChannel()
         guard client.isConnected else {
             throw HeraldError(.backendUnavailable, "no Redis command connection is open; they are reconnecting")
         }
         guard !fanOut.isHealing else {
             throw HeraldError(.backendUnavailable, "this node is healing live delivery from the Redis streams after a reconnect")
+        }
+    }
+
+    private func checkRevocationChannel() throws(HeraldError) {
+        guard revocationListener.isSubscribed else {
+            throw HeraldError(.backendUnavailable, "the revocation channel is not subscribed yet; a POST /disconnect now would miss this node")
         }
     }
 

@@ -15,7 +15,7 @@ import Testing
 /// like any other response.
 @Suite(
     "The HTTP API conforms to docs/openapi.yaml",
-    .timeLimit(.minutes(2)),
+    .timeLimit(.minutes(3)),
     .enabled(if: Schemathesis.executable != nil || Schemathesis.isRequired)
 )
 struct APIConformanceTests {
@@ -78,9 +78,9 @@ struct APIConformanceTests {
 
         let run = try await Schemathesis.run(
             baseURL: "http://127.0.0.1:\(node.port)", arguments: checks + bounds + output,
-            directory: directory, timeLimit: .seconds(90)
+            directory: directory, timeLimit: .seconds(150)
         )
-        #expect(run.state != nil, "schemathesis ran for over 90 s and was stopped:\n\(run.output)")
+        #expect(run.state != nil, "schemathesis ran for over 150 s and was stopped:\n\(run.output)")
         #expect(run.state == .exited(0), "schemathesis found responses that docs/openapi.yaml does not describe:\n\(run.output)\n\(node.logTail(lines: 20))")
         #expect(run.output.contains("passed"), "schemathesis tested nothing:\n\(run.output)")
     }

@@ -231,7 +231,9 @@ struct CommandLineTests {
         let connect = try #require(report["connect"] as? [String: Any])
         let delivery = try #require(report["delivery"] as? [String: Any], "\(json.prefix(500))")
         #expect(connect["connected"] as? Int == 150, "\(connect)")
-        #expect((delivery["expected"] as? Int ?? 0) >= 150 * 30 / 3, "\(delivery)")
+        // why: what was expected depends on how much the loaded box published in 2 s; what is checked is that
+        // every subscriber got all of it.
+        #expect((delivery["expected"] as? Int ?? 0) > 0, "\(delivery)")
         #expect(delivery["missing"] as? Int == 0 && delivery["gaps"] as? Int == 0 && delivery["duplicates"] as? Int == 0, "\(delivery)")
     }
 

@@ -12,7 +12,8 @@ struct PublishHookTests {
     static let apiKey = "publish-hook-test-api-key-0123456789"
 
     func withNode(_ hook: HookServer, apiKey: Bool = false, _ body: (TestNode) async throws -> Void) async throws {
-        let settings = AuthHookSettings(url: hook.url, timeout: .milliseconds(500))
+        // why: 5 s; the hook answers at once, and 500 ms was missed under a full parallel suite.
+        let settings = AuthHookSettings(url: hook.url, timeout: .seconds(5))
         try await TestNode.with(.memory, configure: {
             $0.publishHook = settings
             if apiKey { $0.auth.publisher = PublisherAuth(verifier: nil, apiKey: Self.apiKey) }

@@ -130,7 +130,7 @@ struct AuthHookTests {
     func failOpen() async throws {
         let hook = hook(failOpen: true)
         let decision = try await hook.decide(question())
-        hook.streamOpened(question().key, decision: decision)
+        hook.streamOpened(question().key, topics: question().topics, decision: decision)
         caller.answer(.failure(AuthHookError(.unavailable, "down")))
         clock.advance(.seconds(11))
         #expect(try await hook.decide(question(resuming: true)).failedOpen, "the stream is open")
@@ -144,11 +144,25 @@ struct AuthHookTests {
         #expect(hook.counts.failedOpen == 2)
     }
 
+    @Test("a revocation forgets the user's answers and those about the topics; others stay cached")
+    func forget() async throws {
+        let hook = hook()
+        caller.answer(.success(AuthHookAnswer(verdict: .allowed(topics: nil, expiresIn: nil, user: "alice"))))
+        _ = try await hook.decide(question("a", topics: ["x"]))
+        caller.answer(.success(AuthHookAnswer(verdict: .allowed(topics: nil, expiresIn: nil, user: "bob"))))
+        _ = try await hook.decide(question("b", topics: ["y"]))
+        _ = try await hook.decide(question("b", topics: ["z"]))
+        hook.forget(user: "alice", topics: ["z"])
+        #expect(try await hook.decide(question("a", topics: ["x"])).cached == false, "alice's answer was kept")
+        #expect(try await hook.decide(question("b", topics: ["z"])).cached == false, "the answer about z was kept")
+        #expect(try await hook.decide(question("b", topics: ["y"])).cached, "bob's answer about y was forgotten")
+    }
+
     @Test("without the switch a resume gets the hook's failure")
     func failOpenOff() async throws {
         let hook = hook(failOpen: false)
         let decision = try await hook.decide(question())
-        hook.streamOpened(question().key, decision: decision)
+        hook.streamOpened(question().key, topics: question().topics, decision: decision)
         caller.answer(.failure(AuthHookError(.unavailable, "down")))
         clock.advance(.seconds(11))
         await #expect(throws: AuthHookError.self) { try await hook.decide(question(resuming: true)) }

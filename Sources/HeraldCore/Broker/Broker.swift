@@ -44,10 +44,18 @@ public protocol Broker: TopicHistoryReading {
     /// The subscribers of `topic` across every node sharing the backend, given this node's own count.
     /// The default is a node alone (the memory backend): its own count, one node reporting.
     func subscriberCount(of topic: Topic, onThisNode: Int) async throws -> SubscriberCount
+
+    /// Sends `revocation` to every node sharing the backend, this one included; each ends the streams it
+    /// matches (`FanOut.revoke(_:)`). Throws `backend_unavailable` when it cannot be sent.
+    func broadcast(_ revocation: Revocation) async throws
 }
 
 extension Broker {
     public func perTopicEntries() async -> PerTopicEntries { PerTopicEntries() }
+
+    public func broadcast(_ revocation: Revocation) async throws {
+        throw HeraldError(.backendUnavailable, "the \(name) backend cannot send revocations to other nodes")
+    }
 
     public func degradation() async -> [String] { [] }
 

@@ -13,6 +13,8 @@ import Synchronization
 public final class FanOut: Sendable {
     let mailboxes: [LoopMailbox]
     let allocator = ByteBufferAllocator()
+    /// Called with every revocation (`observeRevocations(_:)`).
+    private let revocationObservers = Mutex<[@Sendable (Revocation) -> Void]>([])
     /// Counts `holdLive` calls; a heal releases only the holds made before it started.
     let holdGeneration = Atomic<UInt64>(0)
     /// The generation of the newest hold of every topic (`holdLive()`).
@@ -101,6 +103,24 @@ public final class FanOut: Sendable {
         for bound in mailboxes.map(\.registry) {
             bound.eventLoop.execute { bound.value.closeSessions(subscribedTo: topics, spreadOver: window, reason: reason) }
         }
+    }
+
+    /// Ends this node's streams that `revocation` matches, each with its `herald.revoked` event, and returns
+    /// how many. A broker calls it for every revocation any node sends (`Broker.broadcast(_:)`).
+    @discardableResult
+    public func revoke(_ revocation: Revocation) async -> Int {
+        for observer in revocationObservers.withLock({ $0 }) { observer(revocation) }
+        var total = 0
+        for bound in mailboxes.map(\.registry) {
+            total += (try? await bound.eventLoop.submit { bound.value.revoke(revocation) }.get()) ?? 0
+        }
+        return total
+    }
+
+    /// Calls `observer` with every revocation this node receives, before its streams end (the edge forgets
+    /// the auth hook's answers for it, so that a revoked client's reconnect is asked again).
+    public func observeRevocations(_ observer: @escaping @Sendable (Revocation) -> Void) {
+        revocationObservers.withLock { $0.append(observer) }
     }
 
     private func registry(for loop: any EventLoop) -> LoopRegistry {

@@ -236,6 +236,13 @@ final class LoopRegistry {
         closeSoon(topics.flatMap { byTopic[$0]?.list.map(\.session) ?? [] }, within: window, reason: reason)
     }
 
+    /// Ends the sessions `revocation` matches, each with its `herald.revoked` event; returns how many.
+    func revoke(_ revocation: Revocation) -> Int {
+        let revoked = sessions.filter { revocation.matches(user: $0.user, topics: $0.topics) }
+        for session in revoked { session.revoke(message: "the application ended this stream; do not reconnect with the same credentials") }
+        return revoked.count
+    }
+
     private func closeSoon(_ sessions: [StreamSession], within window: TimeAmount, reason: StreamCloseReason) {
         let windowNanoseconds = max(window.nanoseconds, 1)
         for session in sessions {

@@ -6,6 +6,8 @@ public enum StreamCloseReason: String, Sendable {
     case slowReader = "slow_reader"
     /// The stream's access token expired (`herald.token-expired`).
     case tokenExpired = "token_expired"
+    /// The application revoked the stream (`POST /disconnect`, `herald.revoked`).
+    case revoked = "revoked"
     /// An event was missing on the live path; the client resumes from its cursor.
     case liveGap = "live_gap"
     /// Live delivery could not be healed from history after the backend's feed was lost; the client resumes.

@@ -18,4 +18,21 @@ extension StreamSession {
         flushIfNeeded()
         close(reason: .tokenExpired)
     }
+
+    /// The event type that ends a revoked stream (`POST /disconnect`).
+    public static let revokedEventType = "herald.revoked"
+
+    /// Ends the stream because the application revoked it (a logout, a ban): writes a `herald.revoked` event
+    /// carrying `{"message": …}` and closes. As for expiry, the event has no `id:`.
+    public func revoke(message: String) {
+        loop.preconditionInEventLoop()
+        guard !isClosed else { return }
+        let data = "{\"message\":\(JSONText.quoted(message))}"
+        write(WireChunk {
+            SSEEncoder.appendFields(type: Self.revokedEventType, data: ByteBuffer(string: data), to: &$0)
+            $0.writeStaticString("\n")
+        })
+        flushIfNeeded()
+        close(reason: .revoked)
+    }
 }

@@ -14,6 +14,8 @@ import NIOCore
 /// A session is confined to its event loop: create it, and call every method, on that loop.
 public final class StreamSession {
     public let topics: [Topic]
+    /// Who the client is, when the auth hook said (for revocation by user).
+    public var user: String?
     /// Where the client stands in each topic; the connection's cursor.
     var positions: [TopicPosition]
     let loop: any EventLoop

@@ -165,4 +165,9 @@ public final class MemoryBroker: Broker {
     }
 
     static func newEpoch() -> UInt32 { UInt32.random(in: 1...UInt32.max) }
+
+    /// A memory backend is one node: the revocation ends this node's streams.
+    public func broadcast(_ revocation: Revocation) async throws {
+        await fanOut.revoke(revocation)
+    }
 }

@@ -36,10 +36,12 @@ enum EventsEndpoint {
     /// starts its catch-up. The response head and the `retry:` prelude go out with the session's first bytes,
     /// once live delivery is active and the starting position is known: an event published after a client
     /// saw the response head is therefore always delivered to it, even on a fresh stream.
-    /// With `openFor`, the stream ends after that long (its token expired) with a `herald.token-expired` event.
+    /// With `openFor`, the stream ends after that long (its token expired) with a `herald.token-expired` event;
+    /// `user` (from the subscribe hook) lets `POST /disconnect` find it.
     static func start(
         _ request: StreamRequest,
         openFor: Duration? = nil,
+        user: String? = nil,
         head: HTTPRequestHead,
         access: AccessLog.Request,
         context: ChannelHandlerContext,
@@ -59,7 +61,7 @@ enum EventsEndpoint {
                 framing: HTTP1Framing(chunked: chunked), responseHead: [bytes], responseHeadBytes: bytes.readableBytes,
                 bufferLimit: app.configuration.slowClientBufferLimit, app: app, requestID: access.id, client: access.client, opened: access.start
             )
-            try begin(request, openFor: openFor, output: output, context: context, app: app, handlersToRemove: handlersToRemove)
+            try begin(request, openFor: openFor, user: user, output: output, context: context, app: app, handlersToRemove: handlersToRemove)
         case .http2(let budget):
             let prelude = ResponseHead.prelude(retry: retry).payload
             let output = SSEConnectionHandler(
@@ -67,13 +69,13 @@ enum EventsEndpoint {
                 responseHeadBytes: prelude.readableBytes, connectionBudget: budget,
                 bufferLimit: app.configuration.slowClientBufferLimit, app: app, requestID: access.id, client: access.client, opened: access.start
             )
-            try begin(request, openFor: openFor, output: output, context: context, app: app, handlersToRemove: handlersToRemove)
+            try begin(request, openFor: openFor, user: user, output: output, context: context, app: app, handlersToRemove: handlersToRemove)
         }
     }
 
     /// Puts `output` in place of the request handlers, registers the session and starts its catch-up.
     private static func begin<Framing: SSEFraming>(
-        _ request: StreamRequest, openFor: Duration?, output: SSEConnectionHandler<Framing>, context: ChannelHandlerContext,
+        _ request: StreamRequest, openFor: Duration?, user: String?, output: SSEConnectionHandler<Framing>, context: ChannelHandlerContext,
         app: EdgeApplication, handlersToRemove: [any RemovableChannelHandler]
     ) throws {
         let pipeline = context.pipeline.syncOperations
@@ -87,6 +89,7 @@ enum EventsEndpoint {
             topics: request.topics, loop: loop, output: output, logger: app.logger,
             bufferedLiveLimit: app.configuration.slowClientBufferLimit, replayStallLimit: app.configuration.replayStallLimit
         )
+        session.user = user
         output.session = session
         app.fanOut.register(session)
         if let openFor {

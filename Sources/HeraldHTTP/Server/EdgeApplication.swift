@@ -70,6 +70,11 @@ final class EdgeApplication: Sendable {
         subscribeHook = configuration.subscribeHook.map(hook)
         let publishHook = configuration.publishHook.map(hook)
         hookCallers = callers
+        if let subscribeHook {
+            fanOut.observeRevocations { revocation in
+                subscribeHook.forget(user: revocation.user, topics: Set(revocation.topics.map(\.name)))
+            }
+        }
         publishAuthorization = configuration.auth.publisher != nil || publishHook != nil
             ? PublishAuthorization(publisher: configuration.auth.publisher, hook: publishHook) : nil
         if configuration.auth.subscriber != nil || subscribeHook != nil {

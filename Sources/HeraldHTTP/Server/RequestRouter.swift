@@ -266,13 +266,13 @@ final class RequestRouter: ChannelDuplexHandler, RemovableChannelHandler {
             // keep-alive connection leaves no count behind.
             if let refusal = app.admitStream(on: context.channel, peer: peer, client: client, transport: transport) { throw refusal }
             if let (key, decision) = grant.hook, let hook = app.subscribeHook {
-                hook.streamOpened(key, decision: decision)
+                hook.streamOpened(key, topics: request.topics.map(\.name), decision: decision)
                 context.channel.closeFuture.whenComplete { _ in hook.streamClosed(key) }
             }
             state = .streaming
             let access = current ?? AccessLog.Request(head: head, client: clientText)
             try EventsEndpoint.start(
-                request, openFor: openFor, head: head, access: access, context: context, app: app, transport: transport, handlersToRemove: httpHandlers + [self]
+                request, openFor: openFor, user: grant.user, head: head, access: access, context: context, app: app, transport: transport, handlersToRemove: httpHandlers + [self]
             )
             app.metrics?.requestAnswered(endpoint: endpoint, status: 200)
         } catch {

@@ -6,6 +6,7 @@ import NIOHTTP1
 enum RouteTable {
     static let routes: [Route] = [
         Route(method: .POST, path: "/publish", takesParameter: false, scope: .internalOnly, handler: .publish),
+        Route(method: .POST, path: "/disconnect", takesParameter: false, scope: .internalOnly, handler: .answer(DisconnectEndpoint.answer)),
         Route(method: .GET, path: "/events", takesParameter: false, scope: .everywhere, handler: .events),
         Route(method: .GET, path: "/healthz", takesParameter: false, scope: .everywhere, handler: .answer(HealthEndpoint.answer)),
         Route(method: .GET, path: "/readyz", takesParameter: false, scope: .everywhere, handler: .answerOnLoop(ReadinessEndpoint.answer)),
