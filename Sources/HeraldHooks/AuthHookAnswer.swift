@@ -4,7 +4,7 @@ import Foundation
 ///
 /// - `200` allows. Its body is empty or a JSON object with, all optional: `topics` (the requested topics it
 ///   allows; absent: all of them), `expires_in` (seconds the stream may stay open), `user` (who the client
-///   is, for revocation and logs).
+///   is, for revocation by user; never logged).
 /// - `401` and `403` refuse; a JSON body's `message` (or `error`, or `error.message`) is passed on.
 /// - Anything else is no answer (``AuthHookError``): another status, a redirect, a body that is not that JSON.
 ///
