@@ -78,7 +78,9 @@ struct SubscribeAuthTests {
     @Test("an open stream ends at exp with herald.token-expired, keeping Last-Event-ID; a reconnect with that token gets 401")
     func expiry() async throws {
         try await withNode { node in
-            let token = try await TestTokens.hs256(subscribe: ["orders/*"], expiresIn: 2)
+            // why: 5 s, not 2: on a loaded box the stream's opening and the first publish took over 2 s, and the
+            // token expired before the event it was to carry.
+            let token = try await TestTokens.hs256(subscribe: ["orders/*"], expiresIn: 5)
             let stream = try await node.stream(["orders/7"], headers: [("authorization", "Bearer \(token)")])
             #expect(stream.status == 200)
             let id = try await node.publish("orders/7", "before expiry")

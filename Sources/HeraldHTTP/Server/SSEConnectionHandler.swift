@@ -124,6 +124,11 @@ final class SSEConnectionHandler<Framing: SSEFraming>: ChannelInboundHandler, Re
 
     // MARK: StreamOutput
 
+    // why: the session reaches this through the `StreamOutput` existential, whose witness runs the generic body;
+    // this makes it dispatch to code specialized for each framing (no generic metadata lookups or dynamic casts
+    // per event written).
+    @_specialize(where Framing == HTTP1Framing)
+    @_specialize(where Framing == HTTP2Framing)
     func write(_ chunk: WireChunk) {
         guard let context, !closing else { return }
         if let head = responseHead {
