@@ -95,7 +95,8 @@ struct PublishHookTests {
             #expect(hook.requests.count == 1)
             #expect(hook.requests.first?.json["topics"] as? [String] == ["answers/1"])
             let untitled = try await StreamingPublishRequest.open(port: node.port, headers: [Self.session])
-            try await untitled.line(#"{"topic":"answers/1","data":"x"}"#)
+            // why: the node may refuse at the head and close before this line goes out; the answer is what counts.
+            try? await untitled.line(#"{"topic":"answers/1","data":"x"}"#)
             let refused = try await untitled.response()
             #expect(refused.status == 400 && refused.body.contains("?topic="), "\(refused.body)")
             await stream.close()
