@@ -35,7 +35,10 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "herald")
         try settings.tls.apply(to: &settings.edge, logger: logger)
         let redisConnections = settings.redis.map { $0.connection.commandConnectionCount + 1 } ?? 0
-        let (budget, raiseFailure) = DescriptorBudget.raise(threads: settings.threads, redisConnections: redisConnections)
+        let hookConnections = [settings.edge.subscribeHook, settings.edge.publishHook].compactMap { $0?.maxConcurrentCalls }.reduce(0, +)
+        let (budget, raiseFailure) = DescriptorBudget.raise(
+            threads: settings.threads, redisConnections: redisConnections, hookConnections: hookConnections
+        )
         settings.edge.maxConnections = settings.maxConnections ?? budget.connections
         settings.edge.descriptorLimit = budget.limit
         logBudget(budget, raiseFailure: raiseFailure, edge: settings.edge, explicit: settings.maxConnections != nil, logger: logger)

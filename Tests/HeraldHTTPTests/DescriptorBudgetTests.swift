@@ -12,6 +12,14 @@ struct DescriptorBudgetTests {
         #expect(DescriptorBudget.reserve(limit: 20_000, threads: 2, redisConnections: 3) == 32 + 6 + 6 + 64 + 32 + 200)
     }
 
+    @Test("the auth hooks' pools are reserved: one descriptor per connection they may open")
+    func hookPools() {
+        let without = DescriptorBudget.reserve(limit: 1024, threads: 2, redisConnections: 3)
+        #expect(DescriptorBudget.reserve(limit: 1024, threads: 2, redisConnections: 3, hookConnections: 64) == without + 64)
+        let budget = DescriptorBudget(softLimitAtStart: 1024, limit: 1024, hardLimit: 1024, threads: 2, redisConnections: 3, hookConnections: 32)
+        #expect(budget.connections == 1024 - without - 32)
+    }
+
     @Test("the connections are the limit in force minus the reserve, at least one")
     func connections() {
         let budget = DescriptorBudget(softLimitAtStart: 1024, limit: 65_536, hardLimit: 65_536, threads: 4, redisConnections: 5)

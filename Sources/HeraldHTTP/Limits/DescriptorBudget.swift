@@ -23,6 +23,9 @@ public struct DescriptorBudget: Sendable, Equatable {
     public static let publishConnections = 64
     /// Outgoing HTTP clients to come (webhooks, metrics push) and files opened while serving.
     public static let clientsAndFiles = 32
+    /// Per connection the auth hooks' pools may open (`--auth-max-concurrent` per hook): a node full of streams
+    /// must still reach the application's hook, or its hooked streams and publishes fail.
+    public static let perHookConnection = 1
     /// Clients past the limit hold a descriptor from `accept` until their refusal is written: at least this many,
     /// or `refusalShare` of the limit, are kept for them.
     public static let refusalsInFlight = 16
@@ -40,27 +43,29 @@ public struct DescriptorBudget: Sendable, Equatable {
     /// The client connections that fit: `limit - reserve`, at least 1.
     public var connections: Int { max(1, limit - reserve) }
 
-    public init(softLimitAtStart: Int, limit: Int, hardLimit: Int?, threads: Int, redisConnections: Int) {
+    public init(softLimitAtStart: Int, limit: Int, hardLimit: Int?, threads: Int, redisConnections: Int, hookConnections: Int = 0) {
         self.softLimitAtStart = softLimitAtStart
         self.limit = limit
         self.hardLimit = hardLimit
-        self.reserve = Self.reserve(limit: limit, threads: threads, redisConnections: redisConnections)
+        self.reserve = Self.reserve(limit: limit, threads: threads, redisConnections: redisConnections, hookConnections: hookConnections)
     }
 
-    /// The reserve for a process with `limit` descriptors, `threads` event loops and `redisConnections`
-    /// connections to Redis (0 with the memory backend); the sum of the documented parts above.
-    public static func reserve(limit: Int, threads: Int, redisConnections: Int) -> Int {
+    /// The reserve for a process with `limit` descriptors, `threads` event loops, `redisConnections`
+    /// connections to Redis (0 with the memory backend) and `hookConnections` to the auth hooks; the sum of the
+    /// documented parts above.
+    public static func reserve(limit: Int, threads: Int, redisConnections: Int, hookConnections: Int = 0) -> Int {
         processFiles + perThread * threads + perRedisConnection * redisConnections + publishConnections + clientsAndFiles
+            + perHookConnection * hookConnections
             + max(refusalsInFlight, Int(Double(limit) * refusalShare))
     }
 
     /// Raises the soft `RLIMIT_NOFILE` to the hard limit (as nginx's `worker_rlimit_nofile` or Go's runtime
     /// do) and returns the budget, with the reason when the limit could not be raised.
-    public static func raise(threads: Int, redisConnections: Int) -> (budget: DescriptorBudget, failure: String?) {
+    public static func raise(threads: Int, redisConnections: Int, hookConnections: Int = 0) -> (budget: DescriptorBudget, failure: String?) {
         var limits = rlimit()
         guard getrlimit(resourceNoFile, &limits) == 0 else {
             let failure = "getrlimit failed (errno \(errno))"
-            return (DescriptorBudget(softLimitAtStart: 1024, limit: 1024, hardLimit: nil, threads: threads, redisConnections: redisConnections), failure)
+            return (DescriptorBudget(softLimitAtStart: 1024, limit: 1024, hardLimit: nil, threads: threads, redisConnections: redisConnections, hookConnections: hookConnections), failure)
         }
         let soft = Self.count(limits.rlim_cur)
         let hard = limits.rlim_max == Self.unlimited ? nil : Self.count(limits.rlim_max)
@@ -78,7 +83,8 @@ public struct DescriptorBudget: Sendable, Equatable {
             }
         }
         let budget = DescriptorBudget(
-            softLimitAtStart: soft ?? Int.max, limit: inForce, hardLimit: hard, threads: threads, redisConnections: redisConnections
+            softLimitAtStart: soft ?? Int.max, limit: inForce, hardLimit: hard, threads: threads, redisConnections: redisConnections,
+            hookConnections: hookConnections
         )
         return (budget, failure)
     }
