@@ -53,6 +53,8 @@ public final class AuthHook: Sendable {
         var counts = Counts()
         /// The cache size at which expired entries are swept next.
         var nextSweep = 1024
+        /// When the cache, full at `maxCachedAnswers`, was last swept.
+        var lastFullSweep: ContinuousClock.Instant?
     }
 
     public let settings: AuthHookSettings
@@ -179,11 +181,17 @@ public final class AuthHook: Sendable {
         case .never: nil
         }
         if let lifetime, lifetime > .zero {
-            let freshUntil = expiresAt.map { min($0, answeredAt + lifetime) } ?? answeredAt + lifetime
-            state.cache[key] = Entry(answer: answer, topics: topics, expiresAt: expiresAt, freshUntil: freshUntil)
-            if state.cache.count >= state.nextSweep {
+            let full = state.cache.count >= settings.maxCachedAnswers
+            // why: at the bound, sweep at most once a second, or a client rotating cookies would make every
+            // answer walk the whole cache.
+            if state.cache.count >= state.nextSweep || (full && state.lastFullSweep.map { answeredAt - $0 >= .seconds(1) } ?? true) {
                 state.cache = state.cache.filter { $0.value.freshUntil > answeredAt }
                 state.nextSweep = max(1024, state.cache.count * 2)
+                if full { state.lastFullSweep = answeredAt }
+            }
+            if state.cache.count < settings.maxCachedAnswers {
+                let freshUntil = expiresAt.map { min($0, answeredAt + lifetime) } ?? answeredAt + lifetime
+                state.cache[key] = Entry(answer: answer, topics: topics, expiresAt: expiresAt, freshUntil: freshUntil)
             }
         }
         return Decision(verdict: answer.verdict, expiresAt: expiresAt, cached: false, failedOpen: false)

@@ -16,6 +16,10 @@ public struct AuthHookSettings: Sendable {
     public var failOpenWindow: Duration = .seconds(60)
     /// The largest answer body read; a longer one is no answer.
     public var maxAnswerBytes = 64 << 10
+    /// The most answers cached at once; past it (expired ones swept first), new answers are used but not kept.
+    /// why: a client sending a new cookie value per request makes a new question each time; refusals are cached
+    /// too, so without a bound the cache grows with that client's rate times `cacheTTL`.
+    public var maxCachedAnswers = 100_000
 
     public static let defaultForwardedHeaders = ["cookie", "authorization", "origin"]
 

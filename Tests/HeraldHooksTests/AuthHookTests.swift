@@ -158,6 +158,21 @@ struct AuthHookTests {
         #expect(try await hook.decide(question("b", topics: ["y"])).cached, "bob's answer about y was forgotten")
     }
 
+    @Test("the cache holds at most maxCachedAnswers: a question past it is answered but asked again next time, until expired ones are swept")
+    func bounded() async throws {
+        var settings = AuthHookSettings(url: "http://app/auth", cacheTTL: .seconds(10))
+        settings.maxCachedAnswers = 2
+        let clock = clock
+        let hook = AuthHook(settings: settings, caller: caller, now: { clock.now })
+        for session in ["a", "b", "c"] { _ = try await hook.decide(question(session)) }
+        #expect(try await hook.decide(question("a")).cached)
+        #expect(try await hook.decide(question("b")).cached)
+        #expect(try await hook.decide(question("c")).cached == false, "a third answer was kept past the bound")
+        clock.advance(.seconds(11))
+        for session in ["d", "e"] { _ = try await hook.decide(question(session)) }
+        #expect(try await hook.decide(question("e")).cached, "expired answers were not swept to make room")
+    }
+
     @Test("without the switch a resume gets the hook's failure")
     func failOpenOff() async throws {
         let hook = hook(failOpen: false)

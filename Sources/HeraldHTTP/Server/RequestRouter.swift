@@ -265,7 +265,8 @@ final class RequestRouter: ChannelDuplexHandler, RemovableChannelHandler {
             // why: counted only now, once the stream is sure to open, so that a refused request on a
             // keep-alive connection leaves no count behind.
             if let refusal = app.admitStream(on: context.channel, peer: peer, client: client, transport: transport) { throw refusal }
-            if let (key, decision) = grant.hook, let hook = app.subscribeHook {
+            // why: only fail-open needs to know which streams are open; without it no callback per stream.
+            if let (key, decision) = grant.hook, let hook = app.subscribeHook, hook.settings.failOpenForResumes {
                 hook.streamOpened(key, topics: request.topics.map(\.name), decision: decision)
                 context.channel.closeFuture.whenComplete { _ in hook.streamClosed(key) }
             }
